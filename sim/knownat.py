@@ -1,0 +1,88 @@
+"""When every argument value of a call has been spoken (`known_at`, DESIGN.md sec. 4)."""
+
+import re
+
+_WORD = re.compile(r"[^\W_]+(?:['.][^\W_]+)*", re.UNICODE)
+_NUMBER_WORDS = ("zero one two three four five six seven eight nine ten eleven twelve "
+                 "thirteen fourteen fifteen sixteen seventeen eighteen nineteen twenty").split()
+
+
+def split_words(text: str, keep_case: bool = False) -> list[str]:
+    """Words of `text`: split on white space (keep_case) or normalised for matching."""
+    if keep_case:
+        return text.split()
+    return [w.strip(".").replace("'s", "") for w in _WORD.findall(text.lower())]
+
+
+def _spoken_values(value) -> list[str]:
+    """The values inside an argument that a user would say aloud."""
+    if isinstance(value, bool) or value is None:
+        return []
+    if isinstance(value, (int, float)):
+        return [_number_text(value)]
+    if isinstance(value, str):
+        return [value] if value.strip() else []
+    if isinstance(value, dict):
+        value = list(value.values())
+    if isinstance(value, (list, tuple)):
+        return [text for item in value for text in _spoken_values(item)]
+    return [str(value)]
+
+
+def _number_text(value: int | float) -> str:
+    return str(int(value)) if float(value).is_integer() else str(value)
+
+
+def _variants(word: str) -> set[str]:
+    """A normalised word and its spoken-number twin (3 <-> three)."""
+    out = {word}
+    if word.isdigit() and int(word) < len(_NUMBER_WORDS):
+        out.add(_NUMBER_WORDS[int(word)])
+    elif word in _NUMBER_WORDS:
+        out.add(str(_NUMBER_WORDS.index(word)))
+    return out
+
+
+def find_end(value: str, spoken: list[str]) -> int | None:
+    """1-based end position of the first place `value`'s words occur in `spoken`, or None."""
+    target = split_words(value)
+    if not target:
+        return 0
+    n = len(target)
+    for start in range(len(spoken) - n + 1):
+        if all(spoken[start + i] in _variants(target[i]) for i in range(n)):
+            return start + n
+    return None
+
+
+def compute_known_at(arguments: dict, words: tuple[str, ...], derived_text: str = "") -> int | None:
+    """Words after which all spoken argument values are heard; None if one never is.
+
+    `words` are the utterance's raw words; values found in `derived_text` (outputs of the
+    calls this one depends on) come from those results and are skipped.
+    """
+    spoken = [" ".join(split_words(w)) for w in words]
+    derived = f" {' '.join(split_words(derived_text))} "
+    known = 0
+    for value in _spoken_values(arguments):
+        normal = " ".join(split_words(value))
+        if not normal or f" {normal} " in derived:
+            continue
+        end = _find_in_raw(normal, spoken)
+        if end is None:
+            return None
+        known = max(known, end)
+    return known
+
+
+def _find_in_raw(normal: str, spoken: list[str]) -> int | None:
+    """Like find_end, over raw words that may each normalise to several tokens."""
+    flat, ends = [], []
+    for i, word in enumerate(spoken, start=1):
+        for token in word.split():
+            flat.append(token)
+            ends.append(i)
+    end = find_end(normal, flat)
+    if end is None:
+        return None
+    return ends[end - 1] if end else 0

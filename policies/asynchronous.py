@@ -1,0 +1,220 @@
+"""The asynchronous policy (DESIGN.md sec. 4).
+
+The utterance is prefilled as partial transcripts arrive. After the endpoint the model
+writes each call whose dependencies have returned, issues it at once and keeps writing;
+each result is injected when it arrives, interrupting the running decode (a restart that
+costs the result's prefill and a new request). The answer starts when every call returned.
+The model runs one request at a time; work that arrives meanwhile waits for it.
+"""
+
+from dataclasses import replace
+
+from policies.base import CallPlan, Policy
+from sim.events import (
+    CallTool,
+    CancelGeneration,
+    DiscardCall,
+    EndTurn,
+    GenerationFinished,
+    GenerationStopped,
+    StartGeneration,
+    ToolReturned,
+    TranscriptUpdated,
+    UtteranceEnded,
+)
+
+GENERATING, HELD, RUNNING, RETURNED = "generating", "held", "running", "returned"
+
+
+class Attempt:
+    """One try at a call: its status and the result tokens the model has read."""
+
+    __slots__ = ("number", "right", "speculative", "premature", "status", "gen", "injected")
+
+    def __init__(self, number: int, right: bool, speculative: bool, premature: bool):
+        self.number = number
+        self.right = right
+        self.speculative = speculative
+        self.premature = premature
+        self.status = GENERATING
+        self.gen = 0
+        self.injected = 0
+
+
+class AsyncPolicy(Policy):
+    """Never blocks: tools run while the model writes; results interrupt and are injected."""
+
+    name = "async"
+
+    def __init__(self, plan, **kw):
+        super().__init__(plan, **kw)
+        self.calls: dict[str, CallPlan] = {c.id: c for c in plan.calls}
+        self.current: dict[str, Attempt | None] = dict.fromkeys(self.calls)
+        self.tries: dict[str, int] = dict.fromkeys(self.calls, 0)
+        self.dependants = {c.id: [d.id for d in plan.calls if c.id in d.depends_on]
+                           for c in plan.calls}
+        self.heard = self.prefilled = 0
+        self.ended = False
+        self.inflight: StartGeneration | None = None
+        self.interrupting = False
+        self.resume: StartGeneration | None = None
+        self.pending: list[tuple[str, Attempt]] = []
+        self.answer_gen = 0
+
+    # ---- events ---------------------------------------------------------------------
+
+    def on_event(self, event) -> list:
+        if isinstance(event, TranscriptUpdated):
+            self.heard = max(self.heard, event.words)
+            actions = self.on_words()
+        elif isinstance(event, UtteranceEnded):
+            self.heard, self.ended = event.words, True
+            actions = self.on_commit()
+        elif isinstance(event, GenerationFinished):
+            actions = self._finished(event.gen)
+        elif isinstance(event, GenerationStopped):
+            actions = self._stopped(event.gen, event.tokens_done)
+        elif isinstance(event, ToolReturned):
+            actions = self._returned(event.call, event.attempt)
+        else:
+            actions = []
+        return actions + self._advance()
+
+    def on_words(self) -> list:
+        """Hook: a partial transcript arrived (the speculative policy guesses here)."""
+        return []
+
+    def on_commit(self) -> list:
+        """Hook: the turn was endpointed."""
+        return []
+
+    def _finished(self, gen: int) -> list:
+        done, self.inflight = self.inflight, None
+        if gen == self.answer_gen:
+            return [EndTurn()]
+        if done.purpose != "call":
+            return []
+        attempt = self.current[done.call]
+        if attempt.speculative and not self.ended and not self.calls[done.call].safe:
+            attempt.status = HELD
+            return []
+        attempt.status = RUNNING
+        return [CallTool(done.call, attempt.number, attempt.speculative)]
+
+    def _stopped(self, gen: int, tokens_done: int) -> list:
+        stopped, self.inflight = self.inflight, None
+        if not self.interrupting:
+            return []
+        self.interrupting = False
+        attempt = self.current.get(stopped.call) if stopped.call else None
+        if stopped.purpose == "call" and (attempt is None or attempt.gen != gen):
+            return []  # its call was discarded while the interruption was under way
+        self.resume = replace(stopped, gen=self.new_gen(), prefill=0,
+                              decode=stopped.decode - tokens_done,
+                              answer_from=max(0, stopped.answer_from - tokens_done))
+        if attempt is not None:
+            attempt.gen = self.resume.gen
+        return []
+
+    def _returned(self, call: str, number: int) -> list:
+        attempt = self.current[call]
+        if attempt is None or attempt.number != number or attempt.status != RUNNING:
+            return []
+        attempt.status = RETURNED
+        self.pending.append((call, attempt))
+        if self.inflight is not None and self.inflight.decode > 0 and not self.interrupting:
+            self.interrupting = True
+            return [CancelGeneration(self.inflight.gen)]
+        return []
+
+    # ---- choosing the next request ----------------------------------------------------
+
+    def _advance(self) -> list:
+        if self.inflight is not None:
+            return []
+        if self.resume is not None:
+            start, self.resume = self.resume, None
+            return self._send(replace(start, prefill=self._take_pending()))
+        call = self.next_call()
+        if call is not None:
+            return self._issue(call)
+        if self.ended and self.answer_gen == 0 and self._all_returned():
+            self.answer_gen = self.new_gen()
+            reasoning = self.plan.answer_reasoning_tokens
+            return self._send(StartGeneration(
+                self.answer_gen, self._take_pending(), reasoning + self.plan.answer_tokens,
+                "answer", answer_from=reasoning))
+        purpose = "result" if self.pending else "input"
+        prefill = self._take_pending()
+        if prefill:
+            return self._send(StartGeneration(self.new_gen(), prefill, 0, purpose))
+        return []
+
+    def next_call(self) -> CallPlan | None:
+        """The first call, in trace order, that can be written now."""
+        if not self.ended:
+            return None
+        for call in self.plan.calls:
+            if self.current[call.id] is None and self.deps_returned(call):
+                return call
+        return None
+
+    def deps_returned(self, call: CallPlan) -> bool:
+        return all(self.current[d] is not None and self.current[d].status == RETURNED
+                   for d in call.depends_on)
+
+    def deps_right(self, call: CallPlan) -> bool:
+        return all(self.current[d].right for d in call.depends_on)
+
+    def guess(self, call: CallPlan) -> tuple[bool, bool]:
+        """(right, premature) for a new attempt at `call`; after the commit always right."""
+        return True, False
+
+    def _issue(self, call: CallPlan) -> list:
+        right, premature = self.guess(call)
+        attempt = Attempt(self.tries[call.id], right and self.deps_right(call),
+                          not self.ended, premature)
+        self.tries[call.id] += 1
+        attempt.gen = self.new_gen()
+        self.current[call.id] = attempt
+        return self._send(StartGeneration(attempt.gen, self._take_pending(), call.decode,
+                                          "call", call.id, attempt.number))
+
+    def _send(self, start: StartGeneration) -> list:
+        self.inflight = start
+        return [start]
+
+    def _take_pending(self) -> int:
+        """Tokens heard or returned but not yet read by the model; marks them read."""
+        tokens = self.plan.word_tokens[self.heard] - self.plan.word_tokens[self.prefilled]
+        self.prefilled = self.heard
+        for call, attempt in self.pending:
+            attempt.injected = self.calls[call].output_tokens
+            tokens += attempt.injected
+        self.pending = []
+        return tokens
+
+    def _all_returned(self) -> bool:
+        return all(a is not None and a.status == RETURNED and a.right
+                   for a in self.current.values())
+
+    # ---- throwing work away (used by the speculative policy) -----------------------------
+
+    def discard(self, call_id: str, reason: str) -> list:
+        """Discard the live attempt at `call_id` and, by cascade, those built on its result."""
+        attempt = self.current[call_id]
+        self.current[call_id] = None
+        actions = []
+        for dependant in self.dependants[call_id]:
+            if self.current[dependant] is not None:
+                actions += self.discard(dependant, "cascade")
+        if self.inflight is not None and self.inflight.gen == attempt.gen:
+            if self.interrupting:  # already being stopped: just do not resume it
+                self.interrupting = False
+            else:
+                actions.append(CancelGeneration(attempt.gen))
+        if self.resume is not None and self.resume.gen == attempt.gen:
+            self.resume = None
+        self.pending = [(c, a) for c, a in self.pending if a is not attempt]
+        actions.append(DiscardCall(call_id, attempt.number, reason, attempt.injected))
+        return actions

@@ -1,0 +1,69 @@
+"""What every policy gets: the turn it serves and a generation-id counter.
+
+A policy object serves one turn. The driver calls `start()` once, then `on_event(event)`
+for each event, and executes the returned actions in order. Policies never read a clock.
+"""
+
+from dataclasses import dataclass
+
+from sim.events import Event
+
+
+@dataclass(frozen=True, slots=True)
+class CallPlan:
+    """One call of the turn as a policy sees it."""
+
+    id: str
+    step: int
+    depends_on: tuple[str, ...]
+    safe: bool
+    tokens: int
+    reasoning_tokens: int
+    output_tokens: int
+    known_at: int | None
+
+    @property
+    def decode(self) -> int:
+        """Tokens the model writes for this call: its share of reasoning plus the call."""
+        return self.reasoning_tokens + self.tokens
+
+
+@dataclass(frozen=True, slots=True)
+class TurnPlan:
+    """The work of one turn: the utterance's token prefix sums, the calls, the answer."""
+
+    word_tokens: tuple[int, ...]
+    calls: tuple[CallPlan, ...]
+    step_count: int
+    answer_tokens: int
+    answer_reasoning_tokens: int
+
+    @property
+    def words(self) -> int:
+        return len(self.word_tokens) - 1
+
+
+class Policy:
+    """Base of the policies: names itself and hands out generation ids."""
+
+    name = "base"
+    listens_to_partials = True
+
+    def __init__(self, plan: TurnPlan, rng=None, accuracy: float = 1.0,
+                 premature_rate: float = 0.0):
+        self.plan = plan
+        self.rng = rng
+        self.accuracy = accuracy
+        self.premature_rate = premature_rate
+        self._gens = 0
+
+    def new_gen(self) -> int:
+        self._gens += 1
+        return self._gens
+
+    def start(self) -> list:
+        """Actions at the start of the user's utterance."""
+        return []
+
+    def on_event(self, event: Event) -> list:
+        raise NotImplementedError

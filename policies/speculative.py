@@ -1,0 +1,78 @@
+"""The speculative policy (DESIGN.md sec. 4): async, plus calls guessed from partial input.
+
+At each partial transcript, a call whose dependencies have returned is guessed:
+- once all its argument values are heard (`known_at`), right with probability `accuracy`;
+- before that, with probability `premature_rate` per partial transcript, early and wrong.
+Safe calls run at once; unsafe ones are held until the commit point (the endpoint). A
+premature guess is revised as soon as the arguments are heard. At the commit point each
+live speculative attempt is confirmed (a hit) or, if wrong, withdrawn (never ran) or
+revised (ran); calls built on a discarded result are discarded too (cascade), and every
+discarded call is written again after the commit, now from the final transcript.
+"""
+
+from policies.asynchronous import GENERATING, HELD, RUNNING, AsyncPolicy
+from sim.events import CallTool, ConfirmCall
+
+
+class SpeculativePolicy(AsyncPolicy):
+    """Issues expected calls before the user has finished speaking."""
+
+    name = "speculative"
+
+    def __init__(self, plan, **kw):
+        super().__init__(plan, **kw)
+        self.early: list[str] = []
+
+    def known(self, call) -> bool:
+        """Every spoken argument value of `call` has been heard."""
+        return call.known_at is not None and self.heard >= max(call.known_at, 1)
+
+    def on_words(self) -> list:
+        actions = []
+        for call in self.plan.calls:
+            attempt = self.current[call.id]
+            if attempt is not None:
+                if attempt.premature and self.known(call):
+                    actions += self.discard(call.id, "revised")
+            elif (not self.known(call) and call.id not in self.early
+                  and self.premature_rate > 0 and self.deps_returned(call)
+                  and self.rng.random() < self.premature_rate):
+                self.early.append(call.id)
+        return actions
+
+    def next_call(self):
+        if self.ended:
+            return super().next_call()
+        for call in self.plan.calls:
+            if self.current[call.id] is None and self.deps_returned(call) and self.known(call):
+                return call
+        for call_id in self.early:
+            call = self.calls[call_id]
+            if self.current[call_id] is None and self.deps_returned(call):
+                return call
+        return None
+
+    def guess(self, call) -> tuple[bool, bool]:
+        if self.ended:
+            return True, False
+        if call.id in self.early and not self.known(call):
+            self.early.remove(call.id)
+            return False, True
+        return self.rng.random() < self.accuracy, False
+
+    def on_commit(self) -> list:
+        self.early = []
+        actions = []
+        for call in self.plan.calls:
+            attempt = self.current[call.id]
+            if attempt is None or not attempt.speculative:
+                continue
+            if attempt.right:
+                actions.append(ConfirmCall(call.id, attempt.number))
+                if attempt.status == HELD:
+                    attempt.status = RUNNING
+                    actions.append(CallTool(call.id, attempt.number, True))
+            else:
+                ran = attempt.status not in (GENERATING, HELD)
+                actions += self.discard(call.id, "revised" if ran else "withdrawn")
+        return actions

@@ -1,0 +1,119 @@
+"""The one vocabulary between drivers and policies.
+
+Events are facts a driver tells a policy (past tense); actions are requests a policy
+returns. Both drivers (SimPy and real-time) speak exactly this. Pure Python: no simpy,
+asyncio or time.
+"""
+
+from dataclasses import dataclass
+
+# ---- events (driver -> policy) ----------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class TranscriptUpdated:
+    """A (partial) transcript now covers the first `words` words of the utterance."""
+
+    words: int
+
+
+@dataclass(frozen=True, slots=True)
+class UtteranceEnded:
+    """The turn is endpointed and the transcript final: the commit point."""
+
+    words: int
+
+
+@dataclass(frozen=True, slots=True)
+class GenerationFinished:
+    """Generation `gen` decoded all its tokens."""
+
+    gen: int
+
+
+@dataclass(frozen=True, slots=True)
+class GenerationStopped:
+    """Generation `gen` was cancelled after decoding `tokens_done` tokens."""
+
+    gen: int
+    tokens_done: int
+
+
+@dataclass(frozen=True, slots=True)
+class ToolReturned:
+    """Attempt `attempt` of call `call` returned its result."""
+
+    call: str
+    attempt: int
+
+
+Event = TranscriptUpdated | UtteranceEnded | GenerationFinished | GenerationStopped | ToolReturned
+
+# ---- actions (policy -> driver) ---------------------------------------------------------
+
+PURPOSES = ("input", "result", "call", "answer")
+
+
+@dataclass(frozen=True, slots=True)
+class StartGeneration:
+    """Queue a model request: prefill `prefill` new tokens, then decode `decode` tokens.
+
+    `purpose` is one of PURPOSES; `call`/`attempt` name the call a "call" generation writes;
+    in an "answer" generation the answer text starts at decoded token `answer_from`.
+    A request that decodes pays the network round trip and the request overhead.
+    """
+
+    gen: int
+    prefill: int
+    decode: int
+    purpose: str
+    call: str | None = None
+    attempt: int = 0
+    answer_from: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class CancelGeneration:
+    """Stop generation `gen` (queued or running); what it decoded stays in the context."""
+
+    gen: int
+
+
+@dataclass(frozen=True, slots=True)
+class CallTool:
+    """Run attempt `attempt` of call `call`; `speculative` if issued before the commit point."""
+
+    call: str
+    attempt: int
+    speculative: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class DiscardCall:
+    """Throw away attempt `attempt` of `call` (cancel the tool if it runs).
+
+    `reason` is "revised", "withdrawn" or "cascade"; `wasted_prefill` counts the result
+    tokens of this attempt the model had already read. The tokens of the generations that
+    wrote the attempt are wasted too; metrics find them through the attempt's id.
+    """
+
+    call: str
+    attempt: int
+    reason: str
+    wasted_prefill: int
+
+
+@dataclass(frozen=True, slots=True)
+class ConfirmCall:
+    """A speculative attempt turned out right at the commit point (a speculation hit)."""
+
+    call: str
+    attempt: int
+
+
+@dataclass(frozen=True, slots=True)
+class EndTurn:
+    """The answer is complete; the turn is over."""
+
+
+Action = StartGeneration | CancelGeneration | CallTool | DiscardCall | ConfirmCall | EndTurn

@@ -1,0 +1,1 @@
+"""Seeded generators of synthetic trace sets (docs/trace-format.md)."""

@@ -1,8 +1,9 @@
 """Question-set workloads: one-turn episodes of independent entity searches.
 
-Input: a JSON list of `{id, question, answer}` rows (LLMCompiler's HotpotQA comparison and
-ParallelQA files); a row's `branch` gives the number of look-ups, else two. Each question
-becomes one turn whose one step searches every entity named in it, in parallel.
+Input: a JSON list (or JSON Lines) of `{id, question, answer}` rows, as in LLMCompiler's
+HotpotQA comparison and ParallelQA files; a row's `branch` gives the number of look-ups,
+else two. Each question becomes one turn whose one step searches, in parallel, every
+entity named in it.
 Entity rule and sizes: docs/importers.md.
 """
 
@@ -17,12 +18,12 @@ SEARCH_OUTPUT_TOKENS = 180
 """A Wikipedia search result cut to its first 5 sentences (~125 words), as LLMCompiler's."""
 DEFAULT_LOOKUPS = 2
 STARTERS = frozenset({
-    "a", "after", "an", "and", "are", "as", "assume", "assuming", "at", "between", "both",
-    "by", "calculate", "can", "compute", "consider", "considering", "could", "determine",
-    "did", "do", "does", "factoring", "find", "for", "from", "given", "had", "has", "have",
-    "how", "identify", "if", "imagine", "in", "is", "let", "of", "on", "or", "out", "suppose",
-    "take", "taking", "the", "using", "was", "were", "what", "when", "where", "which", "who",
-    "will", "with", "would",
+    "a", "after", "an", "and", "are", "as", "assume", "assuming", "at", "between", "both", "by",
+    "calculate", "can", "compare", "compute", "consider", "considering", "could", "determine",
+    "did", "do", "does", "factoring", "find", "for", "from", "given", "had", "has", "have", "how",
+    "identify", "if", "imagine", "in", "is", "let", "name", "of", "on", "or", "out", "suppose",
+    "take", "taking", "tell", "the", "using", "was", "were", "what", "when", "where", "which",
+    "who", "will", "with", "would",
 })
 """Capitalised words that start a sentence without starting a name."""
 CONNECTORS = frozenset({"of", "the", "de", "la", "le", "von", "van", "der", "du", "del", "da",
@@ -39,11 +40,8 @@ _ALTERNATIVES = re.compile(
 def import_questions(path: str | Path, limit: int | None = None) -> list[dict]:
     """One-turn episodes (raw trace dicts) for the first `limit` questions of the file."""
     path = Path(path)
-    rows = read_values(path)
-    if len(rows) == 1 and not isinstance(rows[0][1], dict):
-        raise InputError(f"{path}: expected a JSON list of {{id, question, answer}} objects")
     episodes, ids = [], set()
-    for where, row in rows[:limit]:
+    for where, row in read_values(path)[:limit]:
         episode = question_episode(row, where, path.stem)
         if episode["id"] in ids:
             raise InputError(f"{where}: id: duplicate id {episode['id']!r}")

@@ -1,0 +1,177 @@
+"""`rtsim traces`: import, list, show and stats through click's test runner."""
+
+import importlib.util
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from sim import cli_traces
+from sim.cli_traces import traces
+from tests.test_importers_bfcl import row, write_bfcl
+
+SHARED = Path(__file__).parents[2] / "shared" / "data"
+
+
+def invoke(*args):
+    return CliRunner().invoke(traces, [str(a) for a in args])
+
+
+def one_error_line(result) -> str:
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("Error: ")
+    return lines[0]
+
+
+@pytest.fixture
+def bfcl_dir(tmp_path):
+    rows = [row("multi_turn_base_0", "Open the docs folder and show notes.txt", "Thanks"),
+            row("multi_turn_base_1", "List everything")]
+    truths = [[["cd(folder='docs')", "cat(file_name='notes.txt')"], []], [["ls(a=True)"]]]
+    return write_bfcl(tmp_path / "bfcl", rows, truths)
+
+
+def test_import_bfcl_then_stats_and_show(tmp_path, bfcl_dir):
+    out = tmp_path / "out" / "b.jsonl"
+    result = invoke("import", "bfcl", "--data-dir", bfcl_dir, "--out", out)
+    assert result.exit_code == 0, result.output
+    assert result.output == f"wrote {out}: 2 episodes, 3 turns, 3 calls\n"
+
+    stats = json.loads(invoke("stats", out, "--format", "json").output)
+    assert (stats["episodes"], stats["turns"], stats["calls"]) == (2, 3, 3)
+    assert stats["calls_per_turn"] == {"0": 1, "1": 1, "2": 1}
+    assert stats["unsafe"] == pytest.approx(1 / 3, abs=1e-4)
+    assert stats["dependent"] == pytest.approx(1 / 3, abs=1e-4)
+    assert "known before end of speech" in invoke("stats", out).output
+
+    overview = invoke("show", out).output.splitlines()
+    assert overview[1].split() == ["multi_turn_base_0", "2", "2", "bfcl:multi_turn_base"]
+    detail = invoke("show", out, "--episode", "multi_turn_base_0").output
+    assert "c2 cat({\"file_name\": \"notes.txt\"}) safe, known at word 7" in detail
+    assert "after c1" in detail
+
+
+def test_import_bfcl_limit(tmp_path, bfcl_dir):
+    out = tmp_path / "b.jsonl"
+    assert invoke("import", "bfcl", "--data-dir", bfcl_dir, "--limit", 1, "--out", out
+                  ).exit_code == 0
+    assert len(out.read_text().splitlines()) == 1
+
+
+def test_unknown_category_lists_valid_ones(tmp_path, bfcl_dir):
+    result = invoke("import", "bfcl", "--category", "multi_turn_x", "--data-dir", bfcl_dir,
+                    "--out", tmp_path / "b.jsonl")
+    assert result.exit_code == 2
+    assert "multi_turn_base" in result.stderr and "multi_turn_miss_func" in result.stderr
+    assert not (tmp_path / "b.jsonl").exists()
+
+
+def test_bad_call_string_leaves_no_file(tmp_path):
+    root = write_bfcl(tmp_path / "bfcl", [row("a", "Go"), row("b", "Go")],
+                      [[["cd(folder='x')"]], [["cd(folder='x'"]]])
+    out = tmp_path / "b.jsonl"
+    result = invoke("import", "bfcl", "--data-dir", root, "--out", out)
+    assert result.exit_code == 1
+    assert "possible_answer/BFCL_v4_multi_turn_base.json:2: ground_truth[0][0]: cannot parse" \
+        in one_error_line(result)
+    assert list(tmp_path.iterdir()) == [tmp_path / "bfcl"]
+
+
+def test_missing_bfcl_package_says_how_to_install(tmp_path, monkeypatch):
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name: None)
+    result = invoke("import", "bfcl", "--out", tmp_path / "b.jsonl")
+    assert result.exit_code == 1
+    assert "pip install --no-deps bfcl-eval" in one_error_line(result)
+    assert not (tmp_path / "b.jsonl").exists()
+
+
+def test_malformed_openai_file_leaves_no_file(tmp_path):
+    src = tmp_path / "log.jsonl"
+    src.write_text('{"messages": [{"role": "user", "content": "hi"}]}\n{"messages": [\n')
+    out = tmp_path / "o.jsonl"
+    result = invoke("import", "openai-messages", src, "--out", out)
+    assert result.exit_code == 1
+    assert f"{src}:2: not valid JSON" in one_error_line(result)
+    assert not out.exists()
+
+
+def test_failed_import_keeps_the_previous_output(tmp_path):
+    src, out = tmp_path / "q.json", tmp_path / "o.jsonl"
+    out.write_text("previous\n")
+    src.write_text('[{"id": "a", "question": "Is Rome old?"}]')
+    result = invoke("import", "questions", src, "--out", out)
+    assert result.exit_code == 1
+    assert "q.json[0]: answer: missing" in one_error_line(result)
+    assert out.read_text() == "previous\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["o.jsonl", "q.json"]
+
+
+def test_import_openai_and_questions(tmp_path):
+    log = tmp_path / "log.json"
+    log.write_text(json.dumps([{"id": "x", "messages": [
+        {"role": "user", "content": "What time is it?"},
+        {"role": "assistant", "content": "Noon."}]}]))
+    result = invoke("import", "openai-messages", log, "--out", tmp_path / "o.jsonl")
+    assert result.output == f"wrote {tmp_path / 'o.jsonl'}: 1 episodes, 1 turns, 0 calls\n"
+    qa = tmp_path / "qa.json"
+    qa.write_text(json.dumps([{"id": "1", "question": "Is Oslo or Bergen larger?",
+                               "answer": "Oslo"}]))
+    result = invoke("import", "questions", qa, "--out", tmp_path / "q.jsonl")
+    assert result.output == f"wrote {tmp_path / 'q.jsonl'}: 1 episodes, 1 turns, 2 calls\n"
+
+
+def test_default_output_path(tmp_path, bfcl_dir, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert invoke("import", "bfcl", "--data-dir", bfcl_dir).exit_code == 0
+    assert (tmp_path / "traces" / "bfcl-multi_turn_base.jsonl").is_file()
+
+
+def test_list_and_builtin_names(tmp_path, bfcl_dir, monkeypatch):
+    out = tmp_path / "demo.jsonl"
+    invoke("import", "bfcl", "--data-dir", bfcl_dir, "--out", out)
+    monkeypatch.setattr(cli_traces, "builtin_sets", lambda: {"demo": out})
+    assert invoke("list").output == "demo  2 episodes, 3 turns, 3 calls\n"
+    assert json.loads(invoke("stats", "demo", "--format", "json").output)["episodes"] == 2
+
+
+def test_list_reads_the_scenarios_package():
+    assert all(path.suffix == ".jsonl" for path in cli_traces.builtin_sets().values())
+    assert invoke("list").exit_code == 0
+
+
+def test_unknown_set_and_episode_are_one_line_errors(tmp_path, bfcl_dir):
+    result = invoke("stats", tmp_path / "nope.jsonl")
+    assert result.exit_code == 1
+    assert "no such trace file or built-in set" in one_error_line(result)
+    out = tmp_path / "b.jsonl"
+    invoke("import", "bfcl", "--data-dir", bfcl_dir, "--out", out)
+    result = invoke("show", out, "--episode", "zz")
+    assert result.exit_code == 1
+    assert "no episode 'zz'" in one_error_line(result)
+
+
+def test_invalid_trace_file_is_one_line_error(tmp_path):
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"id": "e", "turns": []}\n')
+    result = invoke("stats", bad)
+    assert result.exit_code == 1
+    assert f"{bad}:1: turns: must not be empty" in one_error_line(result)
+
+
+def test_real_bfcl_base_through_the_cli(tmp_path):
+    pytest.importorskip("bfcl_eval", reason="bfcl-eval is not installed")
+    out = tmp_path / "bfcl.jsonl"
+    result = invoke("import", "bfcl", "--out", out)
+    assert result.output == f"wrote {out}: 200 episodes, 734 turns, 1142 calls\n"
+
+
+def test_real_tau_bench_through_the_cli(tmp_path):
+    path = SHARED / "tau-bench" / "gpt-4o-airline.json"
+    if not path.is_file():
+        pytest.skip(f"{path} is missing (reference data lives outside the repo)")
+    out = tmp_path / "tau.jsonl"
+    assert invoke("import", "openai-messages", path, "--out", out).exit_code == 0
+    stats = json.loads(invoke("stats", out, "--format", "json").output)
+    assert (stats["episodes"], stats["calls"]) == (200, 1164)

@@ -55,14 +55,17 @@ _LIMIT = click.option("--limit", type=click.IntRange(min=1), help="Import only t
 @_LIMIT
 @click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path),
               help="Folder laid out like bfcl_eval/data (default: the installed bfcl-eval).")
+@click.option("--execute", is_flag=True,
+              help="Run the ground truth in BFCL's simulators for real tool outputs "
+                   "(MathAPI also needs mpmath); default: estimated sizes.")
 @_OUT
-def import_bfcl_command(category, limit, data_dir, out):
+def import_bfcl_command(category, limit, data_dir, execute, out):
     """BFCL multi-turn ground truth (needs: pip install --no-deps bfcl-eval).
 
     Example: rtsim traces import bfcl --category multi_turn_miss_param --limit 20
     """
     with user_errors():
-        rows = import_bfcl(category, limit, data_dir)
+        rows = import_bfcl(category, limit, data_dir, execute)
     write_checked(rows, out or Path("traces") / f"bfcl-{category}.jsonl")
 
 

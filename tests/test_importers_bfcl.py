@@ -7,7 +7,7 @@ import json
 import pytest
 
 from sim.errors import InputError
-from sim.importers import bfcl
+from sim.importers import bfcl, bfcl_exec
 from sim.importers.bfcl import HOLDOUT_PROMPT, import_bfcl, parse_call, plan_steps
 from sim.traces import parse_episode
 
@@ -153,6 +153,28 @@ def test_output_estimate_from_response_schema():
     key = len('"current_directory_content": ')  # 29 characters: 8 tokens
     assert key == 29
     assert bfcl.output_tokens(FUNCS["ls"]) == 2 + 8 + bfcl.VALUE_TOKENS["array"]
+
+
+def test_execute_gives_simulator_outputs(tmp_path):
+    pytest.importorskip("bfcl_eval", reason="bfcl-eval is not installed")
+    files = {"type": "directory", "contents": {"notes.txt": {"type": "file", "content": "hi"}}}
+    config = {"GorillaFileSystem": {"root": {"home": files}}}
+    root = write_bfcl(tmp_path, [row("a", "Show notes.txt", initial_config=config)],
+                      [[["cat(file_name='notes.txt')", "cat(file_name='gone.txt')"]]])
+    [episode] = import_bfcl(root=root, execute=True)
+    outputs = [c["output"] for s in episode["turns"][0]["steps"] for c in s["calls"]]
+    assert outputs[0] == '{"file_content": "hi"}'
+    assert "gone.txt" in outputs[1]
+
+
+def test_execute_names_a_missing_simulator_dependency(tmp_path, monkeypatch):
+    def missing(name):
+        raise ModuleNotFoundError("No module named 'mpmath'", name="mpmath")
+
+    monkeypatch.setattr(bfcl_exec.importlib, "import_module", missing)
+    root = write_bfcl(tmp_path, [row("a", "Hi")], [[[]]])
+    with pytest.raises(InputError, match="needs the mpmath package: pip install mpmath"):
+        import_bfcl(root=root, execute=True)
 
 
 def test_real_multi_turn_base_counts():

@@ -11,6 +11,7 @@ import json
 from pathlib import Path
 
 from sim.errors import InputError
+from sim.importers.bfcl_exec import CLASS_MODULES, Simulator
 from sim.importers.jsonfiles import read_lines
 from sim.importers.safety import is_read_only
 from sim.knownat import compute_known_at
@@ -23,12 +24,7 @@ ANSWER_TOKENS = 30
 """Tokens of the spoken answer BFCL does not give: about 22 words, two short sentences."""
 HOLDOUT_PROMPT = "I have updated some more functions you can choose from. What about now?"
 """The user message BFCL sends when a held-out function is added (miss_func categories)."""
-DOC_FILES = {
-    "GorillaFileSystem": "gorilla_file_system.json", "MathAPI": "math_api.json",
-    "MessageAPI": "message_api.json", "TwitterAPI": "posting_api.json",
-    "TicketAPI": "ticket_api.json", "TradingBot": "trading_bot.json",
-    "TravelAPI": "travel_booking.json", "VehicleControlAPI": "vehicle_control.json",
-}
+DOC_FILES = {name: f"{module}.json" for name, module in CLASS_MODULES.items()}
 """Function-doc file of each BFCL tool class (BFCL's MULTI_TURN_FUNC_DOC_FILE_MAPPING)."""
 VALUE_TOKENS = {"string": 8, "integer": 2, "float": 2, "number": 2, "boolean": 1,
                 "array": 24, "dict": 16, "object": 16}
@@ -60,8 +56,12 @@ def category_files(category: str, root: Path) -> tuple[Path, Path]:
 
 
 def import_bfcl(category: str = "multi_turn_base", limit: int | None = None,
-                root: str | Path | None = None) -> list[dict]:
-    """Episodes (raw trace dicts) of one BFCL multi-turn category, the first `limit` ones."""
+                root: str | Path | None = None, execute: bool = False) -> list[dict]:
+    """Episodes (raw trace dicts) of one BFCL multi-turn category, the first `limit` ones.
+
+    With `execute`, tool outputs are the results of running the ground truth in BFCL's
+    bundled simulators (needs the installed package); otherwise they are estimated.
+    """
     root = Path(root) if root is not None else data_dir()
     questions_path, answers_path = category_files(category, root)
     truths = {}
@@ -76,7 +76,11 @@ def import_bfcl(category: str = "multi_turn_base", limit: int | None = None,
             raise InputError(f"{where}: id: missing")
         if row["id"] not in truths:
             raise InputError(f"{where}: id: no ground truth for {row['id']!r} in {answers_path}")
-        episodes.append(_episode(row, where, *truths[row["id"]], docs, category))
+        run = None
+        if execute:
+            long_context = category == "multi_turn_long_context"
+            run = Simulator(row, where, long_context).run
+        episodes.append(_episode(row, where, *truths[row["id"]], docs, category, run))
     return episodes
 
 
@@ -101,7 +105,7 @@ class _Docs:
 
 
 def _episode(row: dict, where: str, truth_where: str, truth: dict, docs: _Docs,
-             category: str) -> dict:
+             category: str, run=None) -> dict:
     turns_raw = row.get("question")
     gold = truth.get("ground_truth")
     if not isinstance(turns_raw, list) or not turns_raw:
@@ -116,7 +120,7 @@ def _episode(row: dict, where: str, truth_where: str, truth: dict, docs: _Docs,
         user = _user_text(messages, f"{where}: question[{t}]")
         parsed = [parse_call(text, f"{truth_where}: ground_truth[{t}][{c}]", funcs)
                   for c, text in enumerate(calls)]
-        steps = plan_steps(parsed, tuple(user.split()), funcs, counter)
+        steps = plan_steps(parsed, tuple(user.split()), funcs, counter, run)
         turns.append({"user": user, "steps": steps, "answer_tokens": ANSWER_TOKENS})
     episode = {"id": row["id"], "source": f"bfcl:{category}", "turns": turns}
     if funcs:
@@ -159,18 +163,22 @@ def parse_call(text, where: str, funcs: dict[str, dict]) -> tuple[str, dict]:
 
 
 def plan_steps(calls: list[tuple[str, dict]], words: tuple[str, ...], funcs: dict[str, dict],
-               counter) -> list[dict]:
+               counter, run=None) -> list[dict]:
     """Group a turn's calls into steps with conservative dependencies.
 
     A read whose spoken values all occur in the utterance joins the step before it when
     that step holds only reads; any other call opens a new step. Every call depends on all
-    calls of the step before its own.
+    calls of the step before its own. `run(name, arguments)`, when given, returns the
+    call's output text; otherwise its size is estimated.
     """
     steps: list[list[dict]] = []
     for name, args in calls:
         safe = is_read_only(name)
-        call = {"id": f"c{next(counter)}", "name": name, "arguments": args, "safe": safe,
-                "output_tokens": output_tokens(funcs.get(name))}
+        call = {"id": f"c{next(counter)}", "name": name, "arguments": args, "safe": safe}
+        if run is None:
+            call["output_tokens"] = output_tokens(funcs.get(name))
+        else:
+            call["output"] = run(name, args)
         joins = (steps and safe and all(c["safe"] for c in steps[-1])
                  and compute_known_at(args, words) is not None)
         if not joins:

@@ -1,30 +1,18 @@
 """`rtsim traces`: import benchmark data and agent logs, list, show and summarise trace sets."""
 
-import contextlib
 import json
-from importlib import resources
 from pathlib import Path
 
 import click
 
+from sim import tracesets
+from sim.cliutil import BadInput, user_errors
 from sim.errors import InputError
 from sim.importers.bfcl import CATEGORIES, import_bfcl
 from sim.importers.openai_messages import import_openai_messages
 from sim.importers.questions import import_questions
-from sim.traces import Episode, load_traces, parse_episode, write_traces
+from sim.traces import Episode, parse_episode, write_traces
 from sim.tracestats import format_stats, trace_stats
-
-BUILTIN_PACKAGE = "scenarios"
-BUILTIN_FOLDER = "traces"
-
-
-@contextlib.contextmanager
-def user_errors():
-    """Turn InputError into a one-line ClickException (exit code 1)."""
-    try:
-        yield
-    except InputError as exc:
-        raise click.ClickException(str(exc)) from None
 
 
 @click.group("traces")
@@ -108,41 +96,21 @@ def write_checked(rows: list[dict], out: Path) -> None:
                f"{stats['calls']} calls")
 
 
-def builtin_sets() -> dict[str, Path]:
-    """Built-in trace sets by name: the *.jsonl files shipped in scenarios/traces."""
-    folder = resources.files(BUILTIN_PACKAGE).joinpath(BUILTIN_FOLDER)
-    if not folder.is_dir():
-        return {}
-    return {Path(item.name).stem: Path(str(item)) for item in sorted(
-        folder.iterdir(), key=lambda item: item.name) if item.name.endswith(".jsonl")}
-
-
-def resolve(name_or_path: str) -> Path:
-    """A trace file given as a path, or as the name of a built-in set."""
-    path = Path(name_or_path)
-    if path.is_file():
-        return path
-    builtin = builtin_sets().get(name_or_path)
-    if builtin is None:
-        raise click.ClickException(f"{name_or_path}: no such trace file or built-in set "
-                                   "(see `rtsim traces list`)")
-    return builtin
-
-
 def load(name_or_path: str) -> list[Episode]:
+    """A built-in trace set by name, or a trace file by path; errors as BadInput."""
     with user_errors():
-        return load_traces(resolve(name_or_path))
+        return tracesets.load_trace_set(name_or_path)
 
 
 @traces.command("list")
 def list_command():
     """Built-in trace sets, with their sizes."""
-    sets = builtin_sets()
+    sets = tracesets.builtin_trace_sets()
     if not sets:
         click.echo("no built-in trace sets")
         return
     width = max(len(name) for name in sets)
-    for name, path in sets.items():
+    for name, path in sorted(sets.items()):
         stats = trace_stats(load(str(path)))
         click.echo(f"{name:<{width}}  {stats['episodes']} episodes, {stats['turns']} turns, "
                    f"{stats['calls']} calls")
@@ -162,7 +130,7 @@ def show_command(name_or_path, episode_id):
         return
     chosen = [e for e in episodes if e.id == episode_id]
     if not chosen:
-        raise click.ClickException(f"{name_or_path}: no episode {episode_id!r} "
+        raise BadInput(f"{name_or_path}: no episode {episode_id!r} "
                                    f"(it has {len(episodes)}; list them with `traces show`)")
     click.echo("\n".join(episode_lines(chosen[0])))
 

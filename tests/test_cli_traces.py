@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from sim import cli_traces
+from sim import tracesets
 from sim.cli_traces import traces
 from tests.test_importers_bfcl import row, write_bfcl
 
@@ -73,7 +73,7 @@ def test_bad_call_string_leaves_no_file(tmp_path):
                       [[["cd(folder='x')"]], [["cd(folder='x'"]]])
     out = tmp_path / "b.jsonl"
     result = invoke("import", "bfcl", "--data-dir", root, "--out", out)
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert "possible_answer/BFCL_v4_multi_turn_base.json:2: ground_truth[0][0]: cannot parse" \
         in one_error_line(result)
     assert list(tmp_path.iterdir()) == [tmp_path / "bfcl"]
@@ -82,7 +82,7 @@ def test_bad_call_string_leaves_no_file(tmp_path):
 def test_missing_bfcl_package_says_how_to_install(tmp_path, monkeypatch):
     monkeypatch.setattr(importlib.util, "find_spec", lambda name: None)
     result = invoke("import", "bfcl", "--out", tmp_path / "b.jsonl")
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert "pip install --no-deps bfcl-eval" in one_error_line(result)
     assert not (tmp_path / "b.jsonl").exists()
 
@@ -92,7 +92,7 @@ def test_malformed_openai_file_leaves_no_file(tmp_path):
     src.write_text('{"messages": [{"role": "user", "content": "hi"}]}\n{"messages": [\n')
     out = tmp_path / "o.jsonl"
     result = invoke("import", "openai-messages", src, "--out", out)
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert f"{src}:2: not valid JSON" in one_error_line(result)
     assert not out.exists()
 
@@ -102,7 +102,7 @@ def test_failed_import_keeps_the_previous_output(tmp_path):
     out.write_text("previous\n")
     src.write_text('[{"id": "a", "question": "Is Rome old?"}]')
     result = invoke("import", "questions", src, "--out", out)
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert "q.json[0]: answer: missing" in one_error_line(result)
     assert out.read_text() == "previous\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["o.jsonl", "q.json"]
@@ -131,24 +131,28 @@ def test_default_output_path(tmp_path, bfcl_dir, monkeypatch):
 def test_list_and_builtin_names(tmp_path, bfcl_dir, monkeypatch):
     out = tmp_path / "demo.jsonl"
     invoke("import", "bfcl", "--data-dir", bfcl_dir, "--out", out)
-    monkeypatch.setattr(cli_traces, "builtin_sets", lambda: {"demo": out})
+    monkeypatch.setattr(tracesets, "builtin_trace_sets", lambda: {"demo": out})
     assert invoke("list").output == "demo  2 episodes, 3 turns, 3 calls\n"
     assert json.loads(invoke("stats", "demo", "--format", "json").output)["episodes"] == 2
 
 
 def test_list_reads_the_scenarios_package():
-    assert all(path.suffix == ".jsonl" for path in cli_traces.builtin_sets().values())
-    assert invoke("list").exit_code == 0
+    sets = sorted(tracesets.builtin_trace_sets())
+    output = invoke("list").output
+    if not sets:
+        assert output == "no built-in trace sets\n"
+    else:
+        assert [line.split()[0] for line in output.splitlines()] == sets
 
 
 def test_unknown_set_and_episode_are_one_line_errors(tmp_path, bfcl_dir):
     result = invoke("stats", tmp_path / "nope.jsonl")
-    assert result.exit_code == 1
-    assert "no such trace file or built-in set" in one_error_line(result)
+    assert result.exit_code == 2
+    assert "no such built-in trace set or file" in one_error_line(result)
     out = tmp_path / "b.jsonl"
     invoke("import", "bfcl", "--data-dir", bfcl_dir, "--out", out)
     result = invoke("show", out, "--episode", "zz")
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert "no episode 'zz'" in one_error_line(result)
 
 
@@ -156,7 +160,7 @@ def test_invalid_trace_file_is_one_line_error(tmp_path):
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"id": "e", "turns": []}\n')
     result = invoke("stats", bad)
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert f"{bad}:1: turns: must not be empty" in one_error_line(result)
 
 

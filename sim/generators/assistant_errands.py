@@ -1,7 +1,14 @@
 """Turn templates for restaurants, maps, flights, reminders, timers and the smart home."""
 
-from sim.generators.assistant_templates import CUISINES, STREETS, count, message, ref
-from sim.generators.assistant_world import Clock, Ctx, Day, clock, dumps
+from sim.generators.assistant_templates import (
+    CUISINES,
+    STREETS,
+    count,
+    delivered,
+    message,
+    ref,
+)
+from sim.generators.assistant_world import Clock, Ctx, Day, Person, clock, dumps
 
 PLACES = {
     "pharmacy": ["HealthPlus Pharmacy", "Corner Chemist", "MedExpress"],
@@ -10,11 +17,16 @@ PLACES = {
     "gas station": ["Shell", "Quick Fuel", "Esso"],
     "hardware store": ["Tool Shed", "Ace Hardware", "Fix-It Depot"],
 }
-DESTINATIONS = ["work", "the office", "the airport", "the gym", "the train station"]
-MODES = [("drive", "drive"), ("take the train", "transit"), ("bike", "bike"), ("walk", "walk")]
+# where the user goes, how they say they get there, and the tool's mode
+TRIPS = [("work", "drive", "drive"), ("work", "bike", "bike"), ("the office", "walk", "walk"),
+         ("the office", "take the bus", "transit"), ("the airport", "drive", "drive"),
+         ("the airport", "take the train", "transit"), ("the gym", "walk", "walk"),
+         ("the train station", "bike", "bike")]
 TASKS = ["call the dentist", "pick up the dry cleaning", "water the plants", "send the invoice",
          "buy milk on the way home", "take my medication", "renew my passport",
          "leave for the airport"]
+TIMERS = {"pasta": (8, 10, 12), "eggs": (6, 8, 10), "pizza": (12, 15), "bread": (35, 40, 45),
+          "tea": (3, 4, 5), "laundry": (45, 55), "roast vegetables": (25, 30)}
 ROOMS = ["living room", "kitchen", "bedroom", "office"]
 ARTISTS = ["Miles Davis", "Norah Jones", "Daft Punk", "Fleetwood Mac", "Billie Eilish",
            "Bach", "Radiohead", "Stevie Wonder"]
@@ -50,7 +62,9 @@ def booking(c: Ctx, row: dict, d: Day, t: Clock, n: int, after=()) -> dict:
     return c.call("book_table", args, out, after=after)
 
 
-def search_and_book(c: Ctx, user: str, cuisine: str, d: Day, t: Clock, n: int) -> dict:
+def search_and_book(c: Ctx, user: str, cuisine: str, d: Day, t: Clock, n: int,
+                    share: Person | None = None) -> dict:
+    """Search, then book the best match; with `share`, text that person the booking too."""
     output, rows = restaurants(c, cuisine, t)
     args = {"cuisine": cuisine.lower(), "date": c.date_arg(d), "time": c.time_arg(t),
             "party_size": n}
@@ -58,23 +72,40 @@ def search_and_book(c: Ctx, user: str, cuisine: str, d: Day, t: Clock, n: int) -
     r = rows[0]
     answer = (f"You're booked at {r['name']} {d.label} at {t.said} for {n}. It's rated "
               f"{r['rating']} and {r['distance_km']} kilometres away.")
-    return c.turn(user, [[found], [booking(c, r, d, t, n, after=[found])]], answer)
+    if not share:
+        return c.turn(user, [[found], [booking(c, r, d, t, n, after=[found])]], answer)
+    look = c.call("lookup_contact", {"name": share.said}, share.card())
+    booked = booking(c, r, d, t, n, after=[found])
+    body = f"Booked {r['name']} {d.label} at {t.said}, confirmation {c.mem['booking'][3]}."
+    sent = c.call("send_message", {"to": share.phone, "body": body}, delivered(c, share),
+                  after=[booked, look])
+    answer += f" I've texted {share.called} the details."
+    return c.turn(user, [[found, look], [booked], [sent]], answer)
 
 
-def restaurant_book(c: Ctx) -> dict:
+def restaurant_book(c: Ctx, share: float = 0.3) -> dict:
+    """Search and book in one request; with probability `share`, text a friend the booking."""
     cuisine, n = c.pick(list(CUISINES)), c.pick([2, 2, 3, 4, 4, 5, 6])
     d, t, k = c.day((0, 0, 1, 2, 4, 5)), c.time((18, 19, 20), (0, 30)), count(c, n)
     user = c.pick([f"book a table for {k} at a good {cuisine} place {d.said} at {t.said}",
                    f"{d.said} at {t.said}, I need a {cuisine} restaurant for {k} people, "
                    "can you book something nearby?",
                    f"can you find a {cuisine} restaurant near me and reserve a table for {k} "
-                   f"{d.said} around {t.said}?"])
+                   f"{d.said} around {t.said}?",
+                   f"some friends are in town {d.said}, could you find a nice {cuisine} place "
+                   f"not too far from here and book a table for {k} at {t.said}?"])
+    if c.chance(share):
+        p = c.person()
+        end = "?" if user.endswith("?") else ""
+        user = f"{user.rstrip('?')}, and text {p.said} the details{end}"
+        return search_and_book(c, user, cuisine, d, t, n, share=p)
     return search_and_book(c, user, cuisine, d, t, n)
 
 
 def booking_ask(c: Ctx) -> dict:
     c.mem["day"] = d = c.day((0, 0, 4, 5))
-    user = c.pick([f"can you book us a table somewhere for dinner {d.word}?",
+    when = "tonight" if d.word == "today" else d.word
+    user = c.pick([f"can you book us a table somewhere for dinner {when}?",
                    f"I'd like to take a friend out for dinner {d.said}, can you book something?"])
     return c.turn(user, [], "Sure! How many people, what time, and any cuisine in mind?")
 
@@ -117,7 +148,7 @@ def places(c: Ctx, kind: str) -> tuple[str, dict]:
     rows = [{"name": name, "address": f"{c.rng.randint(2, 480)} {c.pick(STREETS)}",
              "distance_m": dist, "open_until": f"{c.rng.randint(20, 23)}:00"}
             for name, dist in zip(c.rng.sample(PLACES[kind], 3),
-                                  sorted(c.rng.sample(range(150, 2400, 10), 3)))]
+                                  sorted(c.rng.sample(range(150, 2400, 10), 3)), strict=True)]
     return dumps({"results": rows}), rows[0]
 
 
@@ -155,11 +186,11 @@ def directions_there(c: Ctx) -> dict:
 
 
 def travel_time_events(c: Ctx) -> dict:
-    dest, (verb, mode) = c.pick(DESTINATIONS), c.pick(MODES)
+    dest, verb, mode = c.pick(TRIPS)
     user = c.pick([f"how long will it take me to {verb} to {dest} right now, and when is my "
                    "first meeting today?",
                    f"when's my first meeting today, and how long to {verb} to {dest}?"])
-    minutes = c.rng.randint(12, 55)
+    minutes = c.rng.randint(12, 35) + (20 if dest == "the airport" else 0)
     trip = dumps({"destination": dest.removeprefix("the ").title(), "mode": mode,
                   "duration_min": minutes, "traffic": c.pick(["light", "moderate", "heavy"])})
     today, start = c.day((0,)), c.time(range(9, 12))
@@ -188,12 +219,12 @@ def reminder(c: Ctx) -> dict:
 
 
 def timer(c: Ctx) -> dict:
-    m, what = c.pick([3, 5, 8, 10, 12, 15, 20, 25, 45]), c.pick(
-        ["pasta", "eggs", "oven", "laundry", "tea", "pizza", "bread"])
+    what, options = c.pick(list(TIMERS.items()))
+    m = c.pick(options)
     k = count(c, m)
     user = c.pick([f"set a timer for {k} minutes for the {what}",
                    f"start a {k} minute timer for the {what}, please",
-                   f"the {what} needs {k} minutes, can you time it?"])
+                   f"the {what} will be done in {k} minutes, can you set a timer?"])
     out = dumps({"status": "running", "timer_id": ref(c, "tm"), "label": what,
                  "duration_s": m * 60})
     return c.turn(user, [[c.call("set_timer", {"minutes": m, "label": what}, out)]],
@@ -289,4 +320,4 @@ def arrival_message(c: Ctx) -> dict:
     user = c.pick([f"text {p.said} that {news}",
                    f"let {p.said} know {news} and I'll call from the taxi"])
     body = news if c.chance(0.5) else f"Landing at {land.said}, will call from the taxi!"
-    return c.turn(user, message(c, p, body), f"Done, {p.first} knows you land at {land.said}.")
+    return c.turn(user, message(c, p, body), f"Done, {p.called} knows you land at {land.said}.")

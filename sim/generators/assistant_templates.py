@@ -7,7 +7,8 @@ words the user said where a model would copy them, and normalised or derived val
 
 from sim.generators.assistant_world import CITIES, Ctx, Day, clock, dumps
 
-NUMBERS = "zero one two three four five six seven eight nine ten eleven twelve".split()
+NUMBERS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine",
+           "ten", "eleven", "twelve"]
 MEETINGS = ["Design review", "Team standup", "Budget sync", "Dentist", "Yoga class",
             "Lunch with {p}", "Call with {p}", "1:1 with {p}", "Coffee with {p}"]
 CUISINES = {
@@ -29,6 +30,11 @@ SMALL_TALK = [
     ("how do you say thank you in Japanese?",
      "It's arigato, or arigato gozaimasu if you want to be more polite."),
     ("great, you're a lifesaver, that's everything for today", "Anytime! Talk to you later."),
+    ("what's a good name for a grey kitten, any ideas?",
+     "How about Pebble, Smokey or Earl Grey? Earl Grey has a nice ring to it."),
+    ("hmm, actually never mind, I'll sort it out myself later",
+     "No problem. I'm here if you need me."),
+    ("how many ounces are in a cup, roughly?", "A US cup is 8 fluid ounces, about 240 ml."),
 ]
 
 
@@ -51,7 +57,7 @@ def agenda(c: Ctx, d: Day, hours=range(8, 19)) -> tuple[str, list[dict]]:
     titles = c.rng.sample(MEETINGS, n)
     events = [{"id": ref(c, "ev"), "title": t.format(p=c.pick(c.people[:-1]).first),
                "start": f"{h:02d}:00", "end": f"{h + 1:02d}:00"}
-              for h, t in zip(sorted(c.rng.sample(list(hours), n)), titles)]
+              for h, t in zip(sorted(c.rng.sample(list(hours), n)), titles, strict=True)]
     return dumps({"date": d.iso, "events": events}), events
 
 
@@ -66,7 +72,9 @@ def weather(c: Ctx) -> dict:
     user = c.pick([f"what's the weather going to be like{where} {d.said}?",
                    f"do I need to bring an umbrella{where} {d.said}?",
                    f"{d.said}{where}, will it be warm enough to skip the coat?",
-                   f"I'm planning a long walk {d.said}, how's the weather looking{where}?"])
+                   f"I'm planning a long walk {d.said}, how's the weather looking{where}?",
+                   f"I was thinking of going for a run after work {d.said}, but only if it "
+                   f"stays dry, so what's the forecast{where}?"])
     args = {"city": city.name} if where else {}
     args["date"] = c.date_arg(d)
     fc = c.forecast(city, d)
@@ -115,6 +123,27 @@ def weather_and_calendar(c: Ctx) -> dict:
     return c.turn(user, [calls], f"{fc.said} As for your schedule, {plan}.")
 
 
+def briefing(c: Ctx) -> dict:
+    today, p, topic = c.day((0,)), c.person(family=0), c.pick(TOPICS)
+    user = c.pick(["good morning! What's the weather like today, what's on my calendar, and is "
+                   "there anything urgent in my inbox?",
+                   "before I leave the house, give me today's forecast, my meetings, and any "
+                   "urgent emails I should know about"])
+    fc = c.forecast(c.home, today)
+    events_out, events = agenda(c, today)
+    mail = [{"id": ref(c, "msg"), "from": f"{p.full} <{p.email}>",
+             "subject": f"Urgent: {topic[2]}", "received": f"{today.iso} 07:{c.pick([12, 48])}",
+             "snippet": topic[3]}] if c.chance(0.6) else []
+    calls = [c.call("get_weather", {"date": c.date_arg(today)}, fc.output),
+             c.call("list_events", {"date": c.date_arg(today)}, events_out),
+             c.call("search_email", {"query": "urgent", "unread": True},
+                    dumps({"results": mail, "unread_total": c.rng.randint(2, 14)}))]
+    plan = f"You have {said_events(events)}" if events else "Your calendar is clear"
+    news = (f"{p.called} flagged an urgent email about {topic[1]}." if mail
+            else "Nothing urgent in your inbox.")
+    return c.turn(user, [calls], f"Expect {fc.sky} today, high of {fc.high}. {plan}. {news}")
+
+
 def free_check(c: Ctx) -> dict:
     d = c.day((1, 2, 3, 4))
     part, lo, hi = c.pick([("morning", 8, 12), ("afternoon", 12, 17), ("evening", 17, 21)])
@@ -140,7 +169,8 @@ def meeting_with_contact(c: Ctx) -> dict:
     else:
         d, t = c.day((1, 2, 3, 4)), c.time(range(9, 17))
         user = c.pick([f"set up {what} with {p.said} {d.said} at {t.said} and send an invite",
-                       f"{d.said} at {t.said} I'd like {what} with {p.said}, put it in my calendar"])
+                       f"{d.said} at {t.said} I'd like {what} with {p.said}, "
+                       "put it in my calendar"])
     title = what.removeprefix("a ").removeprefix("the ")
     title = title.capitalize() if c.chance(0.5) else f"{title.capitalize()} with {p.first}"
     look = c.call("lookup_contact", {"name": p.said}, p.card())
@@ -150,7 +180,7 @@ def meeting_with_contact(c: Ctx) -> dict:
     args = {"title": title, "date": c.date_arg(d), "start": c.time_arg(t), "attendees": [p.email]}
     made = dumps({"status": "created", "event_id": ref(c, "ev"), "title": title,
                   "start": f"{d.iso}T{t.iso}", "invited": [p.email]})
-    answer = f"Done: {title} {d.label} at {t.said}, and I've sent {p.first} an invite."
+    answer = f"Done: {title} {d.label} at {t.said}, and I've sent {p.called} an invite."
     return c.turn(user, [first, [c.call("create_event", args, made, after=[look])]], answer)
 
 
@@ -189,12 +219,17 @@ def message(c: Ctx, p, body: str) -> list[list[dict]]:
 
 def running_late(c: Ctx) -> dict:
     p, m = c.person(), c.pick([5, 10, 10, 15, 20])
-    news = c.pick([f"I'm running {m} minutes late", f"I'll be there in {m} minutes",
-                   f"I'm stuck in traffic, about {m} minutes behind"])
-    user = c.pick([f"text {p.said} that {news}", f"{news}, can you let {p.said} know?",
-                   f"send a message to {p.said}: {news}, sorry!"])
+    user, news = c.pick([
+        (f"text {p.said} that I'm running {m} minutes late", f"I'm running {m} minutes late"),
+        (f"I'll be there in {m} minutes, can you let {p.said} know?",
+         f"I'll be there in {m} minutes"),
+        (f"send a message to {p.said}: stuck in traffic, about {m} minutes behind, sorry!",
+         f"stuck in traffic, about {m} minutes behind"),
+        (f"ugh, the train is stuck outside the station again, please text {p.said} that I'll "
+         f"be {m} minutes late and they should start without me", f"I'll be {m} minutes late"),
+    ])
     body = news if c.chance(0.5) else f"Sorry {p.first}, running about {m} min late!"
-    return c.turn(user, message(c, p, body), f"I've texted {p.first} that you're {m} minutes out.")
+    return c.turn(user, message(c, p, body), f"I've texted {p.called} that you're {m} minutes out.")
 
 
 def share_booking(c: Ctx) -> dict:
@@ -204,24 +239,27 @@ def share_booking(c: Ctx) -> dict:
                    f"tell {p.said} we're booked at {name} at {t.said}"])
     written = f"Table booked at {name}, {d.label} at {t.said} (ref {code}). See you there!"
     body = f"we're booked at {name} at {t.said}" if "booked" in user and c.chance(0.5) else written
-    return c.turn(user, message(c, p, body), f"Sent! {p.first} has the details for {name}.")
+    return c.turn(user, message(c, p, body), f"Sent the details for {name} to {p.called}.")
 
 
 def message_ask(c: Ctx) -> dict:
     p = c.person()
     user = c.pick([f"can you send a message to {p.said} for me?",
                    f"I need to text {p.said} something, quickly"])
-    return c.turn(user, [], f"Sure, what would you like to say to {p.first}?")
+    return c.turn(user, [], f"Sure, what would you like to say to {p.called}?")
 
 
 def message_answer(c: Ctx) -> dict:
     p = c.mem["person"]
-    news = c.pick(["dinner is ready in twenty minutes", "can you grab some bread on your way",
-                   "don't forget the keys are under the mat", "the game starts at 8 tonight"])
-    user = c.pick([f"tell them {news}", f"just say {news}, thanks"])
-    user += "" if len(user.split()) >= 6 else ", please"
-    body = news.capitalize() if c.chance(0.5) else f"Hey {p.first}! {news.capitalize()}."
-    return c.turn(user, message(c, p, body), f"Done, I sent that to {p.first}.")
+    said, written = c.pick([
+        ("dinner is ready in twenty minutes", "Dinner's ready in 20 minutes!"),
+        ("to grab some bread on the way home", "Could you grab some bread on the way home?"),
+        ("the spare keys are under the mat", "Spare keys are under the mat."),
+        ("the game starts at 8 tonight", "Heads up, the game starts at 8 tonight."),
+    ])
+    user = c.pick([f"tell them {said}", f"just say {said}, thanks"])
+    body = said if c.chance(0.5) else written
+    return c.turn(user, message(c, p, body), f"Done, I sent that to {p.called}.")
 
 
 TOPICS = [
@@ -238,7 +276,7 @@ TOPICS = [
 ]
 REPLIES = [("I'll send it by Friday", "you'll send it by Friday"),
            ("the numbers look good to me", "the numbers look good"),
-           ("let's go through it on Monday", "you'll go through it on Monday"),
+           ("we can go through it on Monday", "you can go through it on Monday"),
            ("I'm happy with the changes", "you're happy with the changes"),
            ("I'll review it tonight", "you'll review it tonight")]
 
@@ -264,7 +302,7 @@ def email_search(c: Ctx) -> dict:
                    f"about {topic}, has {p.said} sent me anything yet?"])
     output, msg_id, when = inbox(c, p, subject, snippet)
     c.mem["email"] = msg_id
-    answer = f'Yes, {p.first} wrote {when}: "{subject}". They say: {snippet}'
+    answer = f'Yes, {p.called} wrote {when}: "{subject}". They say: {snippet}'
     return c.turn(user, [[c.call("search_email", {"from": p.said, "query": query}, output)]],
                   answer)
 
@@ -279,7 +317,7 @@ def email_reply(c: Ctx) -> dict:
     p, (reply, reported) = c.mem["person"], c.pick(REPLIES)
     user = c.pick([f"reply and tell {p.said} {reply}", f"okay, answer that one: {reply}"])
     args, sent = reply_args(c, p, c.mem["email"], reply)
-    answer = f"Sent. I told {p.first} {reported}."
+    answer = f"Sent. I told {p.called} {reported}."
     return c.turn(user, [[c.call("send_email", args, sent)]], answer)
 
 
@@ -288,11 +326,13 @@ def email_reply_chain(c: Ctx) -> dict:
     topic, query, subject, snippet = c.pick(TOPICS)
     user = c.pick([f"find {p.said}'s latest email about {topic} and reply that {reply}",
                    f"reply to {p.said}'s email about {topic} and say {reply}",
-                   f"{p.said} emailed me about {topic}, write back that {reply}"])
+                   f"{p.said} emailed me about {topic}, write back that {reply}",
+                   f"I still haven't answered {p.said}'s email about {topic}, can you find it "
+                   f"and write back that {reply}, short and friendly?"])
     output, msg_id, _ = inbox(c, p, subject, snippet)
     found = c.call("search_email", {"from": p.said, "query": query}, output)
     args, sent = reply_args(c, p, msg_id, reply)
-    answer = f'I replied to {p.first}\'s "{subject}" email saying {reported}.'
+    answer = f'I replied to {p.called}\'s "{subject}" email saying {reported}.'
     return c.turn(user, [[found], [c.call("send_email", args, sent, after=[found])]], answer)
 
 

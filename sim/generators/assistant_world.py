@@ -61,9 +61,10 @@ FIRST_DAY = date(2026, 1, 5)
 class Person:
     """A contact as the user names them and as the address book holds them."""
 
-    said: str
+    said: str  # in the user's words: "Anna", "mom", "my sister"
     full: str
-    first: str
+    first: str  # in a message to them: "Anna", "Mom", "Julia"
+    called: str  # in the assistant's answers: "Anna", "your mom", "your sister"
     phone: str
     email: str
 
@@ -119,19 +120,23 @@ class Ctx:
         self.rng = rng
         self.today = FIRST_DAY + timedelta(days=rng.randrange(320))
         self.home = rng.choice(CITIES)
-        self.normalise = rng.random() < 0.4  # the model writes ISO dates and 24-hour times
+        self.normalise = rng.random() < 0.3  # the model writes ISO dates and 24-hour times
         self.people = [self._person(first, last) for first, last in rng.sample(FIRST_LAST, 5)]
         relative, first = rng.choice(RELATIVES)
-        self.people.append(self._person(first, rng.choice(SURNAMES), said=relative))
+        self.people.append(self._person(first, rng.choice(SURNAMES), relative))
         self.mem: dict = {}
         self.turn_no = 0
         self.n_calls = 0
 
-    def _person(self, first: str, last: str, said: str = "") -> Person:
-        digits = " ".join(f"{self.rng.randrange(10, 100)}" for _ in range(3))
+    def _person(self, first: str, last: str, relative: str = "") -> Person:
+        phone = f"{self.home.phone_code} {self.rng.randrange(100, 1000)} "
+        phone += f"{self.rng.randrange(1000, 10000)}"
         email = f"{first.lower()}.{last.lower()}@{self.rng.choice(MAIL_DOMAINS)}"
-        full = f"{first} {last}" + (f" ({said.removeprefix('my ')})" if said else "")
-        return Person(said or first, full, first, f"{self.home.phone_code} {digits}", email)
+        if not relative:
+            return Person(first, f"{first} {last}", first, first, phone, email)
+        role = relative.removeprefix("my ")
+        greet = role.capitalize() if role in ("mom", "dad") else first
+        return Person(relative, f"{first} {last} ({role})", greet, f"your {role}", phone, email)
 
     def pick(self, seq):
         return self.rng.choice(seq)
@@ -191,6 +196,10 @@ class Ctx:
             said += f" There's a {rain} percent chance of rain, so take an umbrella."
         return Forecast(output, said, SKIES[sky], high, sky in WET)
 
+    def begin_turn(self, number: int) -> None:
+        """Start turn `number` (1-based); its call ids are t<number>c1, t<number>c2, ..."""
+        self.turn_no, self.n_calls = number, 0
+
     def call(self, name: str, arguments: dict, output: str, after=()) -> dict:
         """A call of the current turn; `after` lists the calls it depends on."""
         self.n_calls += 1
@@ -202,8 +211,8 @@ class Ctx:
 
     def turn(self, user: str, steps: list[list[dict]], answer: str) -> dict:
         """A turn dict: the spoken words, the steps with brief reasoning, the answer."""
-        if self.chance(0.2):
-            user = self.pick(["Okay, ", "Hey, ", "Um, ", "So ", "Alright, "]) + user
+        if steps and self.chance(0.2):
+            user = self.pick(["Okay, ", "Hey, ", "Um, ", "Alright, "]) + user
         turn = {"user": user[0].upper() + user[1:]}
         if steps:
             turn["steps"] = [{"reasoning_tokens": self.rng.randint(0, min(40, 8 + 10 * len(calls))),

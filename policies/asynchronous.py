@@ -60,10 +60,12 @@ class AsyncPolicy(Policy):
         self.resume: StartGeneration | None = None
         self.pending: list[tuple[str, Attempt]] = []
         self.answer_gen = 0
+        self.just_finished = False
 
     # ---- events ---------------------------------------------------------------------
 
     def on_event(self, event) -> list:
+        self.just_finished = isinstance(event, GenerationFinished)
         if isinstance(event, TranscriptUpdated):
             self.heard = max(self.heard, event.words)
             actions = self.on_words()
@@ -181,6 +183,9 @@ class AsyncPolicy(Policy):
                                           "call", call.id, attempt.number))
 
     def _send(self, start: StartGeneration) -> list:
+        """Send `start`; it continues the response that just ended if it reads nothing new."""
+        start = replace(start, continues=bool(self.just_finished and start.decode
+                                              and start.prefill == 0))
         self.inflight = start
         return [start]
 

@@ -166,7 +166,7 @@ class EpisodeSim:
         spec, d, m = req.spec, self.draws.turns[req.turn], self.scenario.model
         ctx = self.context
         req.begin = self.env.now
-        req.overhead = d.rtt + d.request_overhead if spec.decode else 0.0
+        req.overhead = d.rtt + d.request_overhead if spec.decode and not spec.continues else 0.0
         cost = spec.prefill if m.prompt_cache or not spec.decode else ctx + spec.prefill
         req.prefill_s = cost / d.prefill_rate * (1 + m.prefill_slowdown_per_1k * ctx / 1000)
         req.per_token = (1 + m.decode_slowdown_per_1k * ctx / 1000) / d.decode_rate

@@ -60,7 +60,9 @@ class StartGeneration:
 
     `purpose` is one of PURPOSES; `call`/`attempt` name the call a "call" generation writes;
     in an "answer" generation the answer text starts at decoded token `answer_from`.
-    A request that decodes pays the network round trip and the request overhead.
+    A request that decodes pays the network round trip and the request overhead, unless
+    `continues`: the model goes on writing in the response that just finished (nothing new
+    to read), as when it writes one call after another.
     """
 
     gen: int
@@ -70,6 +72,7 @@ class StartGeneration:
     call: str | None = None
     attempt: int = 0
     answer_from: int = 0
+    continues: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -180,8 +180,8 @@ def _parse_section(cls, raw, where: str):
     names = {f.name: f for f in dataclasses.fields(cls)}
     for key in raw:
         if key not in names:
-            raise InputError(f"{where}.{key}: unknown key (known: {', '.join(names)})".replace(
-                ": .", ": "))
+            raise InputError(f"{where}.{key}".lstrip(".")
+                             + f": unknown key (known: {', '.join(names)})")
     values = {}
     for name, f in names.items():
         if name not in raw:
@@ -296,13 +296,13 @@ def load_scenario(name_or_path: str, overrides: list[str] = ()) -> Scenario:
 
 def scenario_to_dict(scenario) -> dict:
     """The fully resolved scenario as plain YAML-ready data (round-trips through the loader)."""
+    if hasattr(scenario, "to_yaml"):
+        return scenario.to_yaml()
     if dataclasses.is_dataclass(scenario):
         return {f.name: scenario_to_dict(getattr(scenario, f.name))
                 for f in dataclasses.fields(scenario)}
     if isinstance(scenario, dict):
         return {k: scenario_to_dict(v) for k, v in scenario.items()}
-    if hasattr(scenario, "to_yaml"):
-        return scenario.to_yaml()
     return scenario
 
 

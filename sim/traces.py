@@ -113,11 +113,14 @@ def parse_episode(raw, where: str) -> Episode:
     if not turns_raw:
         raise f.fail("turns", "must not be empty")
     seen: set[str] = set()
-    turns = tuple(_parse_turn(f, t, f"turns[{i}].", seen) for i, t in enumerate(turns_raw))
+    history: list[str] = []
+    turns = tuple(_parse_turn(f, t, f"turns[{i}].", seen, history)
+                  for i, t in enumerate(turns_raw))
     return Episode(ep_id, source, system_tokens, turns)
 
 
-def _parse_turn(f: _Field, raw, path: str, seen: set[str]) -> Turn:
+def _parse_turn(f: _Field, raw, path: str, seen: set[str], history: list[str]) -> Turn:
+    """Parse one turn; `history` holds earlier turns' results and answers (known values)."""
     if not isinstance(raw, dict):
         raise f.fail(path.rstrip("."), "must be an object")
     f.only(raw, _TURN_KEYS, path)
@@ -127,11 +130,13 @@ def _parse_turn(f: _Field, raw, path: str, seen: set[str]) -> Turn:
         raise f.fail(f"{path}user", "must contain at least one word")
     word_times = _parse_word_times(f, raw, path, len(words))
     answer_tokens = _answer_tokens(f, raw, path)
-    outputs: dict[str, str] = {}
+    outputs: dict[str, str] = {"": " ".join(history)}
     calls: list[Call] = []
     steps_raw = f.get(raw, "steps", path, list, required=False, default=[])
     for s, step in enumerate(steps_raw):
         calls.extend(_parse_step(f, step, f"{path}steps[{s}].", s, words, seen, outputs))
+    history.extend(outputs[c.id] for c in calls)
+    history.append(raw.get("answer") or "")
     return Turn(
         user=user,
         words=words,
@@ -182,16 +187,16 @@ def _parse_step(f, raw, path, s, words, seen, outputs) -> list[Call]:
     calls_raw = f.get(raw, "calls", path, list)
     if not calls_raw:
         raise f.fail(f"{path}calls", "must not be empty")
-    calls = []
+    calls, earlier = [], set(outputs) - {""}
     for c, call in enumerate(calls_raw):
         calls.append(_parse_call(f, call, f"{path}calls[{c}].", s, reasoning if c == 0 else 0,
-                                 words, seen, outputs))
+                                 words, seen, outputs, earlier))
     for call in calls:
         seen.add(call.id)
     return calls
 
 
-def _parse_call(f, raw, path, step, reasoning, words, seen, outputs) -> Call:
+def _parse_call(f, raw, path, step, reasoning, words, seen, outputs, earlier) -> Call:
     if not isinstance(raw, dict):
         raise f.fail(path.rstrip("."), "must be an object")
     f.only(raw, _CALL_KEYS, path)
@@ -202,8 +207,9 @@ def _parse_call(f, raw, path, step, reasoning, words, seen, outputs) -> Call:
     arguments = f.get(raw, "arguments", path, dict, required=False, default={})
     depends_on = tuple(f.get(raw, "depends_on", path, list, required=False, default=[]))
     for dep in depends_on:
-        if dep not in seen:
-            raise f.fail(f"{path}depends_on", f"{dep!r} is not a call of an earlier step")
+        if dep not in earlier:
+            raise f.fail(f"{path}depends_on",
+                         f"{dep!r} is not a call of an earlier step of this turn")
     output = f.get(raw, "output", path, str, required=False)
     if "output_tokens" in raw:
         output_tokens = f.count(raw, "output_tokens", path)
@@ -219,7 +225,7 @@ def _parse_call(f, raw, path, step, reasoning, words, seen, outputs) -> Call:
     elif "known_at" in raw:
         known_at = None
     else:
-        derived = " ".join(outputs[d] for d in depends_on)
+        derived = " ".join(outputs[d] for d in ("", *depends_on))
         known_at = compute_known_at(arguments, words, derived)
     tokens = f.count(raw, "tokens", path, minimum=1, default=None)
     if tokens is None:

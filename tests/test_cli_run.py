@@ -1,0 +1,105 @@
+"""`rtsim run` and `rtsim scenarios` as a user meets them."""
+
+import json
+
+import pandas as pd
+from click.testing import CliRunner
+
+from sim.cli import main
+
+TINY = ('{"id": "e1", "turns": [{"user": "what is the weather in Paris tomorrow", '
+        '"steps": [{"calls": [{"id": "c1", "name": "get_weather", '
+        '"arguments": {"city": "Paris"}, "output": "sunny, 24 degrees"}]}], '
+        '"answer": "It will be sunny in Paris."}]}\n')
+
+
+def invoke(*args):
+    return CliRunner().invoke(main, list(args), catch_exceptions=False)
+
+
+def test_run_writes_the_three_files(tmp_path):
+    traces = tmp_path / "t.jsonl"
+    traces.write_text(TINY)
+    out = tmp_path / "out"
+    result = invoke("run", "--traces", str(traces), "--seeds", "3", "--out", str(out))
+    assert result.exit_code == 0, result.output
+    assert "speculative" in result.output and "speedup vs sync" in result.output
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["scenario"] == "cloud-realtime" and summary["seed"] == 0
+    for policy in ("sync", "async", "speculative"):
+        entry = summary["policies"][policy]
+        assert entry["turns"] == 3
+        assert set(entry["turn_latency"]) == {"mean", "p50", "p90", "p99"}
+        assert set(entry["first_token_latency"]) == {"mean", "p50", "p90"}
+        lo, hi = entry["speedup_vs_sync"]["ci95"]
+        assert lo <= entry["speedup_vs_sync"]["mean"] <= hi
+    turns = pd.read_csv(out / "turns.csv")
+    assert len(turns) == 9 and set(turns.policy) == {"sync", "async", "speculative"}
+    rerun = tmp_path / "rerun"
+    assert invoke("run", "-s", str(out / "config.yaml"), "-o", str(rerun)).exit_code == 0
+    assert (rerun / "turns.csv").read_bytes() == (out / "turns.csv").read_bytes()
+
+
+def test_same_seed_gives_byte_identical_files(tmp_path):
+    a, b = tmp_path / "a", tmp_path / "b"
+    for out in (a, b):
+        assert invoke("run", "-s", "edge-3b", "--seeds", "2", "--events", "-o", str(out)
+                      ).exit_code == 0
+    for name in ("turns.csv", "summary.json", "config.yaml", "events.csv"):
+        assert (a / name).read_bytes() == (b / name).read_bytes()
+    c = tmp_path / "c"
+    invoke("run", "-s", "edge-3b", "--seeds", "2", "--seed", "7", "-o", str(c))
+    assert (c / "turns.csv").read_bytes() != (a / "turns.csv").read_bytes()
+
+
+def test_default_run_shows_async_and_speculation_faster_than_sync(tmp_path):
+    result = invoke("run", "--seeds", "3", "-o", str(tmp_path))
+    assert result.exit_code == 0, result.output
+    policies = json.loads((tmp_path / "summary.json").read_text())["policies"]
+    for policy in ("async", "speculative"):
+        assert policies[policy]["speedup_vs_sync"]["ci95"][0] > 1.0
+
+
+def one_line_error(result, code=2):
+    assert result.exit_code == code
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error: "), result.output
+    return lines[0]
+
+
+def test_bad_scenario_file_names_file_and_key(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("model:\n  decode_rat: 40\n")
+    line = one_line_error(invoke("run", "-s", str(bad), "-o", str(tmp_path / "o")))
+    assert str(bad) in line and "model.decode_rat: unknown key" in line
+    assert not (tmp_path / "o").exists()
+
+
+def test_bad_yaml_and_bad_set(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("model: [unclosed\n")
+    assert "not valid YAML at line" in one_line_error(invoke("run", "-s", str(bad)))
+    line = one_line_error(invoke("run", "--set", "model.decode_rate=-3"))
+    assert "model.decode_rate: must be positive" in line
+
+
+def test_bad_trace_file_names_line_and_field(tmp_path):
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text(TINY + '{"id": "e2", "turns": [{"user": "hi", "answer_tokens": "x"}]}\n')
+    line = one_line_error(invoke("run", "-t", str(bad), "-o", str(tmp_path / "o")))
+    assert f"{bad}:2: turns[0].answer_tokens: must be an integer" in line
+
+
+def test_unknown_policy_and_missing_traces():
+    assert "unknown policy fast" in one_line_error(invoke("run", "-p", "sync,fast"))
+    assert "no such built-in trace set or file" in one_line_error(invoke("run", "-t", "nope"))
+
+
+def test_scenarios_list_and_show():
+    listing = invoke("scenarios", "list").output
+    assert "cloud-realtime" in listing and "edge-3b" in listing
+    shown = invoke("scenarios", "show", "edge-3b").output
+    assert "Silero" in shown  # the source comments are kept
+    resolved = invoke("scenarios", "show", "edge-3b", "--resolved").output
+    assert "request_overhead" in resolved
+    assert one_line_error(invoke("scenarios", "show", "nope"))

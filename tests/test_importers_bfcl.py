@@ -53,7 +53,8 @@ def test_parse_call_maps_positional_arguments_to_documented_names():
         "undocumented", {"arg0": 1, "arg1": [2, 3], "k": {"a": None}})
 
 
-@pytest.mark.parametrize("text", ["cd(folder=", "cd(folder=x)", "cd", "cd(**kw)", 42])
+@pytest.mark.parametrize("text", ["cd(folder=", "cd(folder=x)", "cd", "cd(**kw)", 42,
+                                  "cd(folder={[]: 1})", "f()()"])
 def test_parse_call_rejects_what_is_not_a_literal_call(text):
     with pytest.raises(InputError, match=r"^f\.json:3: ground_truth\[0\]\[1\]: "):
         parse_call(text, "f.json:3: ground_truth[0][1]", FUNCS)

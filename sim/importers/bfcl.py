@@ -156,7 +156,7 @@ def parse_call(text, where: str, funcs: dict[str, dict]) -> tuple[str, dict]:
             if kw.arg is None:
                 raise ValueError("**kwargs are not supported")
             args[kw.arg] = ast.literal_eval(kw.value)
-    except (SyntaxError, ValueError) as exc:
+    except (SyntaxError, ValueError, TypeError) as exc:
         problem = exc.msg if isinstance(exc, SyntaxError) else str(exc)
         raise InputError(f"{where}: cannot parse call {text!r} ({problem})") from None
     return name, args

@@ -1,0 +1,62 @@
+"""Turn simulations per second per policy on one core, beside SimPy's raw event rate.
+
+Run: python benchmarks/turns_per_second.py [--scenario NAME] [--seeds N]
+Prints, per policy, turns simulated per second (realisation, SimPy driver and metrics
+included) and the ratio to this machine's raw SimPy timeout rate measured in the same
+process, so figures from different machines can be compared.
+"""
+
+import argparse
+import time
+
+import simpy
+
+from policies import POLICIES
+from sim.engine import simulate_episode
+from sim.metrics import turn_metrics
+from sim.realize import realize
+from sim.scenario import load_scenario
+from sim.tracesets import load_trace_set
+
+
+def simpy_timeouts_per_second(n: int = 200_000) -> float:
+    """Raw SimPy rate: one process yielding n zero-work timeouts."""
+    env = simpy.Environment()
+
+    def proc():
+        for _ in range(n):
+            yield env.timeout(1)
+
+    env.process(proc())
+    start = time.perf_counter()
+    env.run()
+    return n / (time.perf_counter() - start)
+
+
+def turns_per_second(scenario, episodes, policy_cls) -> float:
+    turns, start = 0, time.perf_counter()
+    for rep in range(scenario.seeds):
+        for index, episode in enumerate(episodes):
+            rows = simulate_episode(realize(scenario, episode, index, rep), policy_cls, scenario)
+            turns += len(turn_metrics(rows))
+    return turns / (time.perf_counter() - start)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scenario", default="cloud-realtime")
+    parser.add_argument("--seeds", type=int, default=20)
+    args = parser.parse_args()
+    scenario = load_scenario(args.scenario, [f"seeds={args.seeds}"])
+    episodes = load_trace_set(scenario.traces)
+    raw = simpy_timeouts_per_second()
+    print(f"scenario {scenario.name}, traces {scenario.traces}, {args.seeds} seeds")
+    print(f"raw SimPy timeouts/s: {raw:,.0f}")
+    print(f"{'policy':<12} {'turns/s':>10} {'turns per 1k raw timeouts':>26}")
+    for name, cls in POLICIES.items():
+        rate = turns_per_second(scenario, episodes, cls)
+        print(f"{name:<12} {rate:>10,.0f} {1000 * rate / raw:>26.2f}")
+
+
+if __name__ == "__main__":
+    main()

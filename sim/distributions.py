@@ -1,4 +1,4 @@
-"""Latency distributions named in scenarios: fixed, uniform, normal (truncated), lognormal, empirical.
+"""Latency distributions named in scenarios: fixed, uniform, truncated normal, lognormal, empirical.
 
 Each has `.mean` (for analytic checks), `.support` and `.sample(rng, size)`, and parses
 from YAML: a bare number is fixed; otherwise a mapping with `dist` and its parameters.

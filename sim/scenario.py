@@ -152,7 +152,7 @@ def _parse_leaf(kind, raw, where: str):
     if kind is Dist:
         return parse_dist(raw, where)
     if kind is bool or kind == (bool | None):
-        if raw is None and kind != bool:
+        if raw is None and kind is not bool:
             return None
         if not isinstance(raw, bool):
             raise InputError(f"{where}: must be true or false, got {raw!r}")

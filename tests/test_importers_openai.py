@@ -70,6 +70,20 @@ def test_known_at_skips_values_read_from_dependencies(tmp_path):
     assert [c.known_at for c in turn.calls] == [8, 0, 0]
 
 
+def test_dependency_on_any_earlier_step_of_the_turn(tmp_path):
+    messages = [{"role": "user", "content": "Check both of my bookings."},
+                {"role": "assistant", "tool_calls": [call("u", "get_user", user="me")]},
+                tool("u", '{"bookings": ["BK1", "BK2"]}'),
+                {"role": "assistant", "tool_calls": [call("r1", "get_booking", id="BK1")]},
+                tool("r1", "BK1: Paris"),
+                {"role": "assistant", "tool_calls": [call("r2", "get_booking", id="BK2")]},
+                tool("r2", "BK2: Rome"),
+                {"role": "assistant", "content": "Paris and Rome."}]
+    [episode] = import_openai_messages(write(tmp_path, [messages]))
+    deps = [c.get("depends_on") for s in episode["turns"][0]["steps"] for c in s["calls"]]
+    assert deps == [None, ["u"], ["u"]]
+
+
 def test_text_between_steps_is_reasoning_and_tool_ending_turn_has_minimal_answer(tmp_path):
     messages = [{"role": "user", "content": "Transfer me."},
                 {"role": "assistant", "content": "One moment."},

@@ -178,7 +178,7 @@ class _Builder:
         turn, self.turn = self.turn, None
         if turn is None or not turn["replied"]:
             return
-        steps = [_step(s, turn["steps"][k - 1] if k else None)
+        steps = [_step(s, [c for e in turn["steps"][:k] for c in e["calls"]])
                  for k, s in enumerate(turn["steps"])]
         out = {"user": turn["user"], "steps": steps}
         answer = " ".join(turn["texts"])
@@ -194,13 +194,12 @@ class _Builder:
         return self.turns
 
 
-def _step(step: dict, previous: dict | None) -> dict:
-    """A trace step; each call depends on the previous step's calls whose output names it."""
+def _step(step: dict, earlier: list[dict]) -> dict:
+    """A trace step; each call depends on the earlier calls of its turn whose output names it."""
     for call in step["calls"]:
-        if previous:
-            deps = [p["id"] for p in previous["calls"] if mentions(p["output"], call["arguments"])]
-            if deps:
-                call["depends_on"] = deps
+        deps = [e["id"] for e in earlier if mentions(e["output"], call["arguments"])]
+        if deps:
+            call["depends_on"] = deps
     out = {"calls": step["calls"]}
     reasoning = count_tokens(step["reasoning"])
     if reasoning:

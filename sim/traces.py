@@ -136,7 +136,7 @@ def _parse_turn(f: _Field, raw, path: str, seen: set[str], history: list[str]) -
     for s, step in enumerate(steps_raw):
         calls.extend(_parse_step(f, step, f"{path}steps[{s}].", s, words, seen, outputs))
     history.extend(outputs[c.id] for c in calls)
-    history.append(raw.get("answer") or "")
+    history += [user, raw.get("answer") or ""]
     return Turn(
         user=user,
         words=words,

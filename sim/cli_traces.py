@@ -8,6 +8,7 @@ import click
 from sim import tracesets
 from sim.cliutil import BadInput, user_errors
 from sim.errors import InputError
+from sim.generators.assistant import generate as generate_assistant
 from sim.importers.bfcl import CATEGORIES, import_bfcl
 from sim.importers.openai_messages import import_openai_messages
 from sim.importers.questions import import_questions
@@ -82,6 +83,24 @@ def import_questions_command(path, limit, out):
     with user_errors():
         rows = import_questions(path, limit)
     write_checked(rows, out or Path("traces") / f"questions-{path.stem}.jsonl")
+
+
+@traces.command("generate")
+@click.argument("generator", type=click.Choice(["assistant"]))
+@click.option("--episodes", type=click.IntRange(min=1), default=36, show_default=True)
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True)
+@_OUT
+def generate_command(generator, episodes, seed, out):
+    """Write a synthetic trace set: multi-step personal-assistant conversations.
+
+    Calendar, contacts, mail, maps, reminders, weather, restaurants and smart home, with
+    dependent steps and safe and unsafe tools; the same seed gives the same file (the
+    built-in `assistant` set is `--episodes 36 --seed 0`).
+
+    Example: rtsim traces generate assistant --episodes 200 --seed 3 --out traces/big.jsonl
+    """
+    rows = generate_assistant(episodes, seed)
+    write_checked(rows, out or Path("traces") / f"{generator}-{episodes}-seed{seed}.jsonl")
 
 
 def write_checked(rows: list[dict], out: Path) -> None:

@@ -179,3 +179,15 @@ def test_real_tau_bench_through_the_cli(tmp_path):
     assert invoke("import", "openai-messages", path, "--out", out).exit_code == 0
     stats = json.loads(invoke("stats", out, "--format", "json").output)
     assert (stats["episodes"], stats["calls"]) == (200, 1164)
+
+
+def test_generate_assistant_reproduces_the_builtin_set(tmp_path):
+    from click.testing import CliRunner
+
+    from sim.cli import main
+    from sim.tracesets import resolve_traces
+
+    out = tmp_path / "a.jsonl"
+    result = CliRunner().invoke(main, ["traces", "generate", "assistant", "--out", str(out)])
+    assert result.exit_code == 0 and "36 episodes, 120 turns, 176 calls" in result.output
+    assert out.read_bytes() == resolve_traces("assistant").read_bytes()

@@ -51,15 +51,13 @@ Event = TranscriptUpdated | UtteranceEnded | GenerationFinished | GenerationStop
 
 # ---- actions (policy -> driver) ---------------------------------------------------------
 
-PURPOSES = ("input", "result", "call", "answer")
-
-
 @dataclass(frozen=True, slots=True)
 class StartGeneration:
     """Queue a model request: prefill `prefill` new tokens, then decode `decode` tokens.
 
-    `purpose` is one of PURPOSES; `call`/`attempt` name the call a "call" generation writes;
-    in an "answer" generation the answer text starts at decoded token `answer_from`.
+    `purpose` is input, result, call or answer; `call`/`attempt` name the call that a
+    "call" generation writes; in an "answer" generation the answer text starts at
+    decoded token `answer_from`.
     A request that decodes pays the network round trip and the request overhead, unless
     `continues`: the model goes on writing in the response that just finished (nothing new
     to read), as when it writes one call after another.

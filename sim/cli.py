@@ -6,6 +6,7 @@ import click
 
 from reports.table import summary_table
 from sim import __version__
+from sim.cli_sweep import sweep
 from sim.cli_traces import traces
 from sim.cliutil import user_errors
 from sim.output import write_run
@@ -31,6 +32,7 @@ def main():
 
 
 main.add_command(traces)
+main.add_command(sweep)
 
 
 @main.command()

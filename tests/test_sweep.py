@@ -1,0 +1,188 @@
+"""`rtsim sweep`: grids, per-point seeds, resumable output, local and Dask execution."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from sim.cli import main
+from sim.errors import InputError
+from sim.sweepspec import parse_values, point_seed, resolve
+
+from .test_cli_run import TINY
+
+GRID = ("-g", "tools.default.latency=0.5,2", "-g", "endpointing.silence=0.2:0.6:0.2")
+
+
+def invoke(*args):
+    return CliRunner().invoke(main, list(args), catch_exceptions=False)
+
+
+@pytest.fixture
+def traces(tmp_path):
+    path = tmp_path / "t.jsonl"
+    path.write_text(TINY + TINY.replace('"e1"', '"e2"').replace("Paris", "Rome"))
+    return str(path)
+
+
+def sweep(out, traces, *extra):
+    return invoke("sweep", *GRID, "-t", traces, "--seeds", "2", "--format", "csv",
+                  "--workers", "1", "-q", "-o", str(out), *extra)
+
+
+def test_values_lists_and_inclusive_ranges():
+    assert parse_values("k", "1,2.5,fast", "--grid") == (1, 2.5, "fast")
+    assert parse_values("k", "0.2:0.8:0.2", "--grid") == (0.2, 0.4, 0.6, 0.8)
+    assert parse_values("k", "20:140:40", "--grid") == (20, 60, 100, 140)
+
+
+@pytest.mark.parametrize("text, message", [
+    ("", "no values"), ("1:0:1", "stop >= start"), ("0:1:0", "step > 0"),
+    ("a:b:c", "start:stop:step"), ("1,1", "repeated"), ("{a: 1}", "not a number"),
+])
+def test_bad_values_name_the_key(text, message):
+    with pytest.raises(InputError, match=f"--grid k.*{message}"):
+        parse_values("k", text, "--grid")
+
+
+def test_every_point_is_checked_before_work():
+    with pytest.raises(InputError, match="latncy"):
+        resolve("cloud-realtime", [], [("tools.default.latncy", (1,))], ["sync"], [], 1, 0)
+    with pytest.raises(InputError, match="silence=-1.*endpointing.silence"):
+        resolve("cloud-realtime", [], [("endpointing.silence", (0.2, -1))], ["sync"], [], 1, 0)
+    with pytest.raises(InputError, match="empty grid"):
+        resolve("cloud-realtime", [], [], ["sync"], [], 1, 0)
+
+
+def test_point_seeds_follow_params_not_grid_position():
+    small = resolve("cloud-realtime", [], [("endpointing.silence", (0.2, 0.4))], ["sync"], [],
+                    1, 7)
+    large = resolve("cloud-realtime", [], [("endpointing.silence", (0.1, 0.2, 0.3, 0.4))],
+                    ["sync"], [], 1, 7)
+    seeds = {p.params: p.scenario.seed for p in large.points}
+    assert all(seeds[p.params] == p.scenario.seed for p in small.points)
+    assert len(set(seeds.values())) == 4
+    assert small.points[0].scenario.seed == point_seed(7, (("endpointing.silence", 0.2),),
+                                                       "assistant")
+    assert small.points[1].scenario.endpointing.silence.value == 0.4
+
+
+def test_a_point_equals_rtsim_run_with_its_values_and_seed(tmp_path, traces):
+    assert sweep(tmp_path / "s", traces).exit_code == 0
+    results = pd.read_csv(tmp_path / "s" / "results.csv")
+    assert len(results) == 6 * 3
+    assert list(results.columns[:5]) == ["point", "tools.default.latency",
+                                         "endpointing.silence", "traces", "seed"]
+    row = results[(results.point == 4) & (results.policy == "speculative")].iloc[0]
+    assert (row["tools.default.latency"], row["endpointing.silence"]) == (2, 0.4)
+    run_out = tmp_path / "run"
+    assert invoke("run", "-t", traces, "--seeds", "2", "--seed", str(row.seed),
+                  "--set", "tools.default.latency=2", "--set", "endpointing.silence=0.4",
+                  "-o", str(run_out)).exit_code == 0
+    summary = json.loads((run_out / "summary.json").read_text())["policies"]
+    assert row.turn_latency_mean == pytest.approx(summary["speculative"]["turn_latency"]["mean"],
+                                                  rel=1e-12)
+    assert row.speedup == pytest.approx(summary["speculative"]["speedup_vs_sync"]["mean"],
+                                        rel=1e-12)
+    assert (results[results.policy == "sync"].speedup == 1.0).all()
+
+
+def test_reruns_are_byte_identical_and_a_resume_repeats_nothing(tmp_path, traces):
+    full, part = tmp_path / "full", tmp_path / "part"
+    assert sweep(full, traces).exit_code == 0
+    assert sweep(part, traces).exit_code == 0
+    for name in ("00001.json", "00004.json"):
+        (part / "points" / name).unlink()
+    (part / "results.csv").unlink()
+    kept = {p.name: p.stat().st_mtime_ns for p in (part / "points").iterdir()}
+    again = sweep(part, traces, "--resume")
+    assert again.exit_code == 0 and "6 of 6 points" in again.output
+    assert {p.name: p.stat().st_mtime_ns for p in (part / "points").iterdir()
+            if p.name in kept} == kept
+    assert (part / "results.csv").read_bytes() == (full / "results.csv").read_bytes()
+
+
+def test_an_existing_sweep_needs_resume_and_the_same_options(tmp_path, traces):
+    assert sweep(tmp_path / "s", traces).exit_code == 0
+    again = sweep(tmp_path / "s", traces)
+    assert again.exit_code == 2 and "--resume" in again.output
+    other = invoke("sweep", "-g", "tools.default.latency=1", "-t", traces, "--seeds", "2",
+                   "-q", "-o", str(tmp_path / "s"), "--resume")
+    assert other.exit_code == 2 and "grid differs" in other.output
+
+
+@pytest.mark.parametrize("args, message", [
+    (["-g", "nope.key=1"], "nope"),
+    (["-g", "tools.default.latency"], "expected KEY=V1,V2"),
+    ([], "empty grid"),
+    (["-g", "endpointing.silence=0.2", "-p", "sync,fast"], "unknown policy fast"),
+    (["-g", "endpointing.silence=0.2", "--scheduler", "tcp://x:1"], "only with --executor dask"),
+    (["-g", "endpointing.silence=0.2", "--executor", "dask"], "--scheduler"),
+    (["-g", "endpointing.silence=0.2", "-t", "no-such-set"], "no-such-set"),
+])
+def test_bad_input_is_one_line_before_any_work(tmp_path, args, message):
+    result = invoke("sweep", *args, "-q", "-o", str(tmp_path / "s"))
+    assert result.exit_code == 2 and message in result.output
+    assert len(result.output.strip().splitlines()) == 1
+    assert not (tmp_path / "s").exists()
+
+
+def test_sweep_file_with_cli_additions(tmp_path, traces):
+    spec = tmp_path / "sweep.yaml"
+    spec.write_text(f"scenario: edge-3b\ntraces: [{traces}]\nseeds: 1\npolicies: sync,async\n"
+                    "set: {endpointing.silence: 0.3}\ngrid:\n  model.decode_rate: '20:60:20'\n")
+    result = invoke("sweep", str(spec), "-g", "tools.default.latency=1,2", "--format", "csv",
+                    "-q", "--workers", "1", "-o", str(tmp_path / "s"))
+    assert result.exit_code == 0, result.output
+    results = pd.read_csv(tmp_path / "s" / "results.csv")
+    assert len(results) == 3 * 2 * 2 and set(results.policy) == {"sync", "async"}
+    assert sorted(set(results["model.decode_rate"])) == [20, 40, 60]
+    spec.write_text("grid: {a: 1}\nspeed: 3\n")
+    bad = invoke("sweep", str(spec), "-q", "-o", str(tmp_path / "t"))
+    assert bad.exit_code == 2 and "unknown key 'speed'" in bad.output
+
+
+def test_killed_sweep_resumes_to_the_same_results(tmp_path, traces):
+    args = [sys.executable, "-m", "sim", "sweep", "-g", "tools.default.latency=0.5:4:0.5",
+            "-t", traces, "--seeds", "20", "--format", "csv", "--workers", "1", "-q"]
+    full, cut = tmp_path / "full", tmp_path / "cut"
+    subprocess.run(args + ["-o", str(full)], check=True, capture_output=True)
+    proc = subprocess.Popen(args + ["-o", str(cut)], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, start_new_session=True)
+    points = cut / "points"
+    while proc.poll() is None and len(list(points.glob("*.json"))) < 2:
+        time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    done = len(list(points.glob("*.json")))
+    assert 2 <= done < 8
+    again = subprocess.run(args + ["-o", str(cut), "--resume"], capture_output=True, text=True)
+    assert again.returncode == 0 and f"{done} done already" in again.stderr
+    assert (cut / "results.csv").read_bytes() == (full / "results.csv").read_bytes()
+
+
+def test_dask_local_cluster_gives_identical_results(tmp_path, traces):
+    distributed = pytest.importorskip("distributed")
+    assert sweep(tmp_path / "local", traces).exit_code == 0
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address=None) as cluster:
+        result = invoke("sweep", *GRID, "-t", traces, "--seeds", "2", "--format", "csv", "-q",
+                        "-o", str(tmp_path / "dask"), "--executor", "dask",
+                        "--scheduler", cluster.scheduler_address)
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "dask" / "results.csv").read_bytes() == \
+        (tmp_path / "local" / "results.csv").read_bytes()
+
+
+def test_unreachable_scheduler_fails_before_work(tmp_path):
+    pytest.importorskip("distributed")
+    result = invoke("sweep", "-g", "endpointing.silence=0.2", "--executor", "dask",
+                    "--scheduler", "tcp://127.0.0.1:9", "-q", "-o", str(tmp_path / "s"))
+    assert result.exit_code == 2 and "cannot reach the Dask scheduler" in result.output
+    assert not (tmp_path / "s").exists()

@@ -8,6 +8,7 @@ from reports.table import summary_table
 from sim import __version__
 from sim.cli_sweep import sweep
 from sim.cli_traces import traces
+from sim.cli_validate import validate
 from sim.cliutil import user_errors
 from sim.output import write_run
 from sim.runner import check_policies, simulate
@@ -33,6 +34,7 @@ def main():
 
 main.add_command(traces)
 main.add_command(sweep)
+main.add_command(validate)
 
 
 @main.command()

@@ -1,4 +1,4 @@
-"""The SimPy driver: turns policy actions into timed phases and their ends into events.
+"""The SimPy driver: the model lane and the clock of sim/driver.py, from the latency model.
 
 One episode runs in one `simpy.Environment`. Each phase (a model request, a tool run, a
 transcript update) is a single timeout whose callback reports the fact; a cancelled phase's
@@ -7,29 +7,15 @@ without per-token events. The model serves one request at a time, first come fir
 """
 
 import math
-from bisect import bisect_right
 from collections import deque
 
 import simpy
 
-from sim.events import (
-    CallTool,
-    CancelGeneration,
-    ConfirmCall,
-    DiscardCall,
-    EndTurn,
-    GenerationFinished,
-    GenerationStopped,
-    StartGeneration,
-    ToolReturned,
-    TranscriptUpdated,
-    UtteranceEnded,
-)
-from sim.realize import RETRIES, SPECULATION, EpisodeDraws
+from sim.driver import EPS, EpisodeDriver
+from sim.events import CancelGeneration, GenerationFinished, GenerationStopped, StartGeneration
+from sim.realize import EpisodeDraws
 from sim.recorder import Recorder
 from sim.scenario import Scenario
-
-EPS = 1e-9
 
 
 class Request:
@@ -47,119 +33,26 @@ class Request:
         return min(self.spec.decode, max(0, math.floor(elapsed / self.per_token + EPS)))
 
 
-class ToolRun:
-    """A running or finished tool call attempt."""
-
-    __slots__ = ("begin", "latency", "live")
-
-    def __init__(self, begin: float, latency: float):
-        self.begin, self.latency, self.live = begin, latency, True
-
-
-class EpisodeSim:
-    """Plays one episode under one policy class into a Recorder."""
+class EpisodeSim(EpisodeDriver):
+    """Plays one episode under one policy class in a SimPy environment."""
 
     def __init__(self, env: simpy.Environment, draws: EpisodeDraws, policy_cls,
                  scenario: Scenario, recorder: Recorder):
-        self.env, self.draws, self.policy_cls = env, draws, policy_cls
-        self.scenario, self.rec = scenario, recorder
-        system = draws.episode.system_tokens
-        self.context = scenario.model.system_tokens if system is None else system
+        super().__init__(draws, policy_cls, scenario, recorder)
+        self.env = env
         self.queue: deque[Request] = deque()
         self.active: Request | None = None
-        self.tools: dict[tuple[str, int], ToolRun] = {}
-        self.inbox: deque = deque()
-        self.turn = -1
-        self.policy = None
-        self.first_token = None
-        self._dispatching = False
-        self.retry_rng = draws.live_stream(RETRIES)
-        self.speculation_rng = draws.live_stream(SPECULATION)
 
-    # ---- turns ----------------------------------------------------------------------
-
-    def start(self) -> None:
-        """Schedule the first utterance at time 0."""
-        self._begin_turn(0)
+    def now(self) -> float:
+        return self.env.now
 
     def _at(self, delay: float, fn, *args) -> None:
         self.env.timeout(delay).callbacks.append(lambda _ev: fn(*args))
-
-    def _begin_turn(self, i: int) -> None:
-        self.turn, self.first_token = i, None
-        d = self.draws.turns[i]
-        self.policy = self.policy_cls(d.plan, rng=self.speculation_rng,
-                                      accuracy=self.scenario.speculation.accuracy,
-                                      premature_rate=self.scenario.speculation.premature_rate)
-        self.rec.add(self.env.now, i, "speech_start")
-        words = d.plan.words
-        if self.policy.listens_to_partials:
-            self._schedule_partials(i, d)
-            if d.final_lag < d.silence:
-                self._at(d.speech_end + d.final_lag, self._hear, i, words)
-        self._at(d.speech_end, self._mark, i, "speech_end")
-        self._at(d.speech_end + max(d.silence, d.final_lag), self._endpoint, i, words)
-        self._dispatch(self.policy.start())
-
-    def _schedule_partials(self, i: int, d) -> None:
-        interval, last, k = self.scenario.asr.interval, 0, 1
-        while k * interval < d.speech_end:
-            words = bisect_right(d.word_ends, k * interval + EPS)
-            if words > last:
-                self._at(k * interval + d.asr_lag, self._hear, i, words)
-                last = words
-            k += 1
-
-    def _mark(self, i: int, event: str) -> None:
-        self.rec.add(self.env.now, i, event)
-
-    def _hear(self, i: int, words: int) -> None:
-        if i == self.turn:
-            self.rec.add(self.env.now, i, "transcript", tokens=words)
-            self._deliver(TranscriptUpdated(words))
-
-    def _endpoint(self, i: int, words: int) -> None:
-        self.rec.add(self.env.now, i, "endpoint", tokens=words)
-        self._deliver(UtteranceEnded(words))
-
-    def _end_turn(self) -> None:
-        i, now = self.turn, self.env.now
-        d = self.draws.turns[i]
-        self.rec.add(now, i, "turn_end")
-        audio = self.first_token + d.tts_first_audio
-        self.rec.add(audio, i, "first_audio")
-        done = max(audio + d.playback, now + d.tts_first_audio)
-        self._at(done - now, self._after_playback, i, d.think)
-
-    def _after_playback(self, i: int, think: float) -> None:
-        self.rec.add(self.env.now, i, "playback_end")
-        if i + 1 < len(self.draws.turns):
-            self._at(think, self._begin_turn, i + 1)
-
-    # ---- policy I/O -------------------------------------------------------------------
-
-    def _deliver(self, event) -> None:
-        self.inbox.append(event)
-        if self._dispatching:
-            return
-        self._dispatching = True
-        while self.inbox:
-            self._dispatch(self.policy.on_event(self.inbox.popleft()))
-        self._dispatching = False
-
-    def _dispatch(self, actions: list) -> None:
-        for action in actions:
-            self._HANDLERS[type(action)](self, action)
 
     def _on_start(self, a: StartGeneration) -> None:
         self.queue.append(Request(a, self.turn))
         if self.active is None:
             self._run_next()
-
-    def _on_end_turn(self, _a: EndTurn) -> None:
-        self._end_turn()
-
-    # ---- the model lane ---------------------------------------------------------------
 
     def _run_next(self) -> None:
         req = self.queue.popleft()
@@ -206,59 +99,11 @@ class EpisodeSim:
         self.rec.add(now, req.turn, event, spec.gen, spec.call or "", spec.attempt, tokens,
                      prefill_spent, spec.purpose)
         if spec.purpose == "answer" and self.first_token is None and tokens > spec.answer_from:
-            self.first_token = (req.begin + req.overhead + req.prefill_s
-                                + (spec.answer_from + 1) * req.per_token)
-            self.rec.add(self.first_token, req.turn, "first_token", spec.gen)
+            self._first_token_at(req.begin + req.overhead + req.prefill_s
+                                 + (spec.answer_from + 1) * req.per_token, req.turn, spec.gen)
         self.active = None
         if self.queue:
             self._run_next()
-
-    # ---- tools ------------------------------------------------------------------------
-
-    def _on_call(self, a: CallTool) -> None:
-        d = self.draws.turns[self.turn]
-        name = d.names[a.call]
-        if a.attempt == 0:
-            latency = d.tool_latency[a.call]
-        else:
-            latency = float(self.scenario.tool(name).latency.sample(self.retry_rng, 1)[0])
-        run = self.tools[(a.call, a.attempt)] = ToolRun(self.env.now, latency)
-        self.rec.add(self.env.now, self.turn, "tool_start", call=a.call, attempt=a.attempt,
-                     tokens=int(a.speculative), label=name)
-        self._at(latency, self._tool_done, self.turn, a.call, a.attempt, run)
-
-    def _tool_done(self, turn: int, call: str, attempt: int, run: ToolRun) -> None:
-        if not run.live:
-            return
-        run.live = False
-        self.rec.add(self.env.now, turn, "tool_end", call=call, attempt=attempt,
-                     seconds=run.latency)
-        self._deliver(ToolReturned(call, attempt))
-
-    def _on_discard(self, a: DiscardCall) -> None:
-        run, now = self.tools.get((a.call, a.attempt)), self.env.now
-        wasted = 0.0
-        if run is not None and run.live:
-            run.live = False
-            wasted = now - run.begin
-            self.rec.add(now, self.turn, "tool_cancel", call=a.call, attempt=a.attempt,
-                         seconds=wasted)
-        elif run is not None:
-            wasted = run.latency
-        self.rec.add(now, self.turn, "discard", call=a.call, attempt=a.attempt,
-                     tokens=a.wasted_prefill, seconds=wasted, label=a.reason)
-
-    def _on_confirm(self, a: ConfirmCall) -> None:
-        self.rec.add(self.env.now, self.turn, "confirm", call=a.call, attempt=a.attempt)
-
-    _HANDLERS = {
-        StartGeneration: _on_start,
-        CancelGeneration: _on_cancel,
-        CallTool: _on_call,
-        DiscardCall: _on_discard,
-        ConfirmCall: _on_confirm,
-        EndTurn: _on_end_turn,
-    }
 
 
 def simulate_episode(draws: EpisodeDraws, policy_cls, scenario: Scenario) -> list[tuple]:

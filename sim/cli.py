@@ -4,16 +4,17 @@ from pathlib import Path
 
 import click
 
-from reports.table import summary_table
+from reports.table import load_table, summary_table
 from sim import __version__
+from sim.cli_report import report
 from sim.cli_sweep import sweep
 from sim.cli_traces import traces
 from sim.cli_validate import validate
 from sim.cliutil import user_errors
 from sim.output import write_run
-from sim.runner import check_policies, simulate
+from sim.runner import check_policies, simulate_with_server
 from sim.scenario import builtin_scenarios, load_scenario, read_scenario_yaml, scenario_yaml
-from sim.summary import summarize
+from sim.summary import load_summary, summarize
 from sim.tokens import tokenizer_name
 from sim.tracesets import load_trace_set
 
@@ -33,6 +34,7 @@ def main():
     """
 
 
+main.add_command(report)
 main.add_command(traces)
 main.add_command(sweep)
 main.add_command(validate)
@@ -74,17 +76,22 @@ def run(scenario, trace_set, policies, seeds, seed, overrides, out, fmt, events)
         names = check_policies([p.strip() for p in policies.split(",") if p.strip()])
         resolved = load_scenario(scenario, list(overrides) + extra)
         episodes = load_trace_set(resolved.traces)
-        turns, event_table = simulate(resolved, episodes, names, keep_events=events)
+        turns, event_table, load = simulate_with_server(resolved, episodes, names,
+                                                        keep_events=events)
         summary = {"scenario": resolved.name, "traces": resolved.traces,
                    "episodes": len(episodes), "tokenizer": tokenizer_name(),
                    "seed": resolved.seed, "seeds": resolved.seeds,
                    "policies": summarize(turns, resolved.seed)}
+        if not load.empty:
+            summary["server"] = load_summary(load)
         paths = write_run(out, turns, summary, scenario_yaml(resolved), fmt,
                           event_table if events else None)
     click.echo(f"scenario {resolved.name} | traces {resolved.traces} ({len(episodes)} episodes, "
                f"{len(turns) // len(names)} turns per policy) | seeds {resolved.seeds} "
                f"from {resolved.seed}\n")
     click.echo(summary_table(summary))
+    if "server" in summary:
+        click.echo("\n" + load_table(summary["server"]))
     click.echo(f"\nwrote {', '.join(str(p) for p in paths)}")
 
 

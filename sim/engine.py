@@ -67,7 +67,11 @@ class EpisodeSim(EpisodeDriver):
         self.active = req
         self.rec.add(req.begin, req.turn, "gen_start", spec.gen, spec.call or "", spec.attempt,
                      spec.prefill, req.overhead, spec.purpose)
-        total = req.overhead + req.prefill_s + spec.decode * req.per_token
+        self._launch(req)
+
+    def _launch(self, req: Request) -> None:
+        """Run the request on this conversation's own model: one timeout."""
+        total = req.overhead + req.prefill_s + req.spec.decode * req.per_token
         self.env.timeout(total).callbacks.append(lambda _ev: self._finish(req))
 
     def _finish(self, req: Request) -> None:
@@ -79,7 +83,7 @@ class EpisodeSim(EpisodeDriver):
     def _on_cancel(self, a: CancelGeneration) -> None:
         req = self.active
         if req is not None and req.spec.gen == a.gen:
-            done = req.tokens_by(self.env.now)
+            done = self._stop(req)
             self._close(req, done, "gen_stop")
         else:
             req = next((r for r in self.queue if r.spec.gen == a.gen), None)
@@ -99,11 +103,19 @@ class EpisodeSim(EpisodeDriver):
         self.rec.add(now, req.turn, event, spec.gen, spec.call or "", spec.attempt, tokens,
                      prefill_spent, spec.purpose)
         if spec.purpose == "answer" and self.first_token is None and tokens > spec.answer_from:
-            self._first_token_at(req.begin + req.overhead + req.prefill_s
-                                 + (spec.answer_from + 1) * req.per_token, req.turn, spec.gen)
+            self._first_token_at(self._first_token_time(req), req.turn, spec.gen)
         self.active = None
         if self.queue:
             self._run_next()
+
+    def _stop(self, req: Request) -> int:
+        """Cut the running request now; the whole tokens it wrote."""
+        return req.tokens_by(self.env.now)
+
+    def _first_token_time(self, req: Request) -> float:
+        """When the request wrote its first answer token."""
+        return (req.begin + req.overhead + req.prefill_s
+                + (req.spec.answer_from + 1) * req.per_token)
 
 
 def simulate_episode(draws: EpisodeDraws, policy_cls, scenario: Scenario) -> list[tuple]:

@@ -11,20 +11,24 @@ from collections.abc import Iterator
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
 from sim.errors import InputError
-from sim.runner import simulate
-from sim.summary import summarize
+from sim.runner import simulate_with_server
+from sim.summary import load_summary, summarize
 
 _EPISODES: dict = {}
+LOAD_COLUMNS = ("arrival_rate", "mean_in_system", "utilization", "mean_batch", "tokens_per_s",
+                "mean_queue_wait")
 
 
 def point_rows(scenario, episodes, policies) -> list[dict]:
     """Simulate one point; one summary row per policy (see sim.sweep.ROW_COLUMNS)."""
-    turns, _ = simulate(scenario, episodes, list(policies))
+    turns, _, load = simulate_with_server(scenario, episodes, list(policies))
     summary = summarize(turns, scenario.seed)
-    return [_row(policy, entry, len(episodes)) for policy, entry in summary.items()]
+    server = load_summary(load) if not load.empty else {}
+    return [_row(policy, entry, len(set(turns.episode)), server.get(policy, {}))
+            for policy, entry in summary.items()]
 
 
-def _row(policy: str, p: dict, episodes: int) -> dict:
+def _row(policy: str, p: dict, episodes: int, server: dict) -> dict:
     nan = float("nan")
     speed = p.get("speedup_vs_sync") or {"mean": nan, "ci95": [nan, nan]}
     hit = p["speculation"]["hit_rate"]
@@ -42,6 +46,7 @@ def _row(policy: str, p: dict, episodes: int) -> dict:
         "spec_hit_rate": nan if hit is None else hit,
         "wasted_tokens_per_turn": p["wasted_tokens_per_turn"],
         "model_busy_per_turn": p["model_busy_per_turn"],
+        **{f"server_{k}": server.get(k, nan) for k in LOAD_COLUMNS},
     }
 
 

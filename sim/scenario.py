@@ -108,6 +108,29 @@ class Speculation:
 
 
 @dataclass(frozen=True)
+class Server:
+    """The model server when many conversations share it (continuous batching)."""
+
+    sessions: int = _spec(POSITIVE, "conversations at once (closed population); 1 is the "
+                          "single-user model", default=1)
+    arrival_rate: float = _spec(NONNEG, "new conversations per second (open arrivals, each "
+                                "plays one episode); 0 uses `sessions`", default=0.0)
+    episodes: int = _spec(NONNEG, "episodes per replication under load; 0 plays the trace "
+                          "set once", default=0)
+    max_batch: int = _spec(POSITIVE, "sequences the server decodes at once; more wait",
+                           default=64)
+    batch_slowdown: float = _spec(NONNEG, "extra time per token for each further sequence "
+                                  "in the batch, as a fraction", default=0.03)
+    startup: float = _spec(NONNEG, "closed population: conversations start spread evenly "
+                           "over this many seconds", default=10.0)
+
+    @property
+    def shared(self) -> bool:
+        """True when conversations share the server (more than one, or open arrivals)."""
+        return self.sessions > 1 or self.arrival_rate > 0
+
+
+@dataclass(frozen=True)
 class Scenario:
     """A complete simulation setup."""
 
@@ -125,6 +148,7 @@ class Scenario:
     tts: Tts = field(default_factory=Tts)
     user: User = field(default_factory=User)
     speculation: Speculation = field(default_factory=Speculation)
+    server: Server = field(default_factory=Server)
 
     def tool(self, name: str) -> Tool:
         """The tool entry for `name`, else the `default` entry."""

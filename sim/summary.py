@@ -61,3 +61,9 @@ def summarize(turns: pd.DataFrame, seed: int) -> dict:
             entry["speedup_vs_sync"] = speedup(turns, policy, rng)
         out[policy] = entry
     return out
+
+
+def load_summary(load: pd.DataFrame) -> dict:
+    """Per policy, the shared server's load figures averaged over replications."""
+    figures = load.drop(columns=["replication"]).groupby("policy", sort=False).mean()
+    return {policy: {k: float(v) for k, v in row.items()} for policy, row in figures.iterrows()}

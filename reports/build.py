@@ -1,0 +1,30 @@
+"""`rtsim report`: build the Markdown and HTML report of a run or sweep folder."""
+
+from pathlib import Path
+
+from reports.document import render_html, render_markdown
+from reports.inputs import RunInput, load_input
+from reports.run_report import run_document
+from reports.style import styled
+from reports.sweep_report import sweep_document
+from sim.atomic import write_atomic
+from sim.errors import InputError
+
+
+def build_report(folder: Path, out: Path | None = None, episode: str | None = None,
+                 replication: int | None = None) -> list[Path]:
+    """Write report.md, report.html and every figure (PNG and SVG) into `out`
+    (default folder/report); return the written paths, documents first."""
+    data = load_input(Path(folder))
+    is_run = isinstance(data, RunInput)
+    if not is_run and (episode is not None or replication is not None):
+        raise InputError(f"--episode/--replication: only for a run folder, {folder} is a sweep")
+    out = Path(out) if out is not None else Path(folder) / "report"
+    with styled():
+        if is_run:
+            title, intro, sections, figures = run_document(data, out, episode, replication or 0)
+        else:
+            title, intro, sections, figures = sweep_document(data, out)
+    write_atomic(out / "report.md", render_markdown(title, intro, sections))
+    write_atomic(out / "report.html", render_html(title, intro, sections, out))
+    return [out / "report.md", out / "report.html", *figures]

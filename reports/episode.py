@@ -1,0 +1,116 @@
+"""The episode a run report draws as a timeline: which one, and its event rows per policy.
+
+Default episode (for the chosen replication): among episodes with a turn of two or more
+tool calls (under the first policy of the run), the one whose speedup of the last
+non-sync policy is closest to that policy's speedup over the whole run; without a sync run,
+the first such episode in trace order. Events come from the run's event table, or, when the
+run was made without --events, from re-simulating that one episode exactly as the run did.
+"""
+
+import numpy as np
+import pandas as pd
+
+from policies import POLICIES
+from reports.inputs import EVENT_KEYS, RunInput, read_table
+from sim.engine import simulate_episode
+from sim.errors import InputError
+from sim.metrics import turn_metrics
+from sim.realize import realize
+from sim.recorder import COLUMNS
+from sim.scenario import load_scenario
+from sim.tokens import tokenizer_name
+from sim.tracesets import load_trace_set
+
+
+def check_choice(turns: pd.DataFrame, episode: str | None, replication: int) -> str:
+    """The episode to draw (validated `episode`, or the default) for `replication`."""
+    reps = sorted(int(r) for r in turns.replication.unique())
+    if replication not in reps:
+        raise InputError(f"--replication {replication}: the run has replications "
+                         f"{reps[0]}..{reps[-1]}")
+    if episode is None:
+        return default_episode(turns[turns.replication == replication])
+    if episode not in set(turns.episode):
+        known = list(dict.fromkeys(turns.episode))
+        more = ", ..." if len(known) > 5 else ""
+        raise InputError(f"--episode {episode}: not in the run (episodes: "
+                         f"{', '.join(known[:5])}{more})")
+    return episode
+
+
+def default_episode(turns: pd.DataFrame) -> str:
+    """The representative multi-call episode of one replication's turns (module doc)."""
+    policies = list(dict.fromkeys(turns.policy))
+    order = list(dict.fromkeys(turns.episode))
+    first = turns[turns.policy == policies[0]]
+    multi = set(first[first.tool_calls >= 2].episode)
+    candidates = [e for e in order if e in multi] or order
+    others = [p for p in policies if p != "sync"]
+    if "sync" not in policies or not others:
+        return candidates[0]
+    by_episode = turns.groupby(["policy", "episode"], sort=False).turn_latency.sum()
+    base, mine = by_episode["sync"], by_episode[others[-1]]
+    overall = base.sum() / mine.sum()
+    gaps = [abs(base[e] / mine[e] - overall) for e in candidates]
+    return candidates[int(np.argmin(gaps))]
+
+
+def episode_events(run: RunInput, episode: str, replication: int) -> tuple[dict, str]:
+    """Event rows per policy (run order) for one episode, and a note on where they came from."""
+    policies = list(run.summary["policies"])
+    if run.events is not None:
+        return _from_table(run, episode, replication, policies), f"events from {run.events.name}"
+    rows = _resimulate(run, episode, replication, policies)
+    return rows, _consistency(run, rows, episode, replication)
+
+
+def _from_table(run: RunInput, episode: str, replication: int, policies: list) -> dict:
+    table = read_table(run.events, EVENT_KEYS + COLUMNS)
+    table = table[(table.episode.astype(str) == episode) & (table.replication == replication)]
+    if table.empty:
+        raise InputError(f"{run.events}: no events for episode {episode}, "
+                         f"replication {replication}")
+    table = table.assign(call=table["call"].fillna("").astype(str),
+                         label=table["label"].fillna("").astype(str))
+    out = {}
+    for policy in policies:
+        part = table[table.policy == policy]
+        out[policy] = [_typed(r) for r in part[list(COLUMNS)].itertuples(index=False, name=None)]
+    return out
+
+
+def _typed(r: tuple) -> tuple:
+    t, turn, event, gen, call, attempt, tokens, seconds, label = r
+    return (float(t), int(turn), str(event), int(gen), call, int(attempt), int(tokens),
+            float(seconds), label)
+
+
+def _resimulate(run: RunInput, episode: str, replication: int, policies: list) -> dict:
+    unknown = [p for p in policies if p not in POLICIES]
+    if unknown:
+        raise InputError(f"{run.folder / 'summary.json'}: unknown policy {unknown[0]} "
+                         f"(cannot re-simulate; rerun with --events)")
+    scenario = load_scenario(str(run.config))
+    episodes = load_trace_set(scenario.traces)
+    index = next((i for i, ep in enumerate(episodes) if ep.id == episode), None)
+    if index is None:
+        raise InputError(f"{run.config}: trace set {scenario.traces} has no episode {episode} "
+                         f"(changed since the run? rerun with --events)")
+    draws = realize(scenario, episodes[index], index, replication)
+    return {p: simulate_episode(draws, POLICIES[p], scenario) for p in policies}
+
+
+def _consistency(run: RunInput, rows: dict, episode: str, replication: int) -> str:
+    """A note saying whether the re-simulated turn latencies match the run's table."""
+    turns, then = run.turns, run.summary.get("tokenizer")
+    cause = (f"the run counted tokens with {then}, this report with {tokenizer_name()}"
+             if then and then != tokenizer_name() else
+             "scenario or trace set changed since the run")
+    for policy, policy_rows in rows.items():
+        mine = [m["turn_latency"] for m in turn_metrics(policy_rows)]
+        theirs = turns[(turns.policy == policy) & (turns.episode == episode)
+                       & (turns.replication == replication)].sort_values("turn").turn_latency
+        if len(mine) != len(theirs) or not np.allclose(mine, theirs.to_numpy(), atol=1e-9):
+            return (f"WARNING: the re-simulated episode differs from turns.csv ({cause}); "
+                    "rerun with --events")
+    return "re-simulated from config.yaml (turn latencies match the run)"

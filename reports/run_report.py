@@ -1,0 +1,90 @@
+"""The sections of a run's report: summary table, latency CDF, speedups, episode timeline."""
+
+from pathlib import Path
+
+from reports.document import Figure, Section
+from reports.episode import check_choice, episode_events
+from reports.inputs import RunInput
+from reports.run_plots import latency_cdf, speedup_chart
+from reports.style import save
+from reports.summary_tables import run_table
+from reports.timeline_data import turn_timeline
+from reports.timeline_plot import timeline_figure
+from sim.metrics import turn_metrics
+
+CDF_TEXT = ("Each curve is the share of turns (all episodes and seeds) answered within the "
+            "time on the x axis, counted from the end of the user's speech to the complete "
+            "answer text. Further left is faster; the circle marks the median (p50), the "
+            "triangle the 90th percentile (p90).")
+SPEEDUP_TEXT = ("Mean sync turn latency divided by the policy's mean turn latency over the same "
+                "turns and seeds; the bars are 95% intervals from a paired bootstrap over "
+                "episodes. Right of the dashed line at 1 the policy is faster than sync.")
+TIMELINE_TEXT = (
+    "One panel per policy, the same turn of the same episode with the same random draws; time "
+    "runs from the moment the user starts speaking, so the panels line up. Lanes: the user "
+    "speaking (triangles: partial transcripts the agent receives; dotted line: the endpoint, "
+    "when the turn counts as over), the model's request set-up (network round trip and "
+    "request overhead), reading (prefill) and writing (decode) coloured by what the request "
+    "is for, one lane per tool call attempt, and the agent speaking the answer. Dotted tool "
+    "bars are speculative calls started before the endpoint; red cross-hatched bars are "
+    "wasted work (a discarded guess); a black tick ends work that was stopped or cancelled; a "
+    "red X marks when a result was discarded. Very short bars are widened to stay visible.")
+
+
+def run_document(run: RunInput, out: Path, episode: str | None, replication: int):
+    """Title, intro lines, sections and written figure paths of a run's report."""
+    summary, turns = run.summary, run.turns
+    policies = [p for p in summary["policies"] if p in set(turns.policy)]
+    chosen = check_choice(turns, episode, replication)
+    rows, note = episode_events(run, chosen, replication)  # fails before anything is written
+    paths = save(latency_cdf(turns, policies), out, "latency-cdf")
+    sections = [Section("Summary", ("Latencies in seconds from the end of the user's speech; "
+                                    "first audio adds the text-to-speech delay.",),
+                        run_table(summary)),
+                Section("Turn-latency distribution", (CDF_TEXT,),
+                        figures=(Figure("latency-cdf", "Turn-latency CDF per policy"),))]
+    speedups = [(p, e["speedup_vs_sync"]["mean"], *e["speedup_vs_sync"]["ci95"])
+                for p, e in summary["policies"].items() if e.get("speedup_vs_sync")]
+    if speedups:
+        paths += save(speedup_chart(speedups, policies), out, "speedup")
+        sections.append(Section("Speedup vs sync", (SPEEDUP_TEXT,),
+                                figures=(Figure("speedup", "Speedup vs sync, 95% CI"),)))
+    why = ("chosen as the multi-call episode whose speedup is closest to the run's "
+           "(`--episode ID` picks another)" if episode is None else "given by --episode")
+    timeline, figure_paths = _timeline_section(rows, out, chosen,
+                                               f"replication {replication}: {why}; {note}")
+    sections.append(timeline)
+    paths += figure_paths
+    title = f"rtsim report: run of {summary.get('scenario', '?')} on {summary.get('traces', '?')}"
+    intro = (f"Scenario `{summary.get('scenario', '?')}`, traces `{summary.get('traces', '?')}` "
+             f"({summary.get('episodes', '?')} episodes), seeds {summary.get('seeds', '?')}, "
+             f"root seed {summary.get('seed', '?')}; policies {', '.join(policies)}. "
+             f"Source: `{run.folder}`.",)
+    return title, intro, sections, paths
+
+
+def _timeline_section(rows: dict, out: Path, episode: str,
+                      source: str) -> tuple[Section, list[Path]]:
+    turns = sorted({r[1] for policy_rows in rows.values() for r in policy_rows})
+    figures, paths = [], []
+    for turn in turns:
+        timelines = {p: turn_timeline(r, turn) for p, r in rows.items()}
+        latencies = {p: _latencies(r, turn) for p, r in rows.items()}
+        name = f"timeline-turn{turn + 1}"
+        paths += save(timeline_figure(timelines, latencies, turn, episode), out, name)
+        figures.append(Figure(name, f"Episode {episode}, turn {turn + 1}, per policy"))
+    _remove_stale(out, {f.name for f in figures})
+    text = (f"Episode `{episode}`, {source}.", TIMELINE_TEXT)
+    return Section(f"Episode timeline: {episode}", text, figures=tuple(figures)), paths
+
+
+def _latencies(rows: list[tuple], turn: int) -> tuple[float, float]:
+    metrics = next(m for m in turn_metrics(rows) if m["turn"] == turn)
+    return metrics["turn_latency"], metrics["first_audio_latency"]
+
+
+def _remove_stale(out: Path, keep: set[str]) -> None:
+    """Delete timeline figures of an earlier report that this one did not redraw."""
+    for path in out.glob("timeline-turn*"):
+        if path.suffix in (".png", ".svg") and path.stem not in keep:
+            path.unlink()

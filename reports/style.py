@@ -1,0 +1,69 @@
+"""Matplotlib set-up shared by every report plot: backend, fonts, colours, saving.
+
+Figures are saved as PNG and SVG with fixed metadata and SVG hash salt, so the same
+input gives byte-identical files.
+"""
+
+import io
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+
+from sim.atomic import write_atomic  # noqa: E402
+
+RC = {
+    "font.size": 11,
+    "axes.titlesize": 13,
+    "axes.labelsize": 11,
+    "legend.fontsize": 10,
+    "xtick.labelsize": 10,
+    "ytick.labelsize": 10,
+    "figure.titlesize": 14,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.grid": True,
+    "grid.alpha": 0.3,
+    "svg.hashsalt": "rtsim-report",
+    "svg.fonttype": "path",
+    "path.simplify": False,
+}
+DPI = 120
+POLICY_COLORS = {"sync": "#555555", "async": "#1f77b4", "speculative": "#d95f02"}
+_EXTRA = ("#1b9e77", "#7570b3", "#e7298a", "#66a61e", "#e6ab02")
+PNG_META = {"Software": None}
+SVG_META = {"Date": None, "Creator": None}
+
+
+def policy_color(policy: str, order: list[str]) -> str:
+    """The fixed colour of a known policy, else one from a spare palette by position."""
+    if policy in POLICY_COLORS:
+        return POLICY_COLORS[policy]
+    others = [p for p in order if p not in POLICY_COLORS]
+    return _EXTRA[others.index(policy) % len(_EXTRA)] if policy in others else _EXTRA[0]
+
+
+def styled():
+    """Context in which report figures are built and saved (fonts, grid, SVG salt)."""
+    return plt.rc_context(RC)
+
+
+def figure(width: float, height: float, **kw):
+    """A new figure and its axes (as plt.subplots), laid out without overlaps."""
+    return plt.subplots(figsize=(width, height), layout="constrained", **kw)
+
+
+def save(fig, folder: Path, name: str) -> list[Path]:
+    """Write `fig` as folder/name.png and folder/name.svg; close it; return the paths."""
+    paths = []
+    for fmt, meta in (("png", PNG_META), ("svg", SVG_META)):
+        buf = io.BytesIO()
+        fig.savefig(buf, format=fmt, dpi=DPI, metadata=meta)
+        path = folder / f"{name}.{fmt}"
+        write_atomic(path, buf.getvalue())
+        paths.append(path)
+    plt.close(fig)
+    return paths

@@ -1,0 +1,62 @@
+"""The sections of a sweep's report: results table, speedup per point, per-key plots, heatmap."""
+
+import re
+from pathlib import Path
+
+from reports.document import Figure, Section
+from reports.inputs import SweepInput
+from reports.style import save
+from reports.summary_tables import sweep_table
+from reports.sweep_data import policy_order
+from reports.sweep_plots import MAX_POINTS, heatmap_figure, key_figure, points_figure
+
+POINTS_TEXT = ("Each dot is a policy's speedup vs sync at one grid point (mean sync turn "
+               "latency / mean policy turn latency), with its 95% bootstrap interval. Right of "
+               "the dashed line at 1 the policy is faster than sync.")
+KEY_TEXT = ("Top: speedup vs sync; bottom: the 90th-percentile turn latency (end of the user's "
+            "speech to complete answer). One line per policy.")
+HEAT_TEXT = ("Colour and number: speedup vs sync in each cell of the first two swept keys. "
+             "Blue is faster than sync, red slower, white equal.")
+
+
+def sweep_document(sweep: SweepInput, out: Path):
+    """Title, intro lines, sections and written figure paths of a sweep's report."""
+    results, keys, spec = sweep.results, sweep.keys, sweep.spec
+    policies = policy_order(results, spec)
+    points = len(results.drop_duplicates(list(keys)))
+    sections = [Section("Results", ("One row per grid point, trace set and policy; latencies "
+                                    "in seconds.",), sweep_table(results, keys))]
+    paths = []
+    has_speedup = results.loc[results.policy != "sync", "speedup"].notna().any()
+    if has_speedup and points <= MAX_POINTS:
+        paths += save(points_figure(results, keys, policies), out, "speedup-points")
+        sections.append(Section("Speedup vs sync at every point", (POINTS_TEXT,),
+                                figures=(Figure("speedup-points", "Speedup per point"),)))
+    elif has_speedup:
+        sections.append(Section("Speedup vs sync at every point",
+                                (f"{points} points: too many to draw; see the table.",)))
+    for key in keys:
+        name = f"sweep-{_slug(key)}"
+        paths += save(key_figure(results, keys, key, policies), out, name)
+        others = [k for k in keys if k != key]
+        how = (f"Other swept keys ({', '.join(others)}) are averaged: the line is the mean over "
+               f"their values, the shaded band their minimum to maximum." if others else
+               "Error bars: 95% interval of the speedup.")
+        sections.append(Section(f"Against {key}", (KEY_TEXT, how),
+                                figures=(Figure(name, f"Speedup and p90 latency vs {key}"),)))
+    if len(keys) >= 2 and has_speedup:
+        name = f"heatmap-{_slug(keys[0])}-{_slug(keys[1])}"
+        paths += save(heatmap_figure(results, keys, policies), out, name)
+        sections.append(Section(f"Heatmap: {keys[0]} x {keys[1]}", (HEAT_TEXT,),
+                                figures=(Figure(name, "Speedup over two swept keys"),)))
+    title = f"rtsim report: sweep of {spec.get('scenario', '?')}"
+    grid = "; ".join(f"`{k}` = {', '.join(str(v) for v in spec['grid'][k])}" for k in keys)
+    intro = (f"Scenario `{spec.get('scenario', '?')}`; grid {grid}; traces "
+             f"{', '.join(dict.fromkeys(results.traces))}; policies {', '.join(policies)}; "
+             f"seeds {spec.get('seeds', '?')}, root seed {spec.get('seed', '?')}; {points} points. "
+             f"Source: `{sweep.folder}`.",)
+    return title, intro, sections, paths
+
+
+def _slug(key: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", key)

@@ -1,0 +1,142 @@
+"""One turn's event rows (sim.recorder.COLUMNS) as swimlane segments and marks.
+
+Lanes, top to bottom: the user's speech, the model's request set-up (network round trip
+and request overhead), its reading (prefill) and writing (decode), one lane per tool call
+attempt in the order they started, and the speech output. A request's prefill runs from
+`gen_start.t + overhead` for the prefill time its end row reports; its decode from there to
+`gen_end`/`gen_stop` (docs/events.md).
+"""
+
+from dataclasses import dataclass
+
+from sim.recorder import COLUMNS
+
+SPEECH, OVERHEAD, PREFILL, DECODE, OUTPUT = (
+    "user speaking", "model: network + overhead", "model: reading (prefill)",
+    "model: writing (decode)", "agent speaking")
+FIXED_TOP = (SPEECH, OVERHEAD, PREFILL, DECODE)
+_T, _TURN, _EVENT, _GEN, _CALL, _ATTEMPT, _TOKENS, _SECONDS, _LABEL = range(len(COLUMNS))
+
+
+@dataclass(frozen=True)
+class Segment:
+    """A bar in a lane. `label` is the request's purpose or the tool's name.
+
+    `stopped`: a request cut short (its tokens are kept unless `wasted`); `wasted`: work
+    for a call attempt that was discarded (revised, withdrawn or cascade).
+    """
+
+    lane: str
+    kind: str
+    start: float
+    end: float
+    label: str = ""
+    speculative: bool = False
+    stopped: bool = False
+    wasted: bool = False
+
+
+@dataclass(frozen=True)
+class Mark:
+    """An instant in a lane: transcript, endpoint, discard or answer_done."""
+
+    lane: str
+    kind: str
+    t: float
+
+
+@dataclass(frozen=True)
+class Timeline:
+    """The swimlanes of one turn under one policy; times in seconds since the episode began."""
+
+    lanes: tuple[str, ...]
+    segments: tuple[Segment, ...]
+    marks: tuple[Mark, ...]
+    start: float
+    end: float
+
+
+def turn_timeline(rows, turn: int) -> Timeline:
+    """The swimlanes of turn `turn` from an episode's event rows (tuples in COLUMNS order)."""
+    rows = [r for r in rows if r[_TURN] == turn]
+    if not rows:
+        raise ValueError(f"no events for turn {turn}")
+    first = {}
+    for r in rows:
+        first.setdefault(r[_EVENT], r[_T])
+    discarded = {(r[_CALL], r[_ATTEMPT]) for r in rows if r[_EVENT] == "discard"}
+    segments = _speech(first) + _model(rows, discarded)
+    tools, tool_lanes = _tools(rows, discarded, max(r[_T] for r in rows))
+    segments += tools
+    if "first_audio" in first and "playback_end" in first:
+        segments.append(Segment(OUTPUT, "playback", first["first_audio"], first["playback_end"]))
+    return Timeline(FIXED_TOP + tool_lanes + (OUTPUT,), tuple(segments),
+                    _marks(rows), first.get("speech_start", rows[0][_T]),
+                    max(r[_T] for r in rows))
+
+
+def _speech(first: dict) -> list[Segment]:
+    if "speech_start" in first and "speech_end" in first:
+        return [Segment(SPEECH, "speech", first["speech_start"], first["speech_end"])]
+    return []
+
+
+def _model(rows, discarded: set) -> list[Segment]:
+    starts, out = {}, []
+    for r in rows:
+        if r[_EVENT] == "gen_start":
+            starts[r[_GEN]] = r
+        elif r[_EVENT] in ("gen_end", "gen_stop") and r[_GEN] in starts:
+            out += _request(starts.pop(r[_GEN]), r, discarded)
+    return out
+
+
+def _request(begin, end, discarded: set) -> list[Segment]:
+    """Set-up, prefill and decode bars of one request (zero-length parts left out); a
+    stopped request's last bar carries the `stopped` flag."""
+    purpose, t0, t_end = begin[_LABEL], begin[_T], end[_T]
+    wasted = bool(begin[_CALL]) and (begin[_CALL], begin[_ATTEMPT]) in discarded
+    ready = min(t0 + begin[_SECONDS], t_end)
+    decode_from = min(ready + end[_SECONDS], t_end)
+    parts = [(lane, kind, a, b) for lane, kind, a, b in (
+        (OVERHEAD, "overhead", t0, ready), (PREFILL, "prefill", ready, decode_from),
+        (DECODE, "decode", decode_from, t_end)) if b > a]
+    stopped = end[_EVENT] == "gen_stop"
+    return [Segment(lane, kind, a, b, purpose, stopped=stopped and i == len(parts) - 1,
+                    wasted=wasted) for i, (lane, kind, a, b) in enumerate(parts)]
+
+
+def _tool_lane(name: str, call: str, attempt: int) -> str:
+    return f"{name} ({call})" if attempt == 0 else f"{name} ({call}, try {attempt + 1})"
+
+
+def _tools(rows, discarded: set, last: float) -> tuple[list[Segment], tuple[str, ...]]:
+    runs, lanes = {}, []
+    for r in rows:
+        key = (r[_CALL], r[_ATTEMPT])
+        if r[_EVENT] == "tool_start":
+            lane = _tool_lane(r[_LABEL], *key)
+            runs[key] = [lane, r[_T], None, r[_LABEL], bool(r[_TOKENS]), False]
+            lanes.append(lane)
+        elif r[_EVENT] in ("tool_end", "tool_cancel") and key in runs:
+            runs[key][2] = r[_T]
+            runs[key][5] = r[_EVENT] == "tool_cancel"
+    segments = [Segment(lane, "tool", t0, last if t1 is None else t1, name, speculative=spec,
+                        stopped=cancelled, wasted=key in discarded)
+                for key, (lane, t0, t1, name, spec, cancelled) in runs.items()]
+    return segments, tuple(lanes)
+
+
+def _marks(rows) -> tuple[Mark, ...]:
+    names, marks = {}, []
+    for r in rows:
+        event, key = r[_EVENT], (r[_CALL], r[_ATTEMPT])
+        if event == "tool_start":
+            names[key] = _tool_lane(r[_LABEL], *key)
+        elif event in ("transcript", "endpoint"):
+            marks.append(Mark(SPEECH, event, r[_T]))
+        elif event == "discard" and key in names:
+            marks.append(Mark(names[key], "discard", r[_T]))
+        elif event == "turn_end":
+            marks.append(Mark(OUTPUT, "answer_done", r[_T]))
+    return tuple(marks)

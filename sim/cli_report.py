@@ -1,0 +1,39 @@
+"""`rtsim report`: Markdown and HTML reports with plots for a run or a sweep folder."""
+
+from pathlib import Path
+
+import click
+
+from sim.cliutil import user_errors
+
+
+@click.command("report")
+@click.argument("folder", type=click.Path(path_type=Path))
+@click.option("--out", "-o", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Folder for the report [default: FOLDER/report].")
+@click.option("--episode", default=None, metavar="ID",
+              help="Episode for the timeline plots (run folders) [default: the multi-call "
+                   "episode whose speedup is closest to the run's].")
+@click.option("--replication", type=click.IntRange(min=0), default=None, metavar="N",
+              help="Replication (seed index) of that episode [default: 0].")
+def report(folder, out, episode, replication):
+    """Write report.md, a self-contained report.html and every plot (PNG and SVG).
+
+    FOLDER is a run (`rtsim run --out FOLDER`: summary table, turn-latency CDF,
+    speedup vs sync, an episode timeline per policy) or a sweep (`rtsim sweep`:
+    results table, speedup per point, metrics against each swept key, heatmap).
+    The timeline uses the run's events.csv when written with --events, else it
+    re-simulates that one episode. docs/report.md explains every plot.
+
+    \b
+    Examples:
+      rtsim run --out runs/latest && rtsim report runs/latest
+      rtsim report runs/latest --episode assistant-13-reschedule --replication 1
+      rtsim report sweeps/tool-latency --out /tmp/tool-latency-report
+    """
+    from reports.build import build_report  # matplotlib loads only when a report is made
+
+    with user_errors():
+        paths = build_report(folder, out, episode, replication)
+    for path in paths:
+        click.echo(f"wrote {path}")

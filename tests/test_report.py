@@ -1,0 +1,367 @@
+"""`rtsim report`: run and sweep reports, timeline swimlanes, default episode, bad input."""
+
+import json
+import re
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from policies import POLICIES
+from reports.episode import default_episode, episode_events
+from reports.inputs import load_input
+from reports.timeline_data import (
+    DECODE,
+    OUTPUT,
+    OVERHEAD,
+    PREFILL,
+    SPEECH,
+    Mark,
+    Segment,
+    turn_timeline,
+)
+from sim.cli import main
+from sim.tracesets import resolve_traces
+from tests import helpers as h
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+POLICY_NAMES = ("sync", "async", "speculative")
+
+
+def invoke(*args):
+    return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
+
+
+def one_error_line(result) -> str:
+    assert result.exit_code == 2, result.output
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("Error: ")
+    return lines[0]
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    """Two runs of the first four built-in episodes, 2 seeds: with and without --events."""
+    root = tmp_path_factory.mktemp("runs")
+    traces = root / "four.jsonl"
+    lines = resolve_traces("assistant").read_text(encoding="utf-8").splitlines(keepends=True)
+    traces.write_text("".join(lines[:4]), encoding="utf-8")
+    common = ["run", "-t", traces, "--seeds", "2", "-p", "sync,async,speculative"]
+    for name, extra in (("plain", []), ("events", ["--events"])):
+        result = invoke(*common, "--out", root / name, *extra)
+        assert result.exit_code == 0, result.output
+    return root
+
+
+def test_run_report_writes_documents_tables_and_valid_plots(runs, tmp_path):
+    out = tmp_path / "rep"
+    result = invoke("report", runs / "plain", "--out", out)
+    assert result.exit_code == 0, result.output
+    written = [line.removeprefix("wrote ") for line in result.output.splitlines()]
+    assert written[:2] == [str(out / "report.md"), str(out / "report.html")]
+    pngs = sorted(out.glob("*.png"))
+    stems = {p.stem for p in pngs}
+    assert {"latency-cdf", "speedup", "timeline-turn1"} <= stems
+    assert {p.stem for p in out.glob("*.svg")} == stems
+    assert sorted(str(p) for p in pngs) == sorted(w for w in written if w.endswith(".png"))
+    for png in pngs:
+        assert png.read_bytes().startswith(PNG_MAGIC)
+    page = (out / "report.html").read_text(encoding="utf-8")
+    assert page.count('src="data:image/png;base64,iVBORw0KGgo') == len(pngs)
+    assert not re.search(r'(src|href)="(?!data:)', page)  # no external assets
+    summary = json.loads((runs / "plain" / "summary.json").read_text())
+    md = (out / "report.md").read_text(encoding="utf-8")
+    for policy, entry in summary["policies"].items():
+        sp = entry["speedup_vs_sync"]
+        speed = f"{sp['mean']:.2f} [{sp['ci95'][0]:.2f}, {sp['ci95'][1]:.2f}]"
+        cells = [policy, str(entry["turns"]), f"{entry['turn_latency']['p90']:.2f}",
+                 f"{entry['first_audio_latency']['p50']:.2f}", speed]
+        assert all(f"<td{' class=num' * (c != policy)}>{c}</td>" in page for c in cells)
+        assert all(f"| {c} |" in md for c in cells)
+    for png in pngs:
+        assert f"]({png.name})" in md
+
+
+def test_report_reruns_are_byte_identical_and_stale_timelines_go(runs, tmp_path):
+    a, b = tmp_path / "a", tmp_path / "b"
+    b.mkdir()
+    (b / "timeline-turn99.png").write_bytes(PNG_MAGIC)
+    for out in (a, b):
+        assert invoke("report", runs / "plain", "-o", out).exit_code == 0
+    assert sorted(p.name for p in a.iterdir()) == sorted(p.name for p in b.iterdir())
+    for path in a.iterdir():
+        assert path.read_bytes() == (b / path.name).read_bytes(), path.name
+
+
+def test_resimulated_timeline_equals_the_recorded_events(runs):
+    plain, events = load_input(runs / "plain"), load_input(runs / "events")
+    assert plain.events is None and events.events is not None
+    episode = str(plain.turns.episode.iloc[0])
+    for replication in (0, 1):
+        resim, note = episode_events(plain, episode, replication)
+        recorded, _ = episode_events(events, episode, replication)
+        assert "match the run" in note
+        assert list(resim) == list(recorded) == list(POLICY_NAMES)
+        for policy in POLICY_NAMES:
+            assert recorded[policy] == resim[policy]
+            assert turn_timeline(recorded[policy], 0) == turn_timeline(resim[policy], 0)
+
+
+def test_resimulation_warns_when_the_run_no_longer_matches(runs, tmp_path):
+    run = load_input(runs / "plain")
+    turns = run.turns.assign(turn_latency=run.turns.turn_latency + 1.0)
+    changed = type(run)(run.folder, run.summary, turns, run.config, None)
+    _, note = episode_events(changed, str(turns.episode.iloc[0]), 0)
+    assert note.startswith("WARNING") and "scenario or trace set changed" in note
+    other = type(run)(run.folder, {**run.summary, "tokenizer": "other"}, turns, run.config, None)
+    _, note = episode_events(other, str(turns.episode.iloc[0]), 0)
+    assert "the run counted tokens with other, this report with estimate" in note
+
+
+def test_report_with_episode_and_replication(runs, tmp_path):
+    episode = load_input(runs / "events").turns.episode.iloc[-1]
+    result = invoke("report", runs / "events", "--episode", episode, "--replication", 1,
+                    "-o", tmp_path)
+    assert result.exit_code == 0, result.output
+    md = (tmp_path / "report.md").read_text()
+    assert f"Episode `{episode}`, replication 1: given by --episode; events from events.csv" in md
+
+
+# ---- timeline swimlanes on deterministic episodes ------------------------------------------
+
+def _premature_scenario(rtt):
+    """10 tokens/s decode, 100 tokens/s prefill, 0.5 s tools; every partial guesses early."""
+    return h.scenario(network={"rtt": rtt}, model={"prefill_rate": 100},
+                      tools={"default": {"latency": 0.5}},
+                      speculation={"premature_rate": 1.0})
+
+
+def _approx(items):
+    return tuple(pytest.approx(x, abs=1e-9) if isinstance(x, float) else x for x in items)
+
+
+def _as_tuples(segments):
+    return [(s.lane, s.kind, s.start, s.end, s.label, s.speculative, s.stopped, s.wasted)
+            for s in segments]
+
+
+def test_swimlanes_of_a_revised_speculative_call_are_exact():
+    # 8 words at 0.1 s; partials every 0.25 s; call a (1 token, arguments heard after word 5)
+    # is guessed early at 0.25 s, runs from 0.47 s, is cancelled and revised at 0.5 s.
+    ep = h.episode([[h.call("a", 1, known_at=4)], [h.call("b", 2, deps=["a"], safe=False)]],
+                   answer_tokens=3)
+    rows = h.run(ep, POLICIES["speculative"], _premature_scenario(0.1))
+    tl = turn_timeline(rows, 0)
+    a1, a2, b = "tool (a)", "tool (a, try 2)", "tool (b)"
+    assert tl.lanes == (SPEECH, OVERHEAD, PREFILL, DECODE, a1, a2, b, OUTPUT)
+    playback_end = h.times(rows, "playback_end")[0]
+    expected = [
+        (SPEECH, "speech", 0.0, 0.8, "", False, False, False),
+        # the early guess: rtt 0.1, 2 tokens read, 1 written; wasted
+        (OVERHEAD, "overhead", 0.25, 0.35, "call", False, False, True),
+        (PREFILL, "prefill", 0.35, 0.37, "call", False, False, True),
+        (DECODE, "decode", 0.37, 0.47, "call", False, False, True),
+        # the revision once the arguments are heard
+        (OVERHEAD, "overhead", 0.5, 0.6, "call", False, False, False),
+        (PREFILL, "prefill", 0.6, 0.66, "call", False, False, False),
+        (DECODE, "decode", 0.66, 0.76, "call", False, False, False),
+        (PREFILL, "prefill", 0.76, 0.79, "input", False, False, False),
+        (PREFILL, "prefill", 0.8, 0.82, "input", False, False, False),
+        # b after a's result: 10 result tokens read, 2 written
+        (OVERHEAD, "overhead", 1.26, 1.36, "call", False, False, False),
+        (PREFILL, "prefill", 1.36, 1.46, "call", False, False, False),
+        (DECODE, "decode", 1.46, 1.66, "call", False, False, False),
+        (OVERHEAD, "overhead", 2.16, 2.26, "answer", False, False, False),
+        (PREFILL, "prefill", 2.26, 2.36, "answer", False, False, False),
+        (DECODE, "decode", 2.36, 2.66, "answer", False, False, False),
+        (a1, "tool", 0.47, 0.5, "tool", True, True, True),
+        (a2, "tool", 0.76, 1.26, "tool", True, False, False),
+        (b, "tool", 1.66, 2.16, "tool", False, False, False),
+        (OUTPUT, "playback", 2.46, playback_end, "", False, False, False),
+    ]
+    assert _as_tuples(tl.segments) == [_approx(e) for e in expected]
+    assert tl.marks == (Mark(SPEECH, "transcript", 0.25), Mark(SPEECH, "transcript", 0.5),
+                        Mark(a1, "discard", 0.5), Mark(SPEECH, "transcript", 0.75),
+                        Mark(SPEECH, "endpoint", pytest.approx(0.8)),
+                        Mark(OUTPUT, "answer_done", pytest.approx(2.66)))
+    assert (tl.start, tl.end) == (0, playback_end)
+
+
+def test_a_request_stopped_while_writing_is_marked_stopped_on_its_last_bar_only():
+    # 10-token call guessed at 0.25 s (rtt 0.2 s, 2 tokens read) and revised at 0.5 s.
+    ep = h.episode([[h.call("a", 10, known_at=4)]], answer_tokens=5)
+    rows = h.run(ep, POLICIES["speculative"], _premature_scenario(0.2))
+    first = [s for s in turn_timeline(rows, 0).segments if 0.25 <= s.start < 0.5]
+    assert _as_tuples(first) == [_approx(e) for e in [
+        (OVERHEAD, "overhead", 0.25, 0.45, "call", False, False, True),
+        (PREFILL, "prefill", 0.45, 0.47, "call", False, False, True),
+        (DECODE, "decode", 0.47, 0.5, "call", False, True, True)]]
+
+
+def test_sync_swimlanes_have_no_transcripts_and_no_waste():
+    ep = h.episode([[h.call("a", 10), h.call("b", 10)]])
+    tl = turn_timeline(h.run(ep, POLICIES["sync"], h.scenario()), 0)
+    assert [m.kind for m in tl.marks] == ["endpoint", "answer_done"]
+    tools = [s for s in tl.segments if s.kind == "tool"]
+    assert [(s.lane, s.start) for s in tools] == [("tool (a)", pytest.approx(2.8)),
+                                                  ("tool (b)", pytest.approx(2.8))]
+    assert not any(s.wasted or s.stopped or s.speculative for s in tl.segments)
+    assert isinstance(tl.segments[0], Segment) and tl.segments[0].lane == SPEECH
+
+
+# ---- default episode ---------------------------------------------------------------------
+
+def _turns(rows):
+    return pd.DataFrame(rows, columns=["policy", "replication", "episode", "turn",
+                                       "turn_latency", "tool_calls"])
+
+
+def test_default_episode_is_the_multi_call_one_closest_to_the_run_speedup():
+    # overall speedup = (2 + 4 + 4 + 3) / (2 + 2 + 3.2 + 3) = 13 / 10.2 = 1.27;
+    # e1 has one call; e2 speedup 2.0, e3 1.25, e4 1.0: e3 is closest.
+    rows = []
+    for ep, calls, sync, spec in (("e1", 1, 2.0, 2.0), ("e2", 2, 4.0, 2.0),
+                                  ("e3", 3, 4.0, 3.2), ("e4", 2, 3.0, 3.0)):
+        rows += [("sync", 0, ep, 0, sync, calls), ("speculative", 0, ep, 0, spec, calls)]
+    assert default_episode(_turns(rows)) == "e3"
+    without_sync = _turns([r for r in rows if r[0] != "sync"])
+    assert default_episode(without_sync) == "e2"
+    single = _turns([r for r in rows if r[2] == "e1"])
+    assert default_episode(single) == "e1"
+
+
+# ---- sweeps ------------------------------------------------------------------------------
+
+def _sweep_dir(tmp_path, grid, traces=("assistant", "bfcl")):
+    """A synthetic sweep folder: speedup grows with latency and falls with silence."""
+    keys = list(grid)
+    (tmp_path / "sweep.yaml").write_text(json.dumps({
+        "scenario": "cloud-realtime", "grid": grid, "policies": list(POLICY_NAMES),
+        "traces": list(traces), "seeds": 3, "seed": 0}))
+    rows, index = [], 0
+    points = pd.MultiIndex.from_product([grid[k] for k in keys]).tolist()
+    for trace in traces:
+        for values in points:
+            values = values if isinstance(values, tuple) else (values,)
+            for policy in POLICY_NAMES:
+                boost = {"sync": 0.0, "async": 0.05, "speculative": 0.2}[policy]
+                speed = 1.0 + boost * values[0] / (1 + (values[1] if len(values) > 1 else 0))
+                rows.append({"point": f"{index:05d}", **dict(zip(keys, values, strict=True)),
+                             "traces": trace, "policy": policy, "seed": 1, "episodes": 4,
+                             "turns": 12, "turn_latency_mean": 3.0 / speed,
+                             "turn_latency_p50": 2.9 / speed, "turn_latency_p90": 5.0 / speed,
+                             "first_audio_latency_mean": 3.1 / speed,
+                             "first_audio_latency_p90": 5.1 / speed, "speedup": speed,
+                             "speedup_lo": speed - 0.1 * boost, "speedup_hi": speed + 0.1 * boost,
+                             "spec_hit_rate": 0.75 if policy == "speculative" else float("nan"),
+                             "wasted_tokens_per_turn": 9.5 * (policy == "speculative"),
+                             "model_busy_per_turn": 0.7})
+            index += 1
+    pd.DataFrame(rows).to_csv(tmp_path / "results.csv", index=False)
+    return tmp_path
+
+
+def test_two_key_sweep_report_has_every_plot_and_the_table(tmp_path):
+    folder = _sweep_dir(tmp_path, {"tools.default.latency": [0.5, 1.0, 2.0],
+                                   "endpointing.silence": [0.0, 1.0]})
+    result = invoke("report", folder)
+    assert result.exit_code == 0, result.output
+    out = folder / "report"
+    stems = {p.stem for p in out.glob("*.png")}
+    assert stems == {"speedup-points", "sweep-tools.default.latency",
+                     "sweep-endpointing.silence",
+                     "heatmap-tools.default.latency-endpointing.silence"}
+    assert stems == {p.stem for p in out.glob("*.svg")}
+    page = (out / "report.html").read_text()
+    assert page.count("data:image/png;base64,") == 4
+    # speculative at latency 2, silence 0: 1 + 0.2 * 2 = 1.40 [1.38, 1.42]; sync is 1.00
+    assert "<td class=num>1.40 [1.38, 1.42]</td>" in page
+    assert "<td class=num>1.00 [1.00, 1.00]</td>" in page
+    md = (out / "report.md").read_text()
+    assert "| 00005 | 2 | 1 | assistant | speculative | 12 |" in md
+    assert len([line for line in md.splitlines() if line.startswith("| 0")]) == 2 * 6 * 3
+
+
+def test_one_key_sweep_report_has_no_heatmap(tmp_path):
+    folder = _sweep_dir(tmp_path, {"model.decode_rate": [30, 60, 120]}, traces=("assistant",))
+    assert invoke("report", folder, "-o", tmp_path / "r").exit_code == 0
+    assert {p.stem for p in (tmp_path / "r").glob("*.png")} == {
+        "speedup-points", "sweep-model.decode_rate"}
+
+
+# ---- bad input ---------------------------------------------------------------------------
+
+def test_missing_or_unrecognised_folder(tmp_path):
+    assert "no such folder" in one_error_line(invoke("report", tmp_path / "nope"))
+    assert "neither a run (summary.json) nor a sweep (sweep.yaml)" in one_error_line(
+        invoke("report", tmp_path))
+
+
+def test_unknown_episode_and_replication(runs, tmp_path):
+    line = one_error_line(invoke("report", runs / "plain", "--episode", "nope"))
+    assert "--episode nope: not in the run (episodes: assistant-01-commute" in line
+    assert not (runs / "plain" / "report").exists()
+    line = one_error_line(invoke("report", runs / "plain", "--replication", 2, "-o", tmp_path))
+    assert line == "Error: --replication 2: the run has replications 0..1"
+
+
+def _copy_run(runs, tmp_path):
+    folder = tmp_path / "run"
+    folder.mkdir(parents=True)
+    for name in ("summary.json", "turns.csv", "config.yaml"):
+        (folder / name).write_bytes((runs / "plain" / name).read_bytes())
+    return folder
+
+
+def test_broken_run_files(runs, tmp_path):
+    folder = _copy_run(runs, tmp_path)
+    (folder / "summary.json").write_text("{not json")
+    assert "summary.json: not valid JSON" in one_error_line(invoke("report", folder))
+    summary = json.loads((runs / "plain" / "summary.json").read_text())
+    del summary["policies"]["async"]["turn_latency"]["p90"]
+    (folder / "summary.json").write_text(json.dumps(summary))
+    assert "missing key policies.async.turn_latency.p90" in one_error_line(
+        invoke("report", folder))
+    folder = _copy_run(runs, tmp_path / "2")
+    turns = pd.read_csv(folder / "turns.csv").drop(columns=["turn_latency"])
+    turns.to_csv(folder / "turns.csv", index=False)
+    assert "turns.csv: missing column(s) turn_latency" in one_error_line(
+        invoke("report", folder))
+
+
+def test_a_trace_set_gone_since_the_run_stops_before_writing(runs, tmp_path):
+    folder = _copy_run(runs, tmp_path)
+    config = (folder / "config.yaml").read_text()
+    gone = tmp_path / "gone.jsonl"
+    (folder / "config.yaml").write_text(re.sub(r"(?m)^traces: .*$", f"traces: {gone}", config))
+    assert f"traces '{gone}': no such built-in trace set or file" in one_error_line(
+        invoke("report", folder))
+    assert not (folder / "report").exists()
+
+
+def test_broken_sweep_files(tmp_path):
+    folder = _sweep_dir(tmp_path, {"endpointing.silence": [0.2, 0.5]})
+    results = pd.read_csv(folder / "results.csv")
+    results.assign(speedup="fast").to_csv(folder / "results.csv", index=False)
+    assert "results.csv: column speedup is not numeric" in one_error_line(
+        invoke("report", folder))
+    results.drop(columns=["endpointing.silence"]).to_csv(folder / "results.csv", index=False)
+    assert "missing column(s) endpointing.silence" in one_error_line(invoke("report", folder))
+    (folder / "sweep.yaml").write_text("grid: {endpointing.silence: []}\n")
+    assert "grid.endpointing.silence must be a non-empty list" in one_error_line(
+        invoke("report", folder))
+    (folder / "sweep.yaml").write_text("grid: [\n")
+    assert "sweep.yaml: not valid YAML" in one_error_line(invoke("report", folder))
+
+
+def test_episode_option_on_a_sweep_is_refused(tmp_path):
+    folder = _sweep_dir(tmp_path, {"endpointing.silence": [0.2, 0.5]})
+    assert "only for a run folder" in one_error_line(invoke("report", folder, "--episode", "x"))
+
+
+def test_help_shows_examples():
+    result = invoke("report", "--help")
+    assert result.exit_code == 0
+    assert "rtsim report runs/latest --episode" in result.output
+    assert "--replication" in result.output

@@ -59,10 +59,13 @@ class EpisodeSim(EpisodeDriver):
         spec, d, m = req.spec, self.draws.turns[req.turn], self.scenario.model
         ctx = self.context
         req.begin = self.env.now
-        req.overhead = d.rtt + d.request_overhead if spec.decode and not spec.continues else 0.0
+        new_request = not m.incremental or (spec.decode and not spec.continues)
+        req.overhead = d.rtt + d.request_overhead if new_request else 0.0
         cost = spec.prefill if m.prompt_cache or not spec.decode else ctx + spec.prefill
         req.prefill_s = cost / d.prefill_rate * (1 + m.prefill_slowdown_per_1k * ctx / 1000)
         req.per_token = (1 + m.decode_slowdown_per_1k * ctx / 1000) / d.decode_rate
+        if not (m.incremental or spec.decode):
+            req.prefill_s += req.per_token  # a request-per-call API writes at least a token
         self.context += spec.prefill
         self.active = req
         self.rec.add(req.begin, req.turn, "gen_start", spec.gen, spec.call or "", spec.attempt,

@@ -70,6 +70,9 @@ class Model:
     decode_slowdown_per_1k: float = _spec(NONNEG, "extra decode time per 1k context tokens, "
                                           "as a fraction", default=0.0)
     prompt_cache: bool = _spec("", "only new tokens are prefilled (KV cache kept)", default=True)
+    incremental: bool = _spec("", "a session API: reading more input or writing on needs no "
+                              "new request (false: every request pays round trip and "
+                              "overhead, and a read writes one token)", default=True)
     system_tokens: int = _spec(NONNEG, "system prompt and tool schema tokens", default=0)
 
 

@@ -61,3 +61,15 @@ def test_speculation_with_perfect_guesses_starts_calls_before_the_end():
     # every 0.25 s, so it is written from 0.25 s to 1.25 s and runs until 3.25 s.
     assert turn_latency(spec) == pytest.approx(3.25 + 1.0 - 0.8, abs=1e-6)
     assert turn_latency(asy) == pytest.approx(1.0 + 2.0 + 1.0, abs=1e-6)
+
+
+def test_a_request_per_call_api_charges_every_read():
+    """model.incremental false: a partial-input read pays the overhead and writes a token."""
+    ep = episode([[call("a", 4, known_at=2)]])
+    for incremental, cost in ((True, 0.0), (False, 0.1 + 1 / 10)):
+        sc = scenario(model={"incremental": incremental, "request_overhead": 0.1})
+        rows = run(ep, AsyncPolicy, sc)
+        reads = [r for r in rows if r[8] == "input"]
+        starts = {r[3]: r[0] for r in reads if r[2] == "gen_start"}
+        ends = [(r[0] - starts[r[3]], r[6]) for r in reads if r[2] == "gen_end"]
+        assert ends and all(abs(d - cost) < 1e-9 and tokens == 0 for d, tokens in ends)

@@ -135,5 +135,10 @@ def _word_ends(turn: Turn, wpm: float, scenario: Scenario, rng) -> tuple[float, 
 
 
 def tool_latencies(scenario: Scenario, turn: Turn, rng) -> dict[str, float]:
-    """First-attempt latency of each call, drawn in trace order."""
-    return {c.id: float(scenario.tool(c.name).latency.sample(rng, 1)[0]) for c in turn.calls}
+    """First-attempt latency of each call, drawn in trace order; a measured one replaces
+    its draw (the draw is still made, so the other calls keep theirs)."""
+    out = {}
+    for c in turn.calls:
+        drawn = float(scenario.tool(c.name).latency.sample(rng, 1)[0])
+        out[c.id] = drawn if c.latency is None else c.latency
+    return out

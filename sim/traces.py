@@ -24,6 +24,7 @@ class Call:
     known_at: int | None
     step: int
     reasoning_tokens: int
+    latency: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,7 +98,7 @@ _EPISODE_KEYS = {"id", "source", "system_tokens", "turns"}
 _TURN_KEYS = {"user", "word_times", "steps", "answer", "answer_tokens", "answer_reasoning_tokens"}
 _STEP_KEYS = {"reasoning_tokens", "calls"}
 _CALL_KEYS = {"id", "name", "arguments", "depends_on", "safe", "output", "output_tokens",
-              "tokens", "known_at"}
+              "tokens", "known_at", "latency"}
 
 
 def parse_episode(raw, where: str) -> Episode:
@@ -233,7 +234,18 @@ def _parse_call(f, raw, path, step, reasoning, words, seen, outputs, earlier) ->
         tokens = count_tokens(text) + CALL_FRAMING_TOKENS
     return Call(call_id, name, arguments, depends_on,
                 f.get(raw, "safe", path, bool, required=False, default=True),
-                output_tokens, tokens, known_at, step, reasoning)
+                output_tokens, tokens, known_at, step, reasoning, _latency(f, raw, path))
+
+
+def _latency(f: _Field, raw: dict, path: str) -> float | None:
+    """A measured tool latency, seconds (replaces the scenario's draw for the first try)."""
+    value = raw.get("latency")
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0 \
+            or value == float("inf"):
+        raise f.fail(f"{path}latency", f"must be a number of seconds >= 0, got {value!r}")
+    return float(value)
 
 
 def _cumulative_tokens(words: tuple[str, ...]) -> tuple[int, ...]:

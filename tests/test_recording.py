@@ -24,7 +24,7 @@ def test_a_recorded_episode_replays_its_measured_timing(tmp_path):
     write_traces(rows, tmp_path / "measured.jsonl")
     replayed = load_traces(tmp_path / "measured.jsonl")
     other = load_scenario("cloud-realtime", ["seed=99"])  # other draws: measured ones win
-    for k, (episode, (draws, run)) in enumerate(zip(replayed, originals, strict=True)):
+    for k, (episode, (draws, _run)) in enumerate(zip(replayed, originals, strict=True)):
         assert episode.source == "measured:builtin"
         again = realize(other, episode, k, 0)
         for d0, d1 in zip(draws.turns, again.turns, strict=True):

@@ -1,9 +1,11 @@
-"""`rtsim report`: build the Markdown and HTML report of a run or sweep folder."""
+"""`rtsim report`: build the Markdown and HTML report of a run, sweep or check folder."""
 
 from pathlib import Path
 
+from reports.check_inputs import CheckInput
+from reports.check_report import check_document
 from reports.document import render_html, render_markdown
-from reports.inputs import RunInput, load_input
+from reports.inputs import RunInput, SweepInput, load_input
 from reports.run_report import run_document
 from reports.style import styled
 from reports.sweep_report import sweep_document
@@ -16,13 +18,18 @@ def build_report(folder: Path, out: Path | None = None, episode: str | None = No
     """Write report.md, report.html and every figure (PNG and SVG) into `out`
     (default folder/report); return the written paths, documents first."""
     data = load_input(Path(folder))
-    is_run = isinstance(data, RunInput)
-    if not is_run and (episode is not None or replication is not None):
-        raise InputError(f"--episode/--replication: only for a run folder, {folder} is a sweep")
+    if isinstance(data, SweepInput) and (episode is not None or replication is not None):
+        raise InputError(f"--episode/--replication: only for a run or check folder, {folder} "
+                         "is a sweep")
+    if isinstance(data, CheckInput) and replication is not None:
+        raise InputError(f"--replication: only for a run folder, {folder} is a check "
+                         "(one replication)")
     out = Path(out) if out is not None else Path(folder) / "report"
     with styled():
-        if is_run:
+        if isinstance(data, RunInput):
             title, intro, sections, figures = run_document(data, out, episode, replication or 0)
+        elif isinstance(data, CheckInput):
+            title, intro, sections, figures = check_document(data, out, episode)
         else:
             title, intro, sections, figures = sweep_document(data, out)
     write_atomic(out / "report.md", render_markdown(title, intro, sections))

@@ -11,7 +11,8 @@ import numpy as np
 import pandas as pd
 
 from policies import POLICIES
-from reports.inputs import EVENT_KEYS, RunInput, read_table
+from reports.files import read_table
+from reports.inputs import EVENT_KEYS, RunInput
 from sim.engine import simulate_episode
 from sim.errors import InputError
 from sim.metrics import turn_metrics
@@ -59,17 +60,18 @@ def episode_events(run: RunInput, episode: str, replication: int) -> tuple[dict,
     """Event rows per policy (run order) for one episode, and a note on where they came from."""
     policies = list(run.summary["policies"])
     if run.events is not None:
-        return _from_table(run, episode, replication, policies), f"events from {run.events.name}"
+        rows = events_from_table(run.events, episode, replication, policies)
+        return rows, f"events from {run.events.name}"
     rows = _resimulate(run, episode, replication, policies)
     return rows, _consistency(run, rows, episode, replication)
 
 
-def _from_table(run: RunInput, episode: str, replication: int, policies: list) -> dict:
-    table = read_table(run.events, EVENT_KEYS + COLUMNS)
+def events_from_table(path, episode: str, replication: int, policies: list) -> dict:
+    """Event rows per policy (tuples in COLUMNS order) of one episode from an event table."""
+    table = read_table(path, EVENT_KEYS + COLUMNS)
     table = table[(table.episode.astype(str) == episode) & (table.replication == replication)]
     if table.empty:
-        raise InputError(f"{run.events}: no events for episode {episode}, "
-                         f"replication {replication}")
+        raise InputError(f"{path}: no events for episode {episode}, replication {replication}")
     table = table.assign(call=table["call"].fillna("").astype(str),
                          label=table["label"].fillna("").astype(str))
     out = {}

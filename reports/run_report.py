@@ -8,9 +8,7 @@ from reports.inputs import RunInput
 from reports.run_plots import latency_cdf, speedup_chart
 from reports.style import save
 from reports.summary_tables import run_table
-from reports.timeline_data import turn_timeline
-from reports.timeline_plot import timeline_figure
-from sim.metrics import turn_metrics
+from reports.timeline_section import timeline_figures
 
 CDF_TEXT = ("Each curve is the share of turns (all episodes and seeds) answered within the "
             "time on the x axis, counted from the end of the user's speech to the complete "
@@ -65,26 +63,6 @@ def run_document(run: RunInput, out: Path, episode: str | None, replication: int
 
 def _timeline_section(rows: dict, out: Path, episode: str,
                       source: str) -> tuple[Section, list[Path]]:
-    turns = sorted({r[1] for policy_rows in rows.values() for r in policy_rows})
-    figures, paths = [], []
-    for turn in turns:
-        timelines = {p: turn_timeline(r, turn) for p, r in rows.items()}
-        latencies = {p: _latencies(r, turn) for p, r in rows.items()}
-        name = f"timeline-turn{turn + 1}"
-        paths += save(timeline_figure(timelines, latencies, turn, episode), out, name)
-        figures.append(Figure(name, f"Episode {episode}, turn {turn + 1}, per policy"))
-    _remove_stale(out, {f.name for f in figures})
+    figures, paths = timeline_figures(rows, out, episode, "per policy")
     text = (f"Episode `{episode}`, {source}.", TIMELINE_TEXT)
-    return Section(f"Episode timeline: {episode}", text, figures=tuple(figures)), paths
-
-
-def _latencies(rows: list[tuple], turn: int) -> tuple[float, float]:
-    metrics = next(m for m in turn_metrics(rows) if m["turn"] == turn)
-    return metrics["turn_latency"], metrics["first_audio_latency"]
-
-
-def _remove_stale(out: Path, keep: set[str]) -> None:
-    """Delete timeline figures of an earlier report that this one did not redraw."""
-    for path in out.glob("timeline-turn*"):
-        if path.suffix in (".png", ".svg") and path.stem not in keep:
-            path.unlink()
+    return Section(f"Episode timeline: {episode}", text, figures=figures), paths

@@ -1,5 +1,7 @@
 """Shaping a sweep's results table for its plots: value order, units, labels, cell means."""
 
+import re
+
 import pandas as pd
 
 UNITS = {
@@ -55,3 +57,8 @@ def short_key(key: str, keys: tuple[str, ...]) -> str:
 def show_value(value) -> str:
     """A swept value as text: floats without trailing zeros."""
     return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def slug(key: str) -> str:
+    """A swept key as part of a file name."""
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", key)

@@ -1,14 +1,15 @@
 """The sections of a sweep's report: results table, speedup per point, per-key plots, heatmap."""
 
-import re
 from pathlib import Path
 
 from reports.document import Figure, Section
 from reports.inputs import SweepInput
+from reports.load_data import load_key
+from reports.load_report import load_sections
 from reports.style import save
 from reports.summary_tables import sweep_table
-from reports.sweep_data import policy_order
-from reports.sweep_plots import MAX_POINTS, heatmap_figure, key_figure, points_figure
+from reports.sweep_data import policy_order, slug
+from reports.sweep_plots import MAX_POINTS, facet_key, heatmap_figure, key_figure, points_figure
 
 POINTS_TEXT = ("Each dot is a policy's speedup vs sync at one grid point (mean sync turn "
                "latency / mean policy turn latency), with its 95% bootstrap interval. Right of "
@@ -35,28 +36,36 @@ def sweep_document(sweep: SweepInput, out: Path):
     elif has_speedup:
         sections.append(Section("Speedup vs sync at every point",
                                 (f"{points} points: too many to draw; see the table.",)))
-    for key in keys:
-        name = f"sweep-{_slug(key)}"
+    scenario = str(spec.get("scenario", "?"))
+    load, headline = load_key(keys), None
+    if load is not None:
+        more, figure_paths, headline = load_sections(results, keys, load, policies, out,
+                                                     scenario)
+        sections += more
+        paths += figure_paths
+    for key in (k for k in keys if k != load):
+        name = f"sweep-{slug(key)}"
         paths += save(key_figure(results, keys, key, policies), out, name)
-        others = [k for k in keys if k != key]
-        how = (f"Other swept keys ({', '.join(others)}) are averaged: the line is the mean over "
-               f"their values, the shaded band their minimum to maximum." if others else
-               "Error bars: 95% interval of the speedup.")
+        facet = facet_key(results, keys, key)
+        averaged = [k for k in keys if k not in (key, facet)]
+        how = ((f"One column of panels per value of {facet}. " if facet else "")
+               + (f"Averaged over {', '.join(averaged)}: the lines are means over their "
+                  "values, without intervals." if averaged else
+                  "Error bars: 95% interval of the speedup."))
         sections.append(Section(f"Against {key}", (KEY_TEXT, how),
                                 figures=(Figure(name, f"Speedup and p90 latency vs {key}"),)))
     if len(keys) >= 2 and has_speedup:
-        name = f"heatmap-{_slug(keys[0])}-{_slug(keys[1])}"
+        name = f"heatmap-{slug(keys[0])}-{slug(keys[1])}"
         paths += save(heatmap_figure(results, keys, policies), out, name)
         sections.append(Section(f"Heatmap: {keys[0]} x {keys[1]}", (HEAT_TEXT,),
                                 figures=(Figure(name, "Speedup over two swept keys"),)))
-    title = f"rtsim report: sweep of {spec.get('scenario', '?')}"
+    title = f"rtsim report: sweep of {scenario}"
     grid = "; ".join(f"`{k}` = {', '.join(str(v) for v in spec['grid'][k])}" for k in keys)
-    intro = (f"Scenario `{spec.get('scenario', '?')}`; grid {grid}; traces "
+    intro = (f"Scenario `{scenario}`; grid {grid}; traces "
              f"{', '.join(dict.fromkeys(results.traces))}; policies {', '.join(policies)}; "
              f"seeds {spec.get('seeds', '?')}, root seed {spec.get('seed', '?')}; {points} points. "
              f"Source: `{sweep.folder}`.",)
+    if headline:
+        intro += (f"Load curves over `{load}`. {headline}",)
     return title, intro, sections, paths
 
-
-def _slug(key: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_.-]+", "_", key)

@@ -22,22 +22,23 @@ LANE_HEIGHT = 0.34  # inches per lane
 
 
 def timeline_figure(timelines: dict[str, Timeline], latencies: dict[str, tuple], turn: int,
-                    episode: str):
-    """A figure with one panel per policy for one turn; `latencies`: (turn, first audio) s."""
+                    episode: str, heading: str = "per policy"):
+    """A figure with one panel per timeline (named by its key: a policy, or 'policy,
+    measured') for one turn; `latencies`: (turn, first audio) s per panel."""
     span = max(t.end - t.start for t in timelines.values()) * 1.02
     heights = [len(t.lanes) for t in timelines.values()]
     fig, axes = figure(12, LANE_HEIGHT * sum(heights) + 1.0 * len(heights) + 1.6,
                        nrows=len(heights), sharex=True,
                        gridspec_kw={"height_ratios": heights})
     axes = axes if len(heights) > 1 else [axes]
-    for ax, (policy, tl) in zip(axes, timelines.items(), strict=True):
+    for ax, (name, tl) in zip(axes, timelines.items(), strict=True):
         _panel(ax, tl, span)
-        turn_s, audio_s = latencies[policy]
-        ax.set_title(f"{policy}: answer complete {turn_s:.2f} s, first audio {audio_s:.2f} s "
+        turn_s, audio_s = latencies[name]
+        ax.set_title(f"{name}: answer complete {turn_s:.2f} s, first audio {audio_s:.2f} s "
                      f"after the user stopped speaking", loc="left")
     axes[-1].set_xlim(0, span)
     axes[-1].set_xlabel(f"seconds since the user started speaking (turn {turn + 1})")
-    fig.suptitle(f"Episode {episode}, turn {turn + 1}: what runs when, per policy")
+    fig.suptitle(f"Episode {episode}, turn {turn + 1}: what runs when, {heading}")
     fig.legend(handles=_legend(), loc="outside lower center", ncol=4, frameon=False)
     return fig
 

@@ -6,6 +6,8 @@ import click
 
 from reports.table import load_table, summary_table
 from sim import __version__
+from sim.cli_calibrate import calibrate
+from sim.cli_check import check
 from sim.cli_report import report
 from sim.cli_sweep import sweep
 from sim.cli_traces import traces
@@ -34,6 +36,8 @@ def main():
     """
 
 
+main.add_command(calibrate)
+main.add_command(check)
 main.add_command(report)
 main.add_command(traces)
 main.add_command(sweep)

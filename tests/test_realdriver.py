@@ -1,0 +1,100 @@
+"""The real driver runs the same policies on the wall clock, with a model that streams.
+
+Against a backend that streams on the latency model's own schedule, the real driver must
+write the simulator's event log: the same facts, at the same times up to scheduling jitter.
+"""
+
+import asyncio
+
+import pytest
+
+from policies import POLICIES
+from sim.conversation import Conversation, filler
+from sim.metrics import turn_metrics
+from sim.realdriver import EpisodeFailed, play_episode
+from sim.realize import realize
+from tests.fakebackend import TimedBackend
+from tests.helpers import call, episode, run, scenario
+
+SC = scenario(tools={"lookup": {"latency": 0.37}, "search": {"latency": 0.61},
+                     "send": {"latency": 0.23, "safe": False}},
+              model={"decode_rate": 9}, tts={"words_per_minute": 6000},
+              speculation={"accuracy": 1.0})
+USER = "text Bob that I am late"
+JITTER = 0.06  # seconds: the event loop's lateness on a busy two-core machine
+
+
+def two_step():
+    return episode([[call("a", 4, output_tokens=4, name="lookup", known_at=2),
+                     call("c", 2, output_tokens=2, name="search", known_at=4)],
+                    [call("b", 3, deps=["a"], name="send", known_at=4)]],
+                   user=USER, answer_tokens=3)
+
+
+def keyed(rows):
+    """{(turn, event, gen, call, attempt, tokens): time} of an event log."""
+    out = {}
+    for r in rows:
+        out.setdefault((r[1], r[2], r[3], r[4], r[5], r[6]), r[0])
+    return out
+
+
+@pytest.mark.parametrize("policy", ["sync", "async", "speculative"])
+def test_real_driver_writes_the_simulators_log(policy):
+    ep = two_step()
+    simulated = keyed(run(ep, POLICIES[policy], SC))
+    backend = TimedBackend(overhead=0.0, decode_rate=9)
+    rows = asyncio.run(play_episode(realize(SC, ep, 0, 0), POLICIES[policy], SC, backend, 30))
+    measured = keyed(rows)
+    assert measured.keys() == simulated.keys()
+    late = {k: round(measured[k] - simulated[k], 3) for k in simulated
+            if abs(measured[k] - simulated[k]) > JITTER}
+    assert late == {}
+    sim_turn = turn_metrics(run(ep, POLICIES[policy], SC))[0]["turn_latency"]
+    assert turn_metrics(rows)[0]["turn_latency"] == pytest.approx(sim_turn, abs=JITTER)
+
+
+def test_a_cancelled_generation_closes_its_stream():
+    sc = scenario(speculation={"accuracy": 1.0, "premature_rate": 1.0},
+                  tools={"lookup": {"latency": 0.2}}, tts={"words_per_minute": 6000})
+    ep = episode([[call("a", 6, output_tokens=3, name="lookup", known_at=5)]],
+                 user="one two three four five six seven eight nine ten eleven twelve")
+    backend = TimedBackend(overhead=0.0, decode_rate=10)
+    rows = asyncio.run(play_episode(realize(sc, ep, 0, 0), POLICIES["speculative"], sc,
+                                    backend, 30))
+    assert [r[2] for r in rows].count("discard") >= 1
+    stopped = [r for r in rows if r[2] == "gen_stop"]
+    assert len(stopped) == backend.closed_early >= 1
+
+
+def test_prompts_only_grow_so_the_prompt_cache_can_work():
+    backend = TimedBackend(overhead=0.0, decode_rate=50)
+    asyncio.run(play_episode(realize(SC, two_step(), 0, 0), POLICIES["async"], SC, backend, 30))
+    for before, after in zip(backend.prompts, backend.prompts[1:], strict=False):
+        assert len(after) >= len(before)
+        assert after[:len(before) - 1] == before[:-1]
+        assert after[len(before) - 1]["content"].startswith(before[-1]["content"])
+    assert "text Bob that I am late" in " ".join(m["content"] for m in backend.prompts[-1])
+
+
+def test_a_backend_failure_fails_the_episode_with_its_reason():
+    backend = TimedBackend(overhead=0.0, decode_rate=50, fail_after=2)
+    with pytest.raises(EpisodeFailed, match="HTTP 500"):
+        asyncio.run(play_episode(realize(SC, two_step(), 0, 0), POLICIES["sync"], SC,
+                                 backend, 30))
+
+
+def test_conversation_reads_heard_words_then_results():
+    chat = Conversation(3)
+    chat.begin_turn(("hello", "there", "world"), (0, 1, 2, 3))
+    chat.hear(2)
+    chat.read(2)
+    chat.wrote("ok")
+    chat.hear(3)
+    chat.read(1 + 4)
+    assert chat.prompt() == [
+        {"role": "system", "content": filler(3)},
+        {"role": "user", "content": "hello there"},
+        {"role": "assistant", "content": "ok"},
+        {"role": "user", "content": "world Tool result: data data data data"},
+    ]

@@ -53,7 +53,7 @@ def _modules():
               help="Scenario the profile starts from: built-in name or YAML file "
                    "[default: edge-3b for embedded, else cloud-realtime].")
 @click.option("--threads", type=click.IntRange(min=1), default=None,
-              help="Embedded server threads [default: all cores].")
+              help="Embedded server threads [default: all cores but one].")
 @click.option("--quick", is_flag=True, help="Fewer, smaller points, one repeat (a smoke test).")
 def calibrate(backend, model, api_key_env, out, base_scenario, threads, quick):
     """Measure a backend's overhead, prefill and decode speed; write a scenario profile.

@@ -40,7 +40,7 @@ def _prepare_out(out: Path, resume: bool) -> None:
 async def _calibrated(backend, out: Path, base: str, quick: bool, echo) -> Path:
     measure, profile, _ = _modules()
     raw, label = read_scenario_yaml(base)
-    cal = await measure.calibrate(backend, measure.QUICK if quick else measure.Plan(), echo)
+    cal = await measure.calibrate(backend, measure.QUICK if quick else measure.CHECK, echo)
     path = out / "profile.yaml"
     write_atomic(path, profile.profile_yaml(cal, raw, label, f"{raw.get('name', base)}-check"))
     for line in profile.fit_lines(cal):
@@ -108,7 +108,7 @@ def _report(out, scenario, episodes, runs, policies, url, model) -> dict:
 @click.option("--api-key-env", default=None, metavar="VAR",
               help="Environment variable holding the API key (never written anywhere).")
 @click.option("--threads", type=click.IntRange(min=1), default=None,
-              help="Embedded server threads [default: all cores].")
+              help="Embedded server threads [default: all cores but one].")
 @click.option("--scenario", "-s", "base", default="edge-3b", show_default=True,
               help="Scenario to calibrate from (speech, tools, TTS come from it).")
 @click.option("--profile", type=click.Path(dir_okay=False, path_type=Path), default=None,
@@ -122,7 +122,8 @@ def _report(out, scenario, episodes, runs, policies, url, model) -> dict:
               help="Override a scenario value for both runs (repeatable).")
 @click.option("--keep-playback", is_flag=True,
               help="Wait out speech output and think time between turns (slower).")
-@click.option("--quick-calibration", is_flag=True, help="Calibrate with fewer points.")
+@click.option("--quick-calibration", is_flag=True,
+              help="Calibrate with the fewest points, one repeat (a smoke test).")
 @click.option("--out", "-o", type=click.Path(file_okay=False, path_type=Path),
               default=Path("runs/check"), show_default=True, help="Folder for the results.")
 @click.option("--resume", is_flag=True, help="Continue the check in --out.")

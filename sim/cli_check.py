@@ -52,11 +52,7 @@ async def _measure(url, model, api_key_env, opts, echo):
     from sim.backend.client import Backend
 
     async with Backend(url, model or "", api_key_env, retries=2) as backend:
-        if not model:
-            listed = await backend.models()
-            if not listed:
-                raise InputError(f"--backend {url}: the server lists no models; pass --model")
-            backend.model = listed[0]
+        await backend.pick_model()
         out = opts["out"]
         profile = opts["profile"] or (out / "profile.yaml" if opts["resume"] else None)
         if profile is None:

@@ -17,6 +17,7 @@ from sim.events import (
     ConfirmCall,
     DiscardCall,
     EndTurn,
+    GenerationStopped,
     StartGeneration,
     ToolReturned,
     TranscriptUpdated,
@@ -47,6 +48,8 @@ class EpisodeDriver:
         system = draws.episode.system_tokens
         self.context = scenario.model.system_tokens if system is None else system
         self.tools: dict[tuple[str, int], ToolRun] = {}
+        self.queue: deque = deque()
+        self.active = None
         self.inbox: deque = deque()
         self.turn = -1
         self.policy = None
@@ -71,8 +74,23 @@ class EpisodeDriver:
     def _on_start(self, a: StartGeneration) -> None:
         raise NotImplementedError
 
-    def _on_cancel(self, a: CancelGeneration) -> None:
+    def _stop_active(self, req) -> int:
+        """Cut the running request `req` now and close it; the tokens it kept."""
         raise NotImplementedError
+
+    def _on_cancel(self, a: CancelGeneration) -> None:
+        req = self.active
+        if req is not None and req.spec.gen == a.gen:
+            done = self._stop_active(req)
+        else:
+            req = next((r for r in self.queue if r.spec.gen == a.gen), None)
+            if req is None:
+                return
+            self.queue.remove(req)
+            done = 0
+            self.rec.add(self.now(), req.turn, "gen_stop", a.gen, req.spec.call or "",
+                         req.spec.attempt, 0, 0.0, req.spec.purpose)
+        self._deliver(GenerationStopped(a.gen, done))
 
     # ---- turns ----------------------------------------------------------------------
 

@@ -7,12 +7,11 @@ without per-token events. The model serves one request at a time, first come fir
 """
 
 import math
-from collections import deque
 
 import simpy
 
 from sim.driver import EPS, EpisodeDriver
-from sim.events import CancelGeneration, GenerationFinished, GenerationStopped, StartGeneration
+from sim.events import GenerationFinished, StartGeneration
 from sim.realize import EpisodeDraws
 from sim.recorder import Recorder
 from sim.scenario import Scenario
@@ -40,8 +39,6 @@ class EpisodeSim(EpisodeDriver):
                  scenario: Scenario, recorder: Recorder):
         super().__init__(draws, policy_cls, scenario, recorder)
         self.env = env
-        self.queue: deque[Request] = deque()
-        self.active: Request | None = None
 
     def now(self) -> float:
         return self.env.now
@@ -83,20 +80,10 @@ class EpisodeSim(EpisodeDriver):
         self._close(req, req.spec.decode, "gen_end")
         self._deliver(GenerationFinished(req.spec.gen))
 
-    def _on_cancel(self, a: CancelGeneration) -> None:
-        req = self.active
-        if req is not None and req.spec.gen == a.gen:
-            done = self._stop(req)
-            self._close(req, done, "gen_stop")
-        else:
-            req = next((r for r in self.queue if r.spec.gen == a.gen), None)
-            if req is None:
-                return
-            self.queue.remove(req)
-            done = 0
-            self.rec.add(self.env.now, req.turn, "gen_stop", a.gen, req.spec.call or "",
-                         req.spec.attempt, 0, 0.0, req.spec.purpose)
-        self._deliver(GenerationStopped(a.gen, done))
+    def _stop_active(self, req: Request) -> int:
+        done = self._stop(req)
+        self._close(req, done, "gen_stop")
+        return done
 
     def _close(self, req: Request, tokens: int, event: str) -> None:
         """End the running request with `tokens` decoded; start the next queued one."""

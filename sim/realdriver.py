@@ -9,11 +9,10 @@ monotonic clock, relative to the episode's start.
 """
 
 import asyncio
-from collections import deque
 
 from sim.conversation import Conversation
 from sim.driver import EpisodeDriver
-from sim.events import CancelGeneration, GenerationFinished, GenerationStopped, StartGeneration
+from sim.events import GenerationFinished, StartGeneration
 from sim.realize import EpisodeDraws
 from sim.recorder import Recorder
 from sim.scenario import Scenario
@@ -40,8 +39,6 @@ class RealEpisode(EpisodeDriver):
                  backend, conversation: Conversation):
         super().__init__(draws, policy_cls, scenario, recorder)
         self.backend, self.chat = backend, conversation
-        self.queue: deque[RealRequest] = deque()
-        self.active: RealRequest | None = None
         self.loop = self.t0 = None
         self.done: asyncio.Future | None = None
 
@@ -148,21 +145,10 @@ class RealEpisode(EpisodeDriver):
         self._close(req, "gen_end")
         self._deliver(GenerationFinished(req.spec.gen))
 
-    def _on_cancel(self, a: CancelGeneration) -> None:
-        req = self.active
-        if req is not None and req.spec.gen == a.gen:
-            req.task.cancel()
-            self._close(req, "gen_stop")
-            done = req.tokens if req.spec.decode else 0
-        else:
-            req = next((r for r in self.queue if r.spec.gen == a.gen), None)
-            if req is None:
-                return
-            self.queue.remove(req)
-            done = 0
-            self.rec.add(self.now(), req.turn, "gen_stop", a.gen, req.spec.call or "",
-                         req.spec.attempt, 0, 0.0, req.spec.purpose)
-        self._deliver(GenerationStopped(a.gen, done))
+    def _stop_active(self, req: RealRequest) -> int:
+        req.task.cancel()
+        self._close(req, "gen_stop")
+        return req.tokens if req.spec.decode else 0
 
     def _close(self, req: RealRequest, event: str) -> None:
         """End the running request; append what it wrote; start the next queued one."""

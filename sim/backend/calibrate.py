@@ -199,11 +199,7 @@ def run(target: str, plan: Plan, *, model: str | None = None, api_key_env: str |
 
     async def against(base_url, name):
         async with Backend(base_url, name or "", api_key_env, retries=2) as backend:
-            if not name:
-                listed = await backend.models()
-                if not listed:
-                    raise BackendError(f"{base_url} lists no models; pass --model")
-                backend.model = listed[0]
+            await backend.pick_model()
             echo(f"calibrating {backend.base_url} (model {backend.model})")
             return await calibrate(backend, plan, echo)
 

@@ -133,6 +133,15 @@ class Backend:
             raise BackendError(f"{self.base_url}: the reply has no usage.prompt_tokens")
         return usage["prompt_tokens"]
 
+    async def pick_model(self) -> str:
+        """The model to call: the one given, else the first the server lists."""
+        if not self.model:
+            listed = await self.models()
+            if not listed:
+                raise BackendError(f"{self.base_url} lists no models; pass --model")
+            self.model = listed[0]
+        return self.model
+
     async def models(self) -> list[str]:
         """The model ids the server lists (GET /models)."""
         data = await _json(await self._send("/models"))

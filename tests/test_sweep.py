@@ -169,10 +169,11 @@ def test_killed_sweep_resumes_to_the_same_results(tmp_path, traces):
 
 def test_dask_local_cluster_gives_identical_results(tmp_path, traces):
     distributed = pytest.importorskip("distributed")
-    assert sweep(tmp_path / "local", traces).exit_code == 0
+    grid = GRID + ("-g", "speculation.accuracy=0.8,1")
+    assert sweep(tmp_path / "local", traces, *grid[len(GRID):]).exit_code == 0
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
                                   dashboard_address=None) as cluster:
-        result = invoke("sweep", *GRID, "-t", traces, "--seeds", "2", "--format", "csv", "-q",
+        result = invoke("sweep", *grid, "-t", traces, "--seeds", "2", "--format", "csv", "-q",
                         "-o", str(tmp_path / "dask"), "--executor", "dask",
                         "--scheduler", cluster.scheduler_address)
     assert result.exit_code == 0, result.output

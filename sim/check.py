@@ -89,3 +89,11 @@ def check_table(result: dict) -> str:
                  if sp else "-")
         lines.append(f"{name:<12} {p['turns']:>5}  {lat:<52}{p['mape']:>6.1%}  {speed:<34}")
     return "\n".join(lines)
+
+
+def call_arguments(events: pd.DataFrame) -> dict:
+    """Per policy, forced calls and how many wrote the trace's arguments (call_args rows)."""
+    rows = events[events.event == "call_args"] if len(events) else events
+    return {policy: {"forced": int(len(g)), "match": int((g.label == "match").sum()),
+                     "invalid": int((g.label == "invalid").sum())}
+            for policy, g in rows.groupby("policy", sort=False)} if len(rows) else {}

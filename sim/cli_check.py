@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from sim.atomic import write_atomic
-from sim.check import check_table, compare, paired, verdict
+from sim.check import call_arguments, check_table, compare, paired, verdict
 from sim.checkstore import load_runs, record_measured, save_run, tables, write_table
 from sim.cli_calibrate import _check_target, _modules
 from sim.cliutil import BadInput, user_errors
@@ -72,7 +72,8 @@ async def _measure(url, model, api_key_env, opts, echo):
         echo(f"measuring {len(episodes)} episodes x {len(opts['policies'])} policies "
              f"for real" + (f" ({len(skip)} runs done already)" if skip else ""))
         runs = earlier + await run_episodes(scenario, list(enumerate(episodes)),
-                                            opts["policies"], backend, done, skip)
+                                            opts["policies"], backend, done, skip,
+                                            forced_calls=opts["calls"] == "forced")
         return scenario, episodes, runs, backend.base_url, backend.model
 
 
@@ -92,6 +93,7 @@ def _report(out, scenario, episodes, runs, policies, url, model) -> dict:
     report = {"backend": url, "model": model, "scenario": scenario.name,
               "traces": scenario.traces, "episodes": [e.id for e in episodes],
               "compared_episodes": sorted(set(both.episode)), "policies": result,
+              "call_arguments": call_arguments(real_events),
               "fidelity": verdict(result), "failures": failed, "complete": not failed}
     write_atomic(out / "check.json", json.dumps(report, indent=2) + "\n")
     return report
@@ -120,11 +122,16 @@ def _report(out, scenario, episodes, runs, policies, url, model) -> dict:
               help="Wait out speech output and think time between turns (slower).")
 @click.option("--quick-calibration", is_flag=True,
               help="Calibrate with the fewest points, one repeat (a smoke test).")
+@click.option("--calls", type=click.Choice(["exact", "forced"]), default="exact",
+              show_default=True,
+              help="exact: calls are free text of the trace's length; forced: a request "
+                   "writing one call forces it to the tool's schema and records whether "
+                   "the arguments match the trace's.")
 @click.option("--out", "-o", type=click.Path(file_okay=False, path_type=Path),
               default=Path("runs/check"), show_default=True, help="Folder for the results.")
 @click.option("--resume", is_flag=True, help="Continue the check in --out.")
 def check(backend, model, api_key_env, threads, base, profile, traces, policies, episodes,
-          overrides, keep_playback, quick_calibration, out, resume):
+          overrides, keep_playback, quick_calibration, calls, out, resume):
     """Run episodes on a real model and in simulation; compare latencies and speedups.
 
     Calibrates the backend (or takes --profile), plays the first episodes of the trace
@@ -148,7 +155,7 @@ def check(backend, model, api_key_env, threads, base, profile, traces, policies,
         extra = ([] if keep_playback else NO_PLAYBACK) + [f"traces={traces}"] * bool(traces)
         opts = {"out": out, "profile": profile, "resume": resume, "base": base,
                 "quick": quick_calibration, "overrides": extra + list(overrides),
-                "episodes": episodes, "policies": names}
+                "episodes": episodes, "policies": names, "calls": calls}
         if profile is not None:
             load_scenario(str(profile), opts["overrides"])
         else:
@@ -169,6 +176,8 @@ def check(backend, model, api_key_env, threads, base, profile, traces, policies,
         echo(f"\nworst speedup error {fid['speedup_error_max']:.1%} (target 10%), worst MAPE "
              f"{fid['mape_max']:.1%} (target 15%): "
              f"{'within' if fid['passed'] else 'OUTSIDE'} the fidelity targets")
+    for policy, c in report["call_arguments"].items():
+        echo(f"{policy}: {c['match']} of {c['forced']} forced calls wrote the trace's arguments")
     echo(f"wrote {out / 'check.json'}")
     if not report["complete"]:
         raise Incomplete(f"{len(report['failures'])} runs failed (see check.json); "

@@ -13,6 +13,7 @@ import asyncio
 from sim.conversation import Conversation
 from sim.driver import EpisodeDriver
 from sim.events import GenerationFinished, StartGeneration
+from sim.forcedcalls import arguments_verdict, call_to_force, tool_schema
 from sim.realize import EpisodeDraws
 from sim.recorder import Recorder
 from sim.scenario import Scenario
@@ -36,9 +37,10 @@ class RealEpisode(EpisodeDriver):
     """Plays one episode under one policy class against `backend` (sim.backend.Backend)."""
 
     def __init__(self, draws: EpisodeDraws, policy_cls, scenario: Scenario, recorder: Recorder,
-                 backend, conversation: Conversation):
+                 backend, conversation: Conversation, forced_calls: bool = False):
         super().__init__(draws, policy_cls, scenario, recorder)
         self.backend, self.chat = backend, conversation
+        self.forced_calls = forced_calls
         self.loop = self.t0 = None
         self.done: asyncio.Future | None = None
 
@@ -118,14 +120,12 @@ class RealEpisode(EpisodeDriver):
 
     async def _stream(self, req: RealRequest, messages: list[dict]) -> None:
         spec = req.spec
+        forced = call_to_force(self.draws, req.turn, spec) if self.forced_calls else None
         try:
-            async with self.backend.stream(messages, max(1, spec.decode),
-                                           exact=bool(spec.decode)) as s:
-                async for chunk in s:
-                    if req is not self.active:
-                        return
-                    if spec.decode:
-                        self._took(req, chunk)
+            if forced is None:
+                await self._read(req, messages, max(1, spec.decode), bool(spec.decode))
+            else:
+                await self._forced(req, messages, *forced)
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # BackendError, or a bug: the episode fails, reported
@@ -133,6 +133,29 @@ class RealEpisode(EpisodeDriver):
             return
         if req is self.active:
             self._safely(self._finish, req)
+
+    async def _read(self, req: RealRequest, messages, max_tokens: int, exact: bool,
+                    tool: dict | None = None):
+        """Stream one reply into `req`; its StreamResult, or None once `req` is cut."""
+        async with self.backend.stream(messages, max_tokens, exact=exact, tool=tool) as s:
+            async for chunk in s:
+                if req is not self.active:
+                    return None
+                if req.spec.decode:
+                    self._took(req, chunk)
+        return s.result
+
+    async def _forced(self, req: RealRequest, messages, plan, call) -> None:
+        """The call's reasoning as free text, then the call forced to its schema."""
+        if plan.reasoning_tokens:
+            if await self._read(req, messages, plan.reasoning_tokens, True) is None:
+                return
+            messages = messages + [{"role": "assistant", "content": "".join(req.text)}]
+        result = await self._read(req, messages, plan.tokens, False, tool_schema(call))
+        if result is not None and req is self.active:
+            self.rec.add(self.now(), req.turn, "call_args", req.spec.gen, call.id, 0,
+                         int(result.tokens), 0.0,
+                         arguments_verdict(result.arguments(), call.arguments))
 
     def _took(self, req: RealRequest, chunk) -> None:
         spec = req.spec
@@ -164,7 +187,7 @@ class RealEpisode(EpisodeDriver):
 
 
 async def play_episode(draws: EpisodeDraws, policy_cls, scenario: Scenario, backend,
-                       timeout: float) -> list[tuple]:
+                       timeout: float, forced_calls: bool = False) -> list[tuple]:
     """Warm the server with the system prompt, then play one episode; its event rows."""
     system = draws.episode.system_tokens
     chat = Conversation(scenario.model.system_tokens if system is None else system)
@@ -172,5 +195,5 @@ async def play_episode(draws: EpisodeDraws, policy_cls, scenario: Scenario, back
         await backend.prefill(chat.prompt())
     except Exception as exc:  # BackendError: the server cannot even read the system prompt
         raise EpisodeFailed(f"warming the server: {exc}") from None
-    episode = RealEpisode(draws, policy_cls, scenario, Recorder(), backend, chat)
+    episode = RealEpisode(draws, policy_cls, scenario, Recorder(), backend, chat, forced_calls)
     return await episode.run(timeout)

@@ -33,9 +33,11 @@ class RealRun:
 
 async def run_episodes(scenario: Scenario, episodes: list[tuple[int, Episode]],
                        policies: list[str], backend, on_done: Callable[[RealRun], None],
-                       skip: frozenset = frozenset(),
-                       timeout: float = EPISODE_TIMEOUT) -> list[RealRun]:
-    """Play each (index, episode) under each policy, except (policy, episode id) in `skip`."""
+                       skip: frozenset = frozenset(), timeout: float = EPISODE_TIMEOUT,
+                       forced_calls: bool = False) -> list[RealRun]:
+    """Play each (index, episode) under each policy, except (policy, episode id) in `skip`.
+
+    With `forced_calls`, requests that write one call force it (sim/forcedcalls.py)."""
     runs = []
     for index, episode in episodes:
         draws = realize(scenario, episode, index, 0)
@@ -45,7 +47,7 @@ async def run_episodes(scenario: Scenario, episodes: list[tuple[int, Episode]],
             start = time.perf_counter()
             try:
                 rows, error = await play_episode(draws, POLICIES[name], scenario, backend,
-                                                 timeout), None
+                                                 timeout, forced_calls), None
             except EpisodeFailed as exc:
                 rows, error = None, str(exc)
             run = RealRun(name, index, episode.id, rows, error, time.perf_counter() - start)

@@ -1,7 +1,8 @@
 """A backend that streams on the latency model's schedule, for testing the real driver.
 
-A request with `exact=True` waits `overhead`, then streams `max_tokens` one-token chunks
-`1 / decode_rate` apart; a prefill-only request (`exact=False`) returns at once. Prompt
+A request with `exact=True` (or a forced `tool`) waits `overhead`, then streams
+`max_tokens` one-token chunks `1 / decode_rate` apart (a forced call's arguments are
+`arguments`); a prefill-only request (`exact=False`) returns at once. Prompt
 reading is instantaneous, as in the tests' FAST_PREFILL scenarios. `fail_after` makes the
 n-th request fail, to test how an episode reports a backend failure.
 """
@@ -9,6 +10,7 @@ n-th request fail, to test how an episode reports a backend failure.
 import asyncio
 import contextlib
 import time
+from types import SimpleNamespace
 
 from sim.backend.errors import BackendError
 from sim.backend.stream import Chunk
@@ -17,10 +19,12 @@ from sim.backend.stream import Chunk
 class TimedBackend:
     """Streams tokens on a fixed schedule; records the prompts it was sent."""
 
-    def __init__(self, overhead: float, decode_rate: float, fail_after: int | None = None):
+    def __init__(self, overhead: float, decode_rate: float, fail_after: int | None = None,
+                 arguments: dict | None = None):
         self.overhead, self.per_token = overhead, 1.0 / decode_rate
-        self.fail_after = fail_after
+        self.fail_after, self.arguments = fail_after, arguments
         self.prompts: list[list[dict]] = []
+        self.tools: list = []
         self.closed_early = 0
 
     async def prefill(self, messages):
@@ -31,18 +35,30 @@ class TimedBackend:
         self.prompts.append(messages)
         if self.fail_after is not None and len(self.prompts) > self.fail_after:
             raise BackendError("http://fake/v1: HTTP 500 Internal Server Error (after 3 tries)")
-        finished = []
+        self.tools.append(tool)
+        s = _Stream(self, max_tokens if exact or tool else 0, tool)
         try:
-            yield self._chunks(max_tokens if exact else 0, finished)
+            yield s
         finally:
-            if not finished:
+            if not s.finished:
                 self.closed_early += 1
 
-    async def _chunks(self, tokens, finished):
-        if tokens:
-            start = asyncio.get_running_loop().time() + self.overhead
-            for k in range(1, tokens + 1):
-                delay = start + k * self.per_token - asyncio.get_running_loop().time()
-                await asyncio.sleep(max(0.0, delay))
+
+class _Stream:
+    """The chunks of one reply; a forced call writes `arguments` as its JSON."""
+
+    def __init__(self, backend: TimedBackend, tokens: int, tool):
+        self.backend, self.tokens, self.tool = backend, tokens, tool
+        self.finished = False
+        self.result = None
+
+    async def __aiter__(self):
+        if self.tokens:
+            loop = asyncio.get_running_loop()
+            start = loop.time() + self.backend.overhead
+            for k in range(1, self.tokens + 1):
+                await asyncio.sleep(max(0.0, start + k * self.backend.per_token - loop.time()))
                 yield Chunk(" x", 1, time.perf_counter())
-        finished.append(True)
+        self.finished = True
+        args = self.backend.arguments if self.tool else None
+        self.result = SimpleNamespace(tokens=self.tokens, arguments=lambda: args)

@@ -13,6 +13,7 @@ from sim.conversation import Conversation, filler
 from sim.metrics import turn_metrics
 from sim.realdriver import EpisodeFailed, play_episode
 from sim.realize import realize
+from sim.traces import parse_episode
 from tests.fakebackend import TimedBackend
 from tests.helpers import call, episode, run, scenario
 
@@ -98,3 +99,22 @@ def test_conversation_reads_heard_words_then_results():
         {"role": "assistant", "content": "ok"},
         {"role": "user", "content": "world Tool result: data data data data"},
     ]
+
+
+@pytest.mark.parametrize("written, verdict", [({"city": "paris "}, "match"),
+                                              ({"city": "Rome"}, "mismatch"),
+                                              (None, "invalid")])
+def test_forced_calls_are_checked_against_the_trace(written, verdict):
+    c = dict(call("w", 5, name="lookup", known_at=None), arguments={"city": "Paris"})
+    ep = parse_episode({"id": "ep", "turns": [{
+        "user": "weather in Paris please", "answer_tokens": 3,
+        "steps": [{"reasoning_tokens": 2, "calls": [c]}]}]}, "test")
+    backend = TimedBackend(overhead=0.0, decode_rate=50, arguments=written)
+    rows = asyncio.run(play_episode(realize(SC, ep, 0, 0), POLICIES["async"], SC, backend, 30,
+                                    forced_calls=True))
+    checked = [(r[2], r[4], r[6], r[8]) for r in rows if r[2] == "call_args"]
+    assert checked == [("call_args", "w", 5, verdict)]
+    assert {"name": "lookup", "parameters": {"type": "object", "required": ["city"],
+            "properties": {"city": {"type": "string"}}}} in backend.tools
+    ends = [r[6] for r in rows if r[2] == "gen_end" and r[4] == "w"]
+    assert ends == [7]  # two reasoning tokens, then the five of the call

@@ -90,13 +90,24 @@ def run(scenario, trace_set, policies, seeds, seed, overrides, out, fmt, events)
             summary["server"] = load_summary(load)
         paths = write_run(out, turns, summary, scenario_yaml(resolved), fmt,
                           event_table if events else None)
-    click.echo(f"scenario {resolved.name} | traces {resolved.traces} ({len(episodes)} episodes, "
-               f"{len(turns) // len(names)} turns per policy) | seeds {resolved.seeds} "
-               f"from {resolved.seed}\n")
+    click.echo(f"scenario {resolved.name} | traces {resolved.traces} "
+               f"({_workload(resolved, episodes)}, {len(turns) // len(names)} turns per "
+               f"policy) | seeds {resolved.seeds} from {resolved.seed} | tokens: "
+               f"{summary['tokenizer']}\n")
     click.echo(summary_table(summary))
     if "server" in summary:
         click.echo("\n" + load_table(summary["server"]))
     click.echo(f"\nwrote {', '.join(str(p) for p in paths)}")
+
+
+def _workload(scenario, episodes) -> str:
+    """The episodes a run plays: the trace set, or its work list on a shared server."""
+    srv = scenario.server
+    if not srv.shared:
+        return f"{len(episodes)} episodes"
+    load = (f"{srv.arrival_rate:g} arrivals/s" if srv.arrival_rate
+            else f"{srv.sessions} conversations at once")
+    return f"{srv.episodes or len(episodes)} episodes from {len(episodes)}, {load}"
 
 
 @main.group()

@@ -65,7 +65,7 @@ def calibrate(backend, model, api_key_env, out, base_scenario, threads, quick):
 
     \b
     Examples:
-      rtsim calibrate                                   # the embedded model, ~1 minute
+      rtsim calibrate                                   # the embedded model, ~2 minutes
       rtsim calibrate -b http://127.0.0.1:8000/v1 -o vllm.yaml
       rtsim run -s profile.yaml
     """

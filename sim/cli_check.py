@@ -142,7 +142,7 @@ def check(backend, model, api_key_env, threads, base, profile, traces, policies,
 
     \b
     Examples:
-      rtsim check                                  # the embedded model, about 4 minutes
+      rtsim check                                  # the embedded model, about 5 minutes
       rtsim check -b http://127.0.0.1:8000/v1 -n 10 --out runs/vllm-check
       rtsim report runs/check
     """

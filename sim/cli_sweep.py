@@ -22,6 +22,10 @@ def _split(text: str | None) -> list[str]:
     return [s.strip() for s in (text or "").split(",") if s.strip()]
 
 
+def _count(n: int, one: str, many: str | None = None) -> str:
+    return f"{n} {one if n == 1 else many or one + 's'}"
+
+
 def _cli_grid(items) -> list[tuple[str, tuple]]:
     grid = []
     for item in items:
@@ -112,8 +116,10 @@ def sweep(sweep_file, grid, scenario, traces, policies, seeds, seed, overrides, 
         store = SweepStore(out, resolved, fmt)
         store.open(resume)
     total, done = len(resolved.points), len(store.done)
-    click.echo(f"sweep of {total} points ({len(resolved.grid)} keys x {len(resolved.traces)} "
-               f"trace sets) x {len(names)} policies, {resolved.seeds} seeds each"
+    click.echo(f"sweep of {total} points ({_count(len(resolved.grid), 'key')} x "
+               f"{_count(len(resolved.traces), 'trace set')}) x "
+               f"{_count(len(names), 'policy', 'policies')}, "
+               f"{_count(resolved.seeds, 'seed')} each"
                + (f"; {done} done already" if done else ""), err=True)
     bar = tqdm(total=total, initial=done, unit="point", disable=quiet, dynamic_ncols=True)
     try:

@@ -67,7 +67,8 @@ def collect_targets(scenario: str, lines: tuple[str, ...],
         return comparisons
     path = default_targets_path(scenario)
     if not path.is_file():
-        raise InputError(f"no targets: give --target EXPR or --targets FILE, or write {path}")
+        raise InputError("no targets: give --target EXPR or --targets FILE (a YAML file "
+                         f"with a `targets:` list; docs/targets.md); none found at {path}")
     return read_targets_file(path)
 
 

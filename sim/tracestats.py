@@ -25,6 +25,7 @@ def trace_stats(episodes: list[Episode]) -> dict:
         "words_per_utterance": {"mean": _round(statistics.fmean(words)) if words else None,
                                 "median": statistics.median(words) if words else None},
         "known_before_end": _share(calls, lambda c, n: c.known_at is not None and c.known_at < n),
+        "known_at_last_word": _share(calls, lambda c, n: c.known_at == n),
         "unknown_until_end": _share(calls, lambda c, n: c.known_at is None),
         "safe": _share(calls, lambda c, n: c.safe),
         "unsafe": _share(calls, lambda c, n: not c.safe),
@@ -54,7 +55,8 @@ def format_stats(stats: dict) -> str:
         ("calls per turn", histogram),
         ("words per utterance", f"mean {words['mean']}, median {words['median']}"),
         ("known before end of speech", _percent(stats["known_before_end"])),
-        ("known only at the end", _percent(stats["unknown_until_end"])),
+        ("known at the last word", _percent(stats["known_at_last_word"])),
+        ("not in the words", _percent(stats["unknown_until_end"])),
         ("safe / unsafe calls", f"{_percent(stats['safe'])} / {_percent(stats['unsafe'])}"),
         ("dependent calls", _percent(stats["dependent"])),
     ]

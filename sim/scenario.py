@@ -319,7 +319,20 @@ def read_scenario_yaml(name_or_path: str) -> tuple[dict, str]:
 def load_scenario(name_or_path: str, overrides: list[str] = ()) -> Scenario:
     """Load a built-in or file scenario and apply `--set` overrides."""
     raw, label = read_scenario_yaml(name_or_path)
-    return parse_scenario(apply_overrides(raw, list(overrides)), label)
+    try:
+        return parse_scenario(apply_overrides(raw, list(overrides)), label)
+    except InputError as exc:
+        raise _blame_override(exc, label, overrides) from None
+
+
+def _blame_override(exc: InputError, label: str, overrides) -> InputError:
+    """Name `--set` rather than the scenario file when an override's key is at fault."""
+    rest = str(exc).removeprefix(f"{label}: ")
+    failing = rest.partition(":")[0]
+    for key in (item.partition("=")[0].strip() for item in overrides):
+        if f"{key}.".startswith(f"{failing}.") or failing.startswith(f"{key}."):
+            return InputError(f"--set {rest}")
+    return exc
 
 
 def scenario_to_dict(scenario) -> dict:

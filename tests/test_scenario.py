@@ -75,3 +75,12 @@ def test_distribution_means_match_samples():
         assert dist.sample(rng, 200_000).mean() == pytest.approx(dist.mean, rel=0.01)
     lognormal = parse_dist({"dist": "lognormal", "median": 0.6, "p95": 2.0}, "x")
     assert np.percentile(lognormal.sample(rng, 200_000), 95) == pytest.approx(2.0, rel=0.02)
+
+
+def test_errors_in_overridden_keys_name_set():
+    from sim.scenario import load_scenario
+
+    with pytest.raises(InputError, match=r"^--set endpointing.silense: unknown key"):
+        load_scenario("cloud-realtime", ["endpointing.silense=0.3"])
+    with pytest.raises(InputError, match=r"^--set model.decode_rate: must be positive"):
+        load_scenario("cloud-realtime", ["model.decode_rate.low=-3"])

@@ -27,9 +27,12 @@ SPEEDUP_TEXT = ("Speedup vs sync (sum of sync turn latencies / sum of the policy
 TIMELINE_TEXT = ("Two panels per policy, the same turn of the same episode: measured (the real "
                  "driver's events) and simulated (the calibrated profile, same draws). Lanes "
                  "and marks as in a run report (docs/report.md); differences show which step "
-                 "the simulation gets wrong. The real driver does not time a request's set-up "
-                 "and prefill apart (its rows give 0 s for them), so a measured request is "
-                 "drawn whole in the writing lane, from the request to its last token.")
+                 "the simulation gets wrong. The real driver times a request only from its "
+                 "start to its last token (its rows give 0 s for set-up and prefill), so a "
+                 "measured panel has one model lane, 'model: request (measured)', with one bar "
+                 "per request coloured by what it is for, where the simulated panel splits it "
+                 "into set-up, reading and writing. A lane that is empty in both panels of a "
+                 "policy is left out.")
 
 
 def check_document(check: CheckInput, out: Path, episode: str | None):
@@ -70,7 +73,9 @@ def check_document(check: CheckInput, out: Path, episode: str | None):
         sections.append(Section("Episode timeline", ("No timeline: the folder has no "
                                                      "real_events.csv and sim_events.csv.",)))
     else:
-        figures, more = timeline_figures(panels, out, chosen, "measured vs simulated")
+        pairs = {f"{p}, measured": f"{p}, simulated" for p in policies
+                 if f"{p}, measured" in panels}
+        figures, more = timeline_figures(panels, out, chosen, "measured vs simulated", pairs)
         paths += more
         how = ("given by --episode" if episode else "the compared multi-call episode whose "
                "measured speedup is closest to the check's; `--episode ID` picks another")

@@ -5,6 +5,9 @@ tool calls (under the first policy of the run), the one whose speedup of the las
 non-sync policy is closest to that policy's speedup over the whole run; without a sync run,
 the first such episode in trace order. Events come from the run's event table, or, when the
 run was made without --events, from re-simulating that one episode exactly as the run did.
+
+The report leads with the episode's most telling turn: the one whose turn latency differs
+most between the policies (largest minus smallest; the earliest such turn on ties).
 """
 
 import numpy as np
@@ -54,6 +57,23 @@ def default_episode(turns: pd.DataFrame) -> str:
     overall = base.sum() / mine.sum()
     gaps = [abs(base[e] / mine[e] - overall) for e in candidates]
     return candidates[int(np.argmin(gaps))]
+
+
+def telling_turn(panels: dict[str, list]) -> tuple[int, dict[str, float]]:
+    """The turn (0-based) of an episode whose turn latency differs most between the panels
+    (module doc), and each panel's turn latency of it."""
+    by_turn: dict[int, dict[str, float]] = {}
+    for name, rows in panels.items():
+        for m in turn_metrics(rows):
+            by_turn.setdefault(m["turn"], {})[name] = m["turn_latency"]
+    turn = max(sorted(by_turn), key=lambda t: round(spread(by_turn[t].values()), 9))
+    return turn, by_turn[turn]
+
+
+def spread(latencies) -> float:
+    """Largest minus smallest of some turn latencies."""
+    values = list(latencies)
+    return max(values) - min(values)
 
 
 def episode_events(run: RunInput, episode: str, replication: int) -> tuple[dict, str]:

@@ -32,6 +32,8 @@ SERVER_COLUMNS = ("server_arrival_rate", "server_mean_in_system", "server_utiliz
 QUEUE_WAIT_SATURATED = 0.01  # s: requests wait for a batch slot
 THROUGHPUT_SATURATED = 0.5  # tokens/s per unit load, as a share of its lightest-load value
 LOG_SPAN = 10.0  # loads spanning more than this ratio go on a log axis
+LABEL_GAP = 0.04  # markers closer than this share of the load axis share one label
+LabelGroup = tuple[tuple[str, ...], float, float]  # policies, lowest and highest load
 
 
 @dataclass(frozen=True)
@@ -101,6 +103,28 @@ def throughput_share(rows: pd.DataFrame, key: str) -> pd.Series:
     """Tokens/s per unit of load, as a share of its value at the lightest load."""
     per_load = rows.server_tokens_per_s / rows[key]
     return per_load / per_load.iloc[0]
+
+
+def label_groups(at: dict[str, float], loads, log: bool) -> list[LabelGroup]:
+    """Markers (policy: load) that share one label: sorted by load, a marker joins the
+    previous group when it lies within LABEL_GAP of the load axis (on the plot's scale) of
+    that group's highest marker. Each group: (policies, lowest load, highest load); the
+    labels of consecutive groups are thus at least LABEL_GAP apart."""
+    pos = math.log if log else float
+    span = (pos(max(loads)) - pos(min(loads))) or 1.0
+    groups: list[list] = []
+    for policy, x in sorted(at.items(), key=lambda item: item[1]):
+        if groups and (pos(x) - pos(groups[-1][2])) / span < LABEL_GAP:
+            groups[-1][0].append(policy)
+            groups[-1][2] = x
+        else:
+            groups.append([[policy], x, x])
+    return [(tuple(names), lo, hi) for names, lo, hi in groups]
+
+
+def about_range(low: float, high: float) -> str:
+    """Two marker loads as one: '~260', or '~257\u2013263' when they round apart."""
+    return f"~{about(low)}" if about(low) == about(high) else f"~{about(low)}\u2013{about(high)}"
 
 
 def about(load: float) -> str:

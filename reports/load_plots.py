@@ -10,7 +10,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import NullFormatter, PercentFormatter
 
-from reports.load_data import LOAD_KEYS, Markers, about, log_axis, series
+from reports.load_data import LOAD_KEYS, Markers, about_range, label_groups, log_axis, series
 from reports.style import figure, policy_color
 from reports.sweep_data import show_value
 
@@ -18,6 +18,7 @@ SERVER_PANELS = (("server_utilization", "busy (share of time)"),
                  ("server_mean_batch", "mean decode batch (requests)"),
                  ("server_mean_queue_wait", "mean wait for a batch slot (s)"),
                  ("server_tokens_per_s", "tokens generated per second"))
+MERGED_COLOR = "#333333"  # a label shared by markers of several policies
 MAX_TICKS = 12  # more swept values than this: the axis's own ticks instead of one per value
 
 
@@ -34,14 +35,16 @@ def load_figure(results: pd.DataFrame, key: str, policies: list[str],
         latency.plot(rows[key], rows.turn_latency_mean, "o-", color=color, linewidth=wide)
         latency.plot(rows[key], rows.turn_latency_p90, "^--", color=color, linewidth=wide - 0.5)
         if policy != "sync":
-            _speedup(speed, rows, key, color, marks[policy], policy, unit)
+            _speedup(speed, rows, key, color, marks[policy].advantage)
         for ax, (column, _) in zip(server, SERVER_PANELS, strict=True):
             ax.plot(rows[key], rows[column], "o-", color=color, linewidth=wide)
             at = marks[policy].saturation.load
             if at is not None:
                 ax.axvline(at, color=color, linestyle=":", linewidth=1.8)
-                if column == "server_mean_queue_wait":  # the panel with room at the top
-                    _vertical_label(ax, at, f"{policy} saturates ~{about(at)}", color)
+    gone = {p: m.advantage for p, m in marks.items() if m.advantage is not None}
+    full = {p: m.saturation.load for p, m in marks.items() if m.saturation.load is not None}
+    _labels(speed, gone, loads, log, policies, "{who} gone at {at} " + unit)
+    _labels(server[2], full, loads, log, policies, "{who} saturate{s} {at}")  # room on top
     speed.axhline(1.0, color="black", linestyle="--", linewidth=1)
     latency.set(title="What users wait for", ylabel="turn latency (s)")
     latency.set_ylim(bottom=0)
@@ -58,22 +61,31 @@ def load_figure(results: pd.DataFrame, key: str, policies: list[str],
     return fig
 
 
-def _speedup(ax, rows, key, color, mark: Markers, policy: str, unit: str) -> None:
+def _speedup(ax, rows, key, color, advantage: float | None) -> None:
     lower = rows.speedup_lo.fillna(rows.speedup)
     upper = rows.speedup_hi.fillna(rows.speedup)
     ax.fill_between(rows[key], lower, upper, color=color, alpha=0.25, linewidth=0)
     ax.plot(rows[key], rows.speedup, "o-", color=color, linewidth=2)
-    if mark.advantage is not None:
-        ax.axvline(mark.advantage, color=color, linestyle="-.", linewidth=1.8)
-        _vertical_label(ax, mark.advantage, f"{policy} gone at ~{about(mark.advantage)} {unit}",
-                        color)
+    if advantage is not None:
+        ax.axvline(advantage, color=color, linestyle="-.", linewidth=1.8)
 
 
-def _vertical_label(ax, x: float, text: str, color: str) -> None:
-    """`text` written upwards just right of the vertical line at x, from the panel's top."""
-    ax.annotate(text, (x, 1.0), xycoords=("data", "axes fraction"), xytext=(3, -4),
-                textcoords="offset points", rotation=90, ha="left", va="top", fontsize=9.5,
-                color=color, fontweight="bold")
+def _labels(ax, at: dict[str, float], loads: list, log: bool, policies: list[str],
+            template: str) -> None:
+    """One label per group of nearby marker lines (load_data.label_groups), written upwards
+    on a pale box right of the group's last line from the panel's top: in the policy's
+    colour, or dark grey naming every policy of a merged group ('sync, async saturate
+    ~257\u2013263').
+    `template` has {who} (the policies), {at} (the load or range) and {s} (verb ending)."""
+    for names, low, high in label_groups(at, loads, log):
+        text = template.format(who=", ".join(names), at=about_range(low, high),
+                               s="s" if len(names) == 1 else "")
+        color = policy_color(names[0], policies) if len(names) == 1 else MERGED_COLOR
+        ax.annotate(text, (high, 1.0), xycoords=("data", "axes fraction"), xytext=(3, -4),
+                    textcoords="offset points", rotation=90, ha="left", va="top",
+                    fontsize=9.5, color=color, fontweight="bold",
+                    bbox={"boxstyle": "square,pad=0.1", "facecolor": "white", "alpha": 0.75,
+                          "edgecolor": "none"})
 
 
 def _load_axis(ax, loads: list, log: bool, key: str) -> None:

@@ -7,6 +7,7 @@ import pandas as pd
 
 from reports.document import Figure, Section
 from reports.load_data import (
+    LABEL_GAP,
     LOAD_KEYS,
     QUEUE_WAIT_SATURATED,
     THROUGHPUT_SATURATED,
@@ -27,7 +28,9 @@ READ_TEXT = (
     "interval first reaches 1, i.e. the policy is no longer measurably faster than sync. "
     "The four panels below: the shared server under each policy's load (each policy runs its own "
     "population): share of time busy, mean decode batch, mean wait for a batch slot, and "
-    "tokens generated per second; the dotted line marks where it saturates.")
+    "tokens generated per second; the dotted line marks where it saturates. Markers of "
+    f"several policies within {LABEL_GAP:.0%} of the load axis of each other share one "
+    "dark-grey label naming them and the range.")
 RULE_TEXT = (
     "Rules (docs/report.md): the advantage disappears at the first load where the lower end "
     "of the speedup's 95% interval is at or below 1; the server saturates at the first load "

@@ -1,9 +1,10 @@
 """The sections of a run's report: summary table, latency CDF, speedups, episode timeline."""
 
+from dataclasses import replace
 from pathlib import Path
 
 from reports.document import Figure, Section
-from reports.episode import check_choice, episode_events
+from reports.episode import check_choice, episode_events, spread, telling_turn
 from reports.inputs import RunInput
 from reports.run_plots import latency_cdf, speedup_chart
 from reports.style import save
@@ -63,6 +64,23 @@ def run_document(run: RunInput, out: Path, episode: str | None, replication: int
 
 def _timeline_section(rows: dict, out: Path, episode: str,
                       source: str) -> tuple[Section, list[Path]]:
-    figures, paths = timeline_figures(rows, out, episode, "per policy")
-    text = (f"Episode `{episode}`, {source}.", TIMELINE_TEXT)
+    turn, latencies = telling_turn(rows)
+    figures, paths = timeline_figures(rows, out, episode, "per policy", first=turn)
+    if round(spread(latencies.values()), 2) > 0:
+        figures = (replace(figures[0], caption=f"{figures[0].caption}: the turn where the "
+                           "policies differ most"), *figures[1:])
+    text = (f"Episode `{episode}`, {source}.", lead_text(turn, latencies, len(figures)),
+            TIMELINE_TEXT)
     return Section(f"Episode timeline: {episode}", text, figures=figures), paths
+
+
+def lead_text(turn: int, latencies: dict[str, float], turns: int) -> str:
+    """Why the timeline starts with `turn` (0-based): its turn latency per policy."""
+    gap = spread(latencies.values())
+    if round(gap, 2) == 0:
+        return ("The policies' turn latencies agree to 0.01 s on every turn of this episode; "
+                "the turns are in order.")
+    each = ", ".join(f"{p} {s:.2f} s" for p, s in latencies.items())
+    rest = "; the other turns follow in order" if turns > 1 else ""
+    return (f"Turn {turn + 1} comes first: there the policies differ most (turn latency "
+            f"{each}; {gap:.2f} s between the slowest and the fastest){rest}.")

@@ -19,6 +19,8 @@ from reports.sweep_data import (
 
 MAX_POINTS = 100  # the per-point chart is left out above this many points
 MAX_FACETS = 5  # an other swept key with more values is averaged, not drawn as panels
+# sync often has async's values: thicker, dashed, square markers, underneath, so it shows
+SYNC_STYLE = {"linestyle": "--", "marker": "s", "markersize": 8, "linewidth": 3.5, "zorder": 1}
 
 
 def facet_key(results: pd.DataFrame, keys: tuple[str, ...], key: str) -> str | None:
@@ -84,7 +86,7 @@ def _effect_panel(ax, part, key, metric, values, policies, with_ci) -> None:
         means = rows.groupby(key, sort=False)[metric].mean().reindex(values).dropna()
         x = [x_of[v] for v in means.index]
         style = {"color": policy_color(policy, policies), "marker": "o", "linewidth": 2,
-                 "label": policy}
+                 "label": policy, **(SYNC_STYLE if policy == "sync" else {})}
         if with_ci:
             ci = rows.groupby(key, sort=False)[["speedup_lo", "speedup_hi"]].mean()
             ci = ci.reindex(means.index)

@@ -5,16 +5,21 @@ and request overhead), its reading (prefill) and writing (decode), one lane per 
 attempt in the order they started, and the speech output. A request's prefill runs from
 `gen_start.t + overhead` for the prefill time its end row reports; its decode from there to
 `gen_end`/`gen_stop` (docs/events.md).
+
+A measured panel (the real driver's events, `measured=True`) has one model lane instead:
+the driver times a request only from its start to its last token, so each request is one
+bar from `gen_start` to `gen_end`/`gen_stop`, coloured by purpose.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sim.recorder import COLUMNS
 
-SPEECH, OVERHEAD, PREFILL, DECODE, OUTPUT = (
+SPEECH, OVERHEAD, PREFILL, DECODE, REQUEST, OUTPUT = (
     "user speaking", "model: network + overhead", "model: reading (prefill)",
-    "model: writing (decode)", "agent speaking")
+    "model: writing (decode)", "model: request (measured)", "agent speaking")
 FIXED_TOP = (SPEECH, OVERHEAD, PREFILL, DECODE)
+MEASURED_TOP = (SPEECH, REQUEST)
 _T, _TURN, _EVENT, _GEN, _CALL, _ATTEMPT, _TOKENS, _SECONDS, _LABEL = range(len(COLUMNS))
 
 
@@ -56,8 +61,9 @@ class Timeline:
     end: float
 
 
-def turn_timeline(rows, turn: int) -> Timeline:
-    """The swimlanes of turn `turn` from an episode's event rows (tuples in COLUMNS order)."""
+def turn_timeline(rows, turn: int, measured: bool = False) -> Timeline:
+    """The swimlanes of turn `turn` from an episode's event rows (tuples in COLUMNS order);
+    `measured`: one whole bar per request (module doc)."""
     rows = [r for r in rows if r[_TURN] == turn]
     if not rows:
         raise ValueError(f"no events for turn {turn}")
@@ -65,14 +71,23 @@ def turn_timeline(rows, turn: int) -> Timeline:
     for r in rows:
         first.setdefault(r[_EVENT], r[_T])
     discarded = {(r[_CALL], r[_ATTEMPT]) for r in rows if r[_EVENT] == "discard"}
-    segments = _speech(first) + _model(rows, discarded)
+    segments = _speech(first) + _model(rows, discarded, measured)
     tools, tool_lanes = _tools(rows, discarded, max(r[_T] for r in rows))
     segments += tools
     if "first_audio" in first and "playback_end" in first:
         segments.append(Segment(OUTPUT, "playback", first["first_audio"], first["playback_end"]))
-    return Timeline(FIXED_TOP + tool_lanes + (OUTPUT,), tuple(segments),
+    top = MEASURED_TOP if measured else FIXED_TOP
+    return Timeline(top + tool_lanes + (OUTPUT,), tuple(segments),
                     _marks(rows), first.get("speech_start", rows[0][_T]),
                     max(r[_T] for r in rows))
+
+
+def without_empty_lanes(timelines: list[Timeline]) -> list[Timeline]:
+    """The timelines with every lane left out that has no bar or mark in any of them (the
+    measured and simulated panels of one policy)."""
+    used = {x.lane for tl in timelines for x in (*tl.segments, *tl.marks)}
+    return [replace(tl, lanes=tuple(lane for lane in tl.lanes if lane in used))
+            for tl in timelines]
 
 
 def _speech(first: dict) -> list[Segment]:
@@ -81,21 +96,22 @@ def _speech(first: dict) -> list[Segment]:
     return []
 
 
-def _model(rows, discarded: set) -> list[Segment]:
+def _model(rows, discarded: set, measured: bool) -> list[Segment]:
     starts, out = {}, []
     for r in rows:
         if r[_EVENT] == "gen_start":
             starts[r[_GEN]] = r
         elif r[_EVENT] in ("gen_end", "gen_stop") and r[_GEN] in starts:
-            out += _request(starts.pop(r[_GEN]), r, discarded)
+            begin = starts.pop(r[_GEN])
+            wasted = bool(begin[_CALL]) and (begin[_CALL], begin[_ATTEMPT]) in discarded
+            out += (_whole if measured else _request)(begin, r, wasted)
     return out
 
 
-def _request(begin, end, discarded: set) -> list[Segment]:
+def _request(begin, end, wasted: bool) -> list[Segment]:
     """Set-up, prefill and decode bars of one request (zero-length parts left out); a
     stopped request's last bar carries the `stopped` flag."""
     purpose, t0, t_end = begin[_LABEL], begin[_T], end[_T]
-    wasted = bool(begin[_CALL]) and (begin[_CALL], begin[_ATTEMPT]) in discarded
     ready = min(t0 + begin[_SECONDS], t_end)
     decode_from = min(ready + end[_SECONDS], t_end)
     parts = [(lane, kind, a, b) for lane, kind, a, b in (
@@ -104,6 +120,12 @@ def _request(begin, end, discarded: set) -> list[Segment]:
     stopped = end[_EVENT] == "gen_stop"
     return [Segment(lane, kind, a, b, purpose, stopped=stopped and i == len(parts) - 1,
                     wasted=wasted) for i, (lane, kind, a, b) in enumerate(parts)]
+
+
+def _whole(begin, end, wasted: bool) -> list[Segment]:
+    """One bar for a measured request, from its start to its last token."""
+    return [Segment(REQUEST, "request", begin[_T], end[_T], begin[_LABEL],
+                    stopped=end[_EVENT] == "gen_stop", wasted=wasted)]
 
 
 def _tool_lane(name: str, call: str, attempt: int) -> str:

@@ -22,9 +22,10 @@ LANE_HEIGHT = 0.34  # inches per lane
 
 
 def timeline_figure(timelines: dict[str, Timeline], latencies: dict[str, tuple], turn: int,
-                    episode: str, heading: str = "per policy"):
+                    episode: str, heading: str = "per policy", note: str = ""):
     """A figure with one panel per timeline (named by its key: a policy, or 'policy,
-    measured') for one turn; `latencies`: (turn, first audio) s per panel."""
+    measured') for one turn; `latencies`: (turn, first audio) s per panel; `note`: a second
+    title line."""
     span = max(t.end - t.start for t in timelines.values()) * 1.02
     heights = [len(t.lanes) for t in timelines.values()]
     fig, axes = figure(12, LANE_HEIGHT * sum(heights) + 1.0 * len(heights) + 1.6,
@@ -38,7 +39,8 @@ def timeline_figure(timelines: dict[str, Timeline], latencies: dict[str, tuple],
                      f"after the user stopped speaking", loc="left")
     axes[-1].set_xlim(0, span)
     axes[-1].set_xlabel(f"seconds since the user started speaking (turn {turn + 1})")
-    fig.suptitle(f"Episode {episode}, turn {turn + 1}: what runs when, {heading}")
+    fig.suptitle(f"Episode {episode}, turn {turn + 1}: what runs when, {heading}"
+                 + (f"\n{note}" if note else ""))
     fig.legend(handles=_legend(), loc="outside lower center", ncol=4, frameon=False)
     return fig
 

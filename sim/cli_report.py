@@ -13,7 +13,8 @@ from sim.cliutil import user_errors
               help="Folder for the report [default: FOLDER/report].")
 @click.option("--episode", default=None, metavar="ID",
               help="Episode for the timeline plots (run and check folders) [default: the "
-                   "multi-call episode whose speedup is closest to the run's].")
+                   "multi-call episode whose speedup is closest to the run's]; a run's "
+                   "report shows the turn where the policies differ most first.")
 @click.option("--replication", type=click.IntRange(min=0), default=None, metavar="N",
               help="Replication (seed index) of that episode [default: 0].")
 def report(folder, out, episode, replication):

@@ -64,6 +64,7 @@ def run_local(tasks: list, episodes: dict, workers: int | None) -> Iterator[tupl
     pool = ProcessPoolExecutor(max_workers=workers,
                                mp_context=multiprocessing.get_context("spawn"),
                                initializer=_init_worker, initargs=(episodes,))
+    pending = set()
     try:
         pending = {pool.submit(_pool_task, *task) for task in tasks}
         while pending:
@@ -71,7 +72,8 @@ def run_local(tasks: list, episodes: dict, workers: int | None) -> Iterator[tupl
             for future in done:
                 yield future.result()
     finally:
-        pool.shutdown(wait=False, cancel_futures=True)
+        # all done: wait for the workers to exit cleanly; interrupted: do not wait for them
+        pool.shutdown(wait=not pending, cancel_futures=True)
 
 
 def connect_dask(address: str):

@@ -3,6 +3,7 @@
 import json
 import re
 
+import matplotlib.pyplot as plt
 import pandas as pd
 import pytest
 from click.testing import CliRunner
@@ -10,26 +11,34 @@ from click.testing import CliRunner
 from policies import POLICIES
 from reports.check_inputs import CheckInput
 from reports.check_report import check_panels
-from reports.episode import default_episode, episode_events
+from reports.episode import default_episode, episode_events, telling_turn
 from reports.inputs import load_input
 from reports.load_data import (
     Markers,
     Saturation,
+    about_range,
     first_crossing,
+    label_groups,
     log_axis,
     markers,
     saturation,
 )
+from reports.load_plots import load_figure
 from reports.load_report import headline
+from reports.run_report import lead_text
+from reports.sweep_plots import key_figure
 from reports.timeline_data import (
     DECODE,
     OUTPUT,
     OVERHEAD,
     PREFILL,
+    REQUEST,
     SPEECH,
     Mark,
     Segment,
+    Timeline,
     turn_timeline,
+    without_empty_lanes,
 )
 from sim.checkstore import tables
 from sim.cli import main
@@ -138,6 +147,57 @@ def test_report_with_episode_and_replication(runs, tmp_path):
     assert result.exit_code == 0, result.output
     md = (tmp_path / "report.md").read_text()
     assert f"Episode `{episode}`, replication 1: given by --episode; events from events.csv" in md
+
+
+def test_run_report_leads_with_the_turn_where_the_policies_differ_most(runs, tmp_path):
+    assert invoke("report", runs / "plain", "-o", tmp_path).exit_code == 0
+    md = (tmp_path / "report.md").read_text()
+    episode = re.search(r"## Episode timeline: (\S+)", md).group(1)
+    turns = load_input(runs / "plain").turns
+    turns = turns[(turns.episode == episode) & (turns.replication == 0)]
+    table = turns.pivot(index="turn", columns="policy", values="turn_latency")
+    gaps = table.max(axis=1) - table.min(axis=1)
+    lead = int(gaps.idxmax())
+    assert gaps[lead] > 0.05  # the built-in episodes have a turn where speculation shows
+    order = re.findall(r"!\[[^]]*\]\(timeline-turn(\d+)\.png\)", md)
+    rest = sorted(set(range(1, len(table) + 1)) - {lead + 1})
+    assert [int(n) for n in order] == [lead + 1, *rest]
+    assert f"Turn {lead + 1} comes first: there the policies differ most (turn latency " \
+        f"sync {table.sync[lead]:.2f} s," in md
+    assert f"turn {lead + 1}, per policy: the turn where the policies differ most]" \
+        f"(timeline-turn{lead + 1}.png)" in md
+    assert {p.stem for p in tmp_path.glob("timeline-turn*.png")} == {
+        f"timeline-turn{n}" for n in range(1, len(table) + 1)}
+
+
+def _latency_rows(*latencies):
+    """Event rows of an episode whose turn i ends latencies[i] s after the speech ends."""
+    rows = []
+    for turn, latency in enumerate(latencies):
+        t = 10.0 * turn
+        rows += [(t, turn, "speech_start", 0, "", 0, 0, 0.0, ""),
+                 (t + 1, turn, "speech_end", 0, "", 0, 0, 0.0, ""),
+                 (t + 1 + latency, turn, "first_audio", 0, "", 0, 0, 0.0, ""),
+                 (t + 1 + latency, turn, "turn_end", 0, "", 0, 0, 0.0, "")]
+    return rows
+
+
+def test_telling_turn_is_the_one_with_the_largest_latency_spread():
+    panels = {"sync": _latency_rows(2.0, 3.0, 1.0), "async": _latency_rows(2.0, 2.5, 1.5),
+              "speculative": _latency_rows(2.0, 1.5, 1.0)}
+    turn, latencies = telling_turn(panels)
+    assert turn == 1
+    assert latencies == pytest.approx({"sync": 3.0, "async": 2.5, "speculative": 1.5})
+    assert lead_text(turn, latencies, 3) == (
+        "Turn 2 comes first: there the policies differ most (turn latency sync 3.00 s, "
+        "async 2.50 s, speculative 1.50 s; 1.50 s between the slowest and the fastest); the "
+        "other turns follow in order.")
+    tie = {"sync": _latency_rows(2.0, 2.0), "speculative": _latency_rows(1.0, 1.0)}
+    assert telling_turn(tie)[0] == 0  # the earliest of equal spreads
+    same = {"sync": _latency_rows(2.0, 3.0), "async": _latency_rows(2.0, 3.0)}
+    assert telling_turn(same) == (0, pytest.approx({"sync": 2.0, "async": 2.0}))
+    assert lead_text(0, {"sync": 2.0, "async": 2.0}, 2).startswith(
+        "The policies' turn latencies agree to 0.01 s on every turn")
 
 
 # ---- timeline swimlanes on deterministic episodes ------------------------------------------
@@ -303,6 +363,17 @@ def test_one_key_sweep_report_has_no_heatmap(tmp_path):
 
 
 # ---- bad input ---------------------------------------------------------------------------
+
+def test_sync_line_stays_visible_under_an_identical_async_line(tmp_path):
+    data = load_input(_sweep_dir(tmp_path, {"model.decode_rate": [30, 60]}, ("assistant",)))
+    fig = key_figure(data.results, data.keys, "model.decode_rate", list(POLICY_NAMES))
+    lines = {line.get_label(): line for line in fig.axes[1].get_lines()}  # the p90 panel
+    sync, other = lines["sync"], lines["async"]
+    assert (sync.get_linestyle(), sync.get_marker()) == ("--", "s")
+    assert sync.get_linewidth() > other.get_linewidth()
+    assert sync.get_zorder() < other.get_zorder()  # drawn underneath
+    plt.close(fig)
+
 
 def test_missing_or_unrecognised_folder(tmp_path):
     assert "no such folder" in one_error_line(invoke("report", tmp_path / "nope"))
@@ -509,6 +580,48 @@ def test_a_load_sweep_without_server_columns_is_refused(tmp_path):
         invoke("report", folder))
 
 
+def test_nearby_markers_share_one_label():
+    close = {"sync": 260.0, "async": 263.0, "speculative": 257.0}
+    assert label_groups(close, [16, 512], log=True) == [
+        (("speculative", "sync", "async"), 257.0, 263.0)]
+    # 4% of ln(32) is a ratio of 1.149: 146 -> 186 -> 256 stay apart
+    apart = {"sync": 186.0, "async": 256.0, "speculative": 146.0}
+    assert label_groups(apart, [16, 512], log=True) == [
+        (("speculative",), 146.0, 146.0), (("sync",), 186.0, 186.0), (("async",), 256.0, 256.0)]
+    # chained: each within 10% of the previous, so one label for 100..121
+    assert label_groups({"a": 100.0, "b": 110.0, "c": 121.0}, [16, 512], log=True) == [
+        (("a", "b", "c"), 100.0, 121.0)]
+    # linear axis 0..100: 3.9 apart merge, 4.1 apart do not
+    assert label_groups({"a": 50.0, "b": 53.9, "c": 58.0}, [0, 100], log=False) == [
+        (("a", "b"), 50.0, 53.9), (("c",), 58.0, 58.0)]
+    assert about_range(257.0, 263.0) == "~257\u2013263"
+    assert about_range(259.6, 260.4) == "~260"
+
+
+def _figure_labels(results, marks):
+    fig = load_figure(results, "server.sessions", list(POLICY_NAMES), marks, "t")
+    speed, queue = fig.axes[1], fig.axes[4]
+    texts = ([(t.get_text(), t.get_color()) for t in ax.texts] for ax in (speed, queue))
+    plt.close(fig)
+    return tuple(texts)
+
+
+def test_load_figure_merges_the_labels_of_coinciding_markers(tmp_path):
+    results = load_input(_load_sweep_dir(tmp_path)).results
+    marks = {"sync": Markers("none", None, Saturation(260.0, "r")),
+             "async": Markers("ends", 310.0, Saturation(263.0, "r")),
+             "speculative": Markers("ends", 300.0, Saturation(257.0, "r"))}
+    speed, queue = _figure_labels(results, marks)
+    assert speed == [("speculative, async gone at ~300\u2013310 sessions", "#333333")]
+    assert queue == [("speculative, sync, async saturate ~257\u2013263", "#333333")]
+    marks["sync"] = Markers("none", None, Saturation(100.0, "r"))
+    marks["async"] = Markers("lasts", None, Saturation(None))
+    speed, queue = _figure_labels(results, marks)
+    assert speed == [("speculative gone at ~300 sessions", "#d95f02")]
+    assert queue == [("sync saturates ~100", "#555555"),
+                     ("speculative saturates ~257", "#d95f02")]
+
+
 # ---- check folders -----------------------------------------------------------------------
 
 CHECK_POLICIES = ("sync", "speculative")
@@ -593,6 +706,28 @@ def test_check_timeline_panels_are_the_measured_and_simulated_events(tmp_path):
     overhead = [s for s in turn_timeline(panels["sync, measured"], 0).segments
                 if s.kind == "overhead"]
     assert [round(s.end - s.start, 9) for s in overhead] == [0.2, 0.2]  # the 0.2 s round trip
+
+
+def test_measured_panels_draw_whole_requests_and_empty_lanes_go(tmp_path):
+    check = load_input(_check_dir(tmp_path))
+    panels = check_panels(check, "ep", list(CHECK_POLICIES))
+    rows = panels["sync, measured"]
+    measured, simulated = without_empty_lanes([turn_timeline(rows, 0, measured=True),
+                                               turn_timeline(panels["sync, simulated"], 0)])
+    # measured: one lane for the model; simulated: rtt 0 and no overhead, so no set-up lane
+    assert measured.lanes == (SPEECH, REQUEST, "tool (a)", "tool (b)", OUTPUT)
+    assert simulated.lanes == (SPEECH, PREFILL, DECODE, "tool (a)", "tool (b)", OUTPUT)
+    requests = [(s.lane, s.kind, s.start, s.end, s.label)
+                for s in measured.segments if s.lane == REQUEST]
+    assert requests == list(zip([REQUEST] * 2, ["request"] * 2, h.times(rows, "gen_start"),
+                                h.times(rows, "gen_end"), ["call", "answer"], strict=True))
+    a = Timeline(("x", "y", "z"), (Segment("x", "speech", 0, 1),), (), 0, 1)
+    b = Timeline(("x", "y", "z"), (), (Mark("z", "endpoint", 0.5),), 0, 1)
+    assert [t.lanes for t in without_empty_lanes([a, b])] == [("x", "z"), ("x", "z")]
+    result = invoke("report", check.folder)
+    assert result.exit_code == 0, result.output
+    assert "one model lane, 'model: request (measured)'" in (
+        check.folder / "report" / "report.md").read_text()
 
 
 def test_bad_check_folders_stop_with_one_line(tmp_path):

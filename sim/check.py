@@ -93,7 +93,7 @@ def check_table(result: dict) -> str:
 
 def call_arguments(events: pd.DataFrame) -> dict:
     """Per policy, forced calls and how many wrote the trace's arguments (call_args rows)."""
-    rows = events[events.event == "call_args"] if len(events) else events
+    rows = events[events.event == "call_args"]
     return {policy: {"forced": int(len(g)), "match": int((g.label == "match").sum()),
                      "invalid": int((g.label == "invalid").sum())}
-            for policy, g in rows.groupby("policy", sort=False)} if len(rows) else {}
+            for policy, g in rows.groupby("policy", sort=False)}

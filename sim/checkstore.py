@@ -60,10 +60,6 @@ def tables(runs: list[tuple[str, str, list]]) -> tuple[pd.DataFrame, pd.DataFram
             pd.DataFrame(events, columns=KEYS + COLUMNS))
 
 
-def write_table(path: Path, df: pd.DataFrame) -> None:
-    write_atomic(path, df.to_csv(index=False, lineterminator="\n"))
-
-
 def record_measured(path: Path, scenario, episodes: list, runs: list[RealRun]) -> None:
     """Write each measured episode as a trace row (its sync run, else its first run)."""
     chosen: dict[int, RealRun] = {}

@@ -12,7 +12,7 @@ from sim.cli_report import report
 from sim.cli_sweep import sweep
 from sim.cli_traces import traces
 from sim.cli_validate import validate
-from sim.cliutil import user_errors
+from sim.cliutil import split_names, user_errors
 from sim.output import write_run
 from sim.runner import check_policies, simulate_with_server
 from sim.scenario import builtin_scenarios, load_scenario, read_scenario_yaml, scenario_yaml
@@ -77,7 +77,7 @@ def run(scenario, trace_set, policies, seeds, seed, overrides, out, fmt, events)
     extra = [f"traces={trace_set}"] * bool(trace_set)
     extra += [f"seeds={seeds}"] * (seeds is not None) + [f"seed={seed}"] * (seed is not None)
     with user_errors():
-        names = check_policies([p.strip() for p in policies.split(",") if p.strip()])
+        names = check_policies(split_names(policies))
         resolved = load_scenario(scenario, list(overrides) + extra)
         episodes = load_trace_set(resolved.traces)
         turns, event_table, load = simulate_with_server(resolved, episodes, names,

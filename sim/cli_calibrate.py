@@ -1,6 +1,5 @@
 """`rtsim calibrate`: measure a real backend and write a scenario profile for `rtsim run`."""
 
-import importlib.util
 import os
 from pathlib import Path
 
@@ -10,15 +9,9 @@ from sim.atomic import write_atomic
 from sim.backend import calibrate as measure
 from sim.backend import profile
 from sim.backend.errors import BackendError
-from sim.cliutil import user_errors
+from sim.cliutil import check_backend, require_real_extra, user_errors
 from sim.errors import InputError
 from sim.scenario import parse_scenario, read_scenario_yaml
-
-
-def _check_target(backend: str) -> None:
-    if backend != "embedded" and not backend.startswith(("http://", "https://")):
-        raise InputError(f"--backend {backend!r}: expected 'embedded' or an http(s):// URL "
-                         "of an OpenAI-compatible server")
 
 
 def _check_out(out: Path) -> None:
@@ -29,15 +22,6 @@ def _check_out(out: Path) -> None:
         raise InputError(f"--out {out}: {parent} is not a folder")
     if parent.exists() and not os.access(parent, os.W_OK):
         raise InputError(f"--out {out}: cannot write in {parent}")
-
-
-def _modules():
-    """(calibrate module, profile module, BackendError); InputError without the real extra."""
-    missing = [m for m in ("httpx", "httpx_sse") if importlib.util.find_spec(m) is None]
-    if missing:
-        raise InputError(f"real backends need the real extra (pip install 'rtsim[real]'): "
-                         f"{', '.join(missing)} not installed")
-    return measure, profile, BackendError
 
 
 @click.command()
@@ -70,12 +54,12 @@ def calibrate(backend, model, api_key_env, out, base_scenario, threads, quick):
       rtsim run -s profile.yaml
     """
     with user_errors():
-        _check_target(backend)
+        check_backend(backend)
         _check_out(out)
         base_name = base_scenario or ("edge-3b" if backend == "embedded" else "cloud-realtime")
         base, base_label = read_scenario_yaml(base_name)
         parse_scenario(base, base_label)
-        _modules()
+        require_real_extra()
         plan = measure.QUICK if quick else measure.Plan()
         try:
             cal = measure.run(backend, plan, model=model, api_key_env=api_key_env,

@@ -8,11 +8,14 @@ from pathlib import Path
 import click
 
 from sim.atomic import write_atomic
+from sim.backend import calibrate as measure
+from sim.backend import profile as profiles
+from sim.backend.errors import BackendError
 from sim.check import call_arguments, check_table, compare, paired, verdict
-from sim.checkstore import load_runs, record_measured, save_run, tables, write_table
-from sim.cli_calibrate import _check_target, _modules
-from sim.cliutil import BadInput, user_errors
+from sim.checkstore import load_runs, record_measured, save_run, tables
+from sim.cliutil import BadInput, check_backend, require_real_extra, split_names, user_errors
 from sim.errors import InputError
+from sim.output import table_bytes
 from sim.realrun import run_episodes
 from sim.runner import check_policies, simulate_runs
 from sim.scenario import load_scenario, read_scenario_yaml
@@ -38,12 +41,11 @@ def _prepare_out(out: Path, resume: bool) -> None:
 
 
 async def _calibrated(backend, out: Path, base: str, quick: bool, echo) -> Path:
-    measure, profile, _ = _modules()
     raw, label = read_scenario_yaml(base)
     cal = await measure.calibrate(backend, measure.QUICK if quick else measure.CHECK, echo)
     path = out / "profile.yaml"
-    write_atomic(path, profile.profile_yaml(cal, raw, label, f"{raw.get('name', base)}-check"))
-    for line in profile.fit_lines(cal):
+    write_atomic(path, profiles.profile_yaml(cal, raw, label, f"{raw.get('name', base)}-check"))
+    for line in profiles.fit_lines(cal):
         echo(f"  {line}")
     return path
 
@@ -86,7 +88,7 @@ def _report(out, scenario, episodes, runs, policies, url, model) -> dict:
     sim_turns, sim_events = tables(sim_runs)
     for name, df in (("real_turns", real_turns), ("real_events", real_events),
                      ("sim_turns", sim_turns), ("sim_events", sim_events)):
-        write_table(out / f"{name}.csv", df)
+        write_atomic(out / f"{name}.csv", table_bytes(df, "csv"))
     record_measured(out / "measured.jsonl", scenario, episodes, runs)
     both = paired(real_turns, sim_turns, policies)
     result = compare(both, policies)
@@ -148,23 +150,20 @@ def check(backend, model, api_key_env, threads, base, profile, traces, policies,
     """
     echo = click.echo
     with user_errors():
-        names = check_policies([p.strip() for p in policies.split(",") if p.strip()])
-        _check_target(backend)
+        names = check_policies(split_names(policies))
+        check_backend(backend)
         _prepare_out(out, resume)
-        _, _, backend_error = _modules()
+        require_real_extra()
         extra = ([] if keep_playback else NO_PLAYBACK) + [f"traces={traces}"] * bool(traces)
         opts = {"out": out, "profile": profile, "resume": resume, "base": base,
                 "quick": quick_calibration, "overrides": extra + list(overrides),
                 "episodes": episodes, "policies": names, "calls": calls}
-        if profile is not None:
-            load_scenario(str(profile), opts["overrides"])
-        else:
-            load_scenario(base, opts["overrides"])
+        load_scenario(str(profile) if profile else base, opts["overrides"])
     try:
         with _server(backend, threads) as (url, server_model):
             scenario, eps, runs, url, model = asyncio.run(
                 _measure(url, model or server_model, api_key_env, opts, echo))
-    except backend_error as exc:
+    except BackendError as exc:
         raise click.ClickException(str(exc)) from None
     except InputError as exc:
         raise BadInput(str(exc)) from None

@@ -6,7 +6,7 @@ from pathlib import Path
 import click
 from tqdm import tqdm
 
-from sim.cliutil import user_errors
+from sim.cliutil import split_names, user_errors
 from sim.errors import InputError
 from sim.executors import connect_dask, run_dask, run_local
 from sim.runner import check_policies
@@ -16,10 +16,6 @@ from sim.tracesets import load_trace_set
 
 DEFAULT_SCENARIO = "cloud-realtime"
 DEFAULT_POLICIES = ["sync", "async", "speculative"]
-
-
-def _split(text: str | None) -> list[str]:
-    return [s.strip() for s in (text or "").split(",") if s.strip()]
 
 
 def _count(n: int, one: str, many: str | None = None) -> str:
@@ -104,11 +100,11 @@ def sweep(sweep_file, grid, scenario, traces, policies, seeds, seed, overrides, 
     """
     with user_errors():
         spec = read_sweep_file(sweep_file) if sweep_file else {"grid": []}
-        names = check_policies(_split(policies) or spec.get("policies") or DEFAULT_POLICIES)
+        names = check_policies(split_names(policies) or spec.get("policies") or DEFAULT_POLICIES)
         resolved = resolve(scenario or spec.get("scenario") or DEFAULT_SCENARIO,
                            list(spec.get("set", [])) + list(overrides),
                            spec["grid"] + _cli_grid(grid), names,
-                           _split(traces) or list(spec.get("traces") or []),
+                           split_names(traces) or list(spec.get("traces") or []),
                            seeds if seeds is not None else spec.get("seeds"),
                            seed if seed is not None else spec.get("seed"))
         episodes = {name: load_trace_set(name) for name in resolved.traces}

@@ -13,12 +13,11 @@ import tempfile
 import time
 from pathlib import Path
 
+from rtsim.sweep.executors import run_local
+from rtsim.sweep.spec import resolve
+from rtsim.sweep.store import SweepStore, run_sweep
+from rtsim.traces.sets import load_trace_set
 from turns_per_second import simpy_timeouts_per_second
-
-from sim.executors import run_local
-from sim.sweep import SweepStore, run_sweep
-from sim.sweepspec import resolve
-from sim.tracesets import load_trace_set
 
 
 def points_per_second(points: int, seeds: int, workers: int) -> float:

@@ -10,13 +10,12 @@ import argparse
 import time
 
 import simpy
-
-from policies import POLICIES
-from sim.engine import simulate_episode
-from sim.metrics import turn_metrics
-from sim.realize import realize
-from sim.scenario import load_scenario
-from sim.tracesets import load_trace_set
+from rtsim.engine.draws import realize
+from rtsim.engine.metrics import turn_metrics
+from rtsim.engine.simpy_driver import simulate_episode
+from rtsim.policies import POLICIES
+from rtsim.scenario.schema import load_scenario
+from rtsim.traces.sets import load_trace_set
 
 
 def simpy_timeouts_per_second(n: int = 200_000) -> float:

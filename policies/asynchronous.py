@@ -9,8 +9,8 @@ The model runs one request at a time; work that arrives meanwhile waits for it.
 
 from dataclasses import replace
 
-from policies.base import CallPlan, Policy
-from sim.events import (
+from rtsim.policies.base import CallPlan, Policy
+from rtsim.policies.events import (
     CallTool,
     CancelGeneration,
     DiscardCall,

@@ -6,7 +6,7 @@ for each event, and executes the returned actions in order. Policies never read 
 
 from dataclasses import dataclass
 
-from sim.events import Event
+from rtsim.policies.events import Event
 
 
 @dataclass(frozen=True, slots=True)

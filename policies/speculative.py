@@ -10,8 +10,8 @@ revised (ran); calls built on a discarded result are discarded too (cascade), an
 discarded call is written again after the commit, now from the final transcript.
 """
 
-from policies.asynchronous import GENERATING, HELD, RUNNING, AsyncPolicy
-from sim.events import CallTool, ConfirmCall
+from rtsim.policies.asynchronous import GENERATING, HELD, RUNNING, AsyncPolicy
+from rtsim.policies.events import CallTool, ConfirmCall
 
 
 class SpeculativePolicy(AsyncPolicy):

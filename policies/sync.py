@@ -4,8 +4,8 @@ Wait for the endpoint; prefill the whole utterance; per step, decode reasoning a
 step's calls, run them and block until all return, prefill their results; then answer.
 """
 
-from policies.base import Policy
-from sim.events import (
+from rtsim.policies.base import Policy
+from rtsim.policies.events import (
     CallTool,
     EndTurn,
     GenerationFinished,

@@ -2,15 +2,15 @@
 
 from pathlib import Path
 
-from reports.check_inputs import CheckInput
-from reports.check_report import check_document
-from reports.document import render_html, render_markdown
-from reports.inputs import RunInput, SweepInput, load_input
-from reports.run_report import run_document
-from reports.style import styled
-from reports.sweep_report import sweep_document
-from sim.atomic import write_atomic
-from sim.errors import InputError
+from rtsim.errors import InputError
+from rtsim.files.atomic import write_atomic
+from rtsim.reports.check_inputs import CheckInput
+from rtsim.reports.check_report import check_document
+from rtsim.reports.document import render_html, render_markdown
+from rtsim.reports.inputs import RunInput, SweepInput, load_input
+from rtsim.reports.run_report import run_document
+from rtsim.reports.style import styled
+from rtsim.reports.sweep_report import sweep_document
 
 
 def build_report(folder: Path, out: Path | None = None, episode: str | None = None,

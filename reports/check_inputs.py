@@ -9,9 +9,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
-
-from reports.files import read_json, read_table, require, table_path
-from sim.errors import InputError
+from rtsim.errors import InputError
+from rtsim.reports.files import read_json, read_table, require, table_path
 
 CHECK_TURNS = ("policy", "replication", "episode", "turn", "turn_latency",
                "first_audio_latency", "tool_calls")

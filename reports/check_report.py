@@ -3,15 +3,15 @@ failures, and one episode's timeline measured and simulated."""
 
 from pathlib import Path
 
-from reports.check_inputs import CheckInput
-from reports.check_plots import cdf_figure, scatter_figure, speedup_figure
-from reports.check_tables import failures_table, fidelity_table, latency_table, speedup_table
-from reports.document import Figure, Section
-from reports.episode import default_episode, events_from_table
-from reports.style import save
-from reports.timeline_section import timeline_figures
-from sim.check import paired
-from sim.errors import InputError
+from rtsim.analysis.fidelity import paired
+from rtsim.errors import InputError
+from rtsim.reports.check_inputs import CheckInput
+from rtsim.reports.check_plots import cdf_figure, scatter_figure, speedup_figure
+from rtsim.reports.check_tables import failures_table, fidelity_table, latency_table, speedup_table
+from rtsim.reports.document import Figure, Section
+from rtsim.reports.episode import default_episode, events_from_table
+from rtsim.reports.style import save
+from rtsim.reports.timeline_section import timeline_figures
 
 SCATTER_TEXT = ("One dot per turn: measured latency (end of the user's speech to complete "
                 "answer) across, simulated up. On the diagonal the simulation is exact; the "

@@ -1,6 +1,6 @@
 """The tables of a check's report, from check.json."""
 
-from reports.summary_tables import Table, fmt
+from rtsim.reports.summary_tables import Table, fmt
 
 
 def pct(value, signed: bool = False) -> str:

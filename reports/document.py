@@ -6,7 +6,7 @@ import html
 from dataclasses import dataclass
 from pathlib import Path
 
-from reports.summary_tables import Table, html_table, markdown
+from rtsim.reports.summary_tables import Table, html_table, markdown
 
 CSS = """
 body { font-family: system-ui, -apple-system, Segoe UI, Helvetica, Arial, sans-serif;

@@ -12,18 +12,17 @@ most between the policies (largest minus smallest; the earliest such turn on tie
 
 import numpy as np
 import pandas as pd
-
-from policies import POLICIES
-from reports.files import read_table
-from reports.inputs import EVENT_KEYS, RunInput
-from sim.engine import simulate_episode
-from sim.errors import InputError
-from sim.metrics import turn_metrics
-from sim.realize import realize
-from sim.recorder import COLUMNS
-from sim.scenario import load_scenario
-from sim.tokens import tokenizer_name
-from sim.tracesets import load_trace_set
+from rtsim.engine.draws import realize
+from rtsim.engine.eventlog import COLUMNS
+from rtsim.engine.metrics import turn_metrics
+from rtsim.engine.simpy_driver import simulate_episode
+from rtsim.errors import InputError
+from rtsim.policies import POLICIES
+from rtsim.reports.files import read_table
+from rtsim.reports.inputs import EVENT_KEYS, RunInput
+from rtsim.scenario.schema import load_scenario
+from rtsim.traces.sets import load_trace_set
+from rtsim.traces.tokens import tokenizer_name
 
 
 def check_choice(turns: pd.DataFrame, episode: str | None, replication: int) -> str:

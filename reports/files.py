@@ -5,8 +5,7 @@ from pathlib import Path
 
 import pandas as pd
 import yaml
-
-from sim.errors import InputError
+from rtsim.errors import InputError
 
 TEXT = ("policy", "episode", "point", "traces", "event", "call", "label")
 

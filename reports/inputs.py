@@ -9,11 +9,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
-
-from reports.check_inputs import CheckInput, load_check
-from reports.files import read_json, read_table, read_yaml, require, table_path
-from reports.load_data import SERVER_COLUMNS, load_key
-from sim.errors import InputError
+from rtsim.errors import InputError
+from rtsim.reports.check_inputs import CheckInput, load_check
+from rtsim.reports.files import read_json, read_table, read_yaml, require, table_path
+from rtsim.reports.load_data import SERVER_COLUMNS, load_key
 
 TURN_NEEDS = ("policy", "replication", "episode", "turn", "turn_latency", "tool_calls")
 EVENT_KEYS = ("policy", "replication", "episode")

@@ -22,8 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-
-from reports.sweep_data import short_key, show_value
+from rtsim.reports.sweep_data import short_key, show_value
 
 LOAD_KEYS = {"server.sessions": ("concurrent conversations", "sessions"),
              "server.arrival_rate": ("new conversations per second", "conversations/s")}

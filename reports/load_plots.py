@@ -9,10 +9,9 @@ import pandas as pd
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import NullFormatter, PercentFormatter
-
-from reports.load_data import LOAD_KEYS, Markers, about_range, label_groups, log_axis, series
-from reports.style import figure, policy_color
-from reports.sweep_data import show_value
+from rtsim.reports.load_data import LOAD_KEYS, Markers, about_range, label_groups, log_axis, series
+from rtsim.reports.style import figure, policy_color
+from rtsim.reports.sweep_data import show_value
 
 SERVER_PANELS = (("server_utilization", "busy (share of time)"),
                  ("server_mean_batch", "mean decode batch (requests)"),

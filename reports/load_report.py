@@ -4,9 +4,8 @@ import textwrap
 from pathlib import Path
 
 import pandas as pd
-
-from reports.document import Figure, Section
-from reports.load_data import (
+from rtsim.reports.document import Figure, Section
+from rtsim.reports.load_data import (
     LABEL_GAP,
     LOAD_KEYS,
     QUEUE_WAIT_SATURATED,
@@ -16,10 +15,10 @@ from reports.load_data import (
     load_groups,
     markers,
 )
-from reports.load_plots import load_figure
-from reports.style import save
-from reports.summary_tables import Table, fmt
-from reports.sweep_data import show_value, slug
+from rtsim.reports.load_plots import load_figure
+from rtsim.reports.style import save
+from rtsim.reports.summary_tables import Table, fmt
+from rtsim.reports.sweep_data import show_value, slug
 
 MAX_FIGURES = 6  # load series drawn; further ones are in the tables only
 READ_TEXT = (

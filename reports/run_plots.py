@@ -2,8 +2,7 @@
 
 import numpy as np
 import pandas as pd
-
-from reports.style import figure, policy_color
+from rtsim.reports.style import figure, policy_color
 
 MARKERS = {50: "o", 90: "^"}
 

@@ -3,13 +3,13 @@
 from dataclasses import replace
 from pathlib import Path
 
-from reports.document import Figure, Section
-from reports.episode import check_choice, episode_events, spread, telling_turn
-from reports.inputs import RunInput
-from reports.run_plots import latency_cdf, speedup_chart
-from reports.style import save
-from reports.summary_tables import run_table
-from reports.timeline_section import timeline_figures
+from rtsim.reports.document import Figure, Section
+from rtsim.reports.episode import check_choice, episode_events, spread, telling_turn
+from rtsim.reports.inputs import RunInput
+from rtsim.reports.run_plots import latency_cdf, speedup_chart
+from rtsim.reports.style import save
+from rtsim.reports.summary_tables import run_table
+from rtsim.reports.timeline_section import timeline_figures
 
 CDF_TEXT = ("Each curve is the share of turns (all episodes and seeds) answered within the "
             "time on the x axis, counted from the end of the user's speech to the complete "

@@ -5,8 +5,7 @@ import math
 from dataclasses import dataclass
 
 import pandas as pd
-
-from reports.sweep_data import show_value
+from rtsim.reports.sweep_data import show_value
 
 
 @dataclass(frozen=True)

@@ -5,9 +5,8 @@ import textwrap
 import numpy as np
 import pandas as pd
 from matplotlib.colors import Normalize
-
-from reports.style import figure, policy_color
-from reports.sweep_data import (
+from rtsim.reports.style import figure, policy_color
+from rtsim.reports.sweep_data import (
     axis_label,
     cell_means,
     is_numeric,

@@ -2,14 +2,20 @@
 
 from pathlib import Path
 
-from reports.document import Figure, Section
-from reports.inputs import SweepInput
-from reports.load_data import load_key
-from reports.load_report import load_sections
-from reports.style import save
-from reports.summary_tables import sweep_table
-from reports.sweep_data import policy_order, slug
-from reports.sweep_plots import MAX_POINTS, facet_key, heatmap_figure, key_figure, points_figure
+from rtsim.reports.document import Figure, Section
+from rtsim.reports.inputs import SweepInput
+from rtsim.reports.load_data import load_key
+from rtsim.reports.load_report import load_sections
+from rtsim.reports.style import save
+from rtsim.reports.summary_tables import sweep_table
+from rtsim.reports.sweep_data import policy_order, slug
+from rtsim.reports.sweep_plots import (
+    MAX_POINTS,
+    facet_key,
+    heatmap_figure,
+    key_figure,
+    points_figure,
+)
 
 POINTS_TEXT = ("Each dot is a policy's speedup vs sync at one grid point (mean sync turn "
                "latency / mean policy turn latency), with its 95% bootstrap interval. Right of "

@@ -1,4 +1,4 @@
-"""One turn's event rows (sim.recorder.COLUMNS) as swimlane segments and marks.
+"""One turn's event rows (rtsim.engine.eventlog.COLUMNS) as swimlane segments and marks.
 
 Lanes, top to bottom: the user's speech, the model's request set-up (network round trip
 and request overhead), its reading (prefill) and writing (decode), one lane per tool call
@@ -13,7 +13,7 @@ bar from `gen_start` to `gen_end`/`gen_stop`, coloured by purpose.
 
 from dataclasses import dataclass, replace
 
-from sim.recorder import COLUMNS
+from rtsim.engine.eventlog import COLUMNS
 
 SPEECH, OVERHEAD, PREFILL, DECODE, REQUEST, OUTPUT = (
     "user speaking", "model: network + overhead", "model: reading (prefill)",

@@ -6,9 +6,8 @@ utterance and the overlap of listening, thinking, tool calls and speaking is vis
 
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
-
-from reports.style import figure
-from reports.timeline_data import Timeline
+from rtsim.reports.style import figure
+from rtsim.reports.timeline_data import Timeline
 
 PURPOSE_COLORS = {"input": "#9ecae1", "result": "#9467bd", "call": "#ff7f0e",
                   "answer": "#2ca02c"}

@@ -2,11 +2,11 @@
 
 from pathlib import Path
 
-from reports.document import Figure
-from reports.style import save
-from reports.timeline_data import turn_timeline, without_empty_lanes
-from reports.timeline_plot import timeline_figure
-from sim.metrics import turn_metrics
+from rtsim.engine.metrics import turn_metrics
+from rtsim.reports.document import Figure
+from rtsim.reports.style import save
+from rtsim.reports.timeline_data import turn_timeline, without_empty_lanes
+from rtsim.reports.timeline_plot import timeline_figure
 
 MEASURED_NOTE = ("(measured: one bar per request, start to last token; lanes empty in both "
                  "panels left out)")

@@ -1,0 +1,1 @@
+"""The built-in scenarios (YAML) and trace sets (`traces/*.jsonl`): data, no code."""

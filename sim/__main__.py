@@ -1,5 +1,5 @@
-"""`python -m sim` runs the rtsim command line."""
+"""`python -m rtsim` runs the rtsim command line."""
 
-from sim.cli import main
+from rtsim.cli import main
 
 main(prog_name="rtsim")

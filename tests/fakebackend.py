@@ -12,8 +12,8 @@ import contextlib
 import time
 from types import SimpleNamespace
 
-from sim.backend.errors import BackendError
-from sim.backend.stream import Chunk
+from rtsim.real.backend.errors import BackendError
+from rtsim.real.backend.stream import Chunk
 
 
 class TimedBackend:

@@ -1,9 +1,9 @@
 """Builders shared by the tests: tiny traces and deterministic scenarios."""
 
-from sim.engine import simulate_episode
-from sim.realize import realize
-from sim.scenario import parse_scenario
-from sim.traces import parse_episode
+from rtsim.engine.draws import realize
+from rtsim.engine.simpy_driver import simulate_episode
+from rtsim.scenario.schema import parse_scenario
+from rtsim.traces.schema import parse_episode
 
 FAST_PREFILL = 1e12  # prefill takes (almost) no time
 

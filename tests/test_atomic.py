@@ -4,8 +4,7 @@ import os
 import stat
 
 import pytest
-
-from sim.atomic import write_atomic
+from rtsim.files.atomic import write_atomic
 
 
 def test_a_written_file_gets_the_umask_permissions(tmp_path):

@@ -9,8 +9,8 @@ import pytest
 pytest.importorskip("httpx")
 pytest.importorskip("httpx_sse")
 
-from sim.backend.client import Backend, normalize_base_url  # noqa: E402
-from sim.backend.errors import BackendError  # noqa: E402
+from rtsim.real.backend.client import Backend, normalize_base_url  # noqa: E402
+from rtsim.real.backend.errors import BackendError  # noqa: E402
 
 MESSAGES = [{"role": "user", "content": "hello"}]
 TOOL = {"name": "get_weather", "parameters": {"type": "object",

@@ -6,8 +6,7 @@ import os
 import time
 
 import pytest
-
-from sim.backend.embedded import MODEL_PACKAGE, EmbeddedServer, missing_modules
+from rtsim.real.backend.embedded import MODEL_PACKAGE, EmbeddedServer, missing_modules
 
 MISSING = missing_modules() + [m for m in ("httpx", "httpx_sse", MODEL_PACKAGE)
                                if importlib.util.find_spec(m) is None]
@@ -28,7 +27,7 @@ def server():
 
 def call(server, work):
     """Run `work(backend)` against the server."""
-    from sim.backend.client import Backend
+    from rtsim.real.backend.client import Backend
 
     async def main():
         async with Backend(server.base_url, server.model) as backend:
@@ -37,7 +36,7 @@ def call(server, work):
 
 
 def filler(seed: int, words: int) -> str:
-    from sim.backend.calibrate import Words
+    from rtsim.real.calibrate import Words
     return Words(seed).text(words)
 
 

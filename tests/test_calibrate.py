@@ -7,14 +7,13 @@ import socket
 import numpy as np
 import pytest
 from click.testing import CliRunner
-
-from sim.backend import calibrate as cal
-from sim.backend.fit import fit_cold, fit_decode, fit_prefill
-from sim.backend.profile import model_values, profile_yaml, report
-from sim.backend.stream import StreamResult
-from sim.cli import main
-from sim.distributions import Fixed
-from sim.scenario import load_scenario, read_scenario_yaml
+from rtsim.cli import main
+from rtsim.real import calibrate as cal
+from rtsim.real.backend.stream import StreamResult
+from rtsim.real.fit import fit_cold, fit_decode, fit_prefill
+from rtsim.real.profile import model_values, profile_yaml, report
+from rtsim.scenario.distributions import Fixed
+from rtsim.scenario.schema import load_scenario, read_scenario_yaml
 
 TRUE = {"overhead": 0.02, "prefill_rate": 400.0, "prefill_slowdown": 0.15,
         "decode_rate": 120.0, "decode_slowdown": 0.08}

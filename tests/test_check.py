@@ -6,13 +6,13 @@ import json
 
 import pytest
 from click.testing import CliRunner
+from rtsim.analysis.fidelity import compare, paired, verdict
+from rtsim.cli import main
+from rtsim.engine.runner import simulate_runs
+from rtsim.real.check_folder import load_runs, save_run, tables
+from rtsim.real.episodes import run_episodes
+from rtsim.traces.schema import load_traces
 
-from sim.check import compare, paired, verdict
-from sim.checkstore import load_runs, save_run, tables
-from sim.cli import main
-from sim.realrun import run_episodes
-from sim.runner import simulate_runs
-from sim.traces import load_traces
 from tests.fakebackend import TimedBackend
 from tests.helpers import call, episode, scenario
 
@@ -79,8 +79,8 @@ def test_bad_check_options_are_one_line(tmp_path):
 
 def test_a_short_real_check_on_the_embedded_model(tmp_path):
     pytest.importorskip("llama_cpp", reason="needs the real extra: pip install '.[real]'")
-    from sim.backend.embedded import find_model
-    from sim.backend.errors import BackendError
+    from rtsim.real.backend.embedded import find_model
+    from rtsim.real.backend.errors import BackendError
 
     try:
         find_model()

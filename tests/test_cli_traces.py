@@ -6,16 +6,16 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from rtsim.cli.traces import traces_group
+from rtsim.traces import sets as tracesets
 
-from sim import tracesets
-from sim.cli_traces import traces
 from tests.test_importers_bfcl import row, write_bfcl
 
 SHARED = Path(__file__).parents[2] / "shared" / "data"
 
 
 def invoke(*args):
-    return CliRunner().invoke(traces, [str(a) for a in args])
+    return CliRunner().invoke(traces_group, [str(a) for a in args])
 
 
 def one_error_line(result) -> str:
@@ -183,9 +183,8 @@ def test_real_tau_bench_through_the_cli(tmp_path):
 
 def test_generate_assistant_reproduces_the_builtin_set(tmp_path):
     from click.testing import CliRunner
-
-    from sim.cli import main
-    from sim.tracesets import resolve_traces
+    from rtsim.cli import main
+    from rtsim.traces.sets import resolve_traces
 
     out = tmp_path / "a.jsonl"
     result = CliRunner().invoke(main, ["traces", "generate", "assistant", "--out", str(out)])

@@ -1,8 +1,8 @@
 """The closed forms of DESIGN.md sec. 6 on deterministic scenarios."""
 
 import pytest
+from rtsim.policies import AsyncPolicy, SpeculativePolicy, SyncPolicy
 
-from policies import AsyncPolicy, SpeculativePolicy, SyncPolicy
 from tests.helpers import call, episode, run, scenario, turn_latency
 
 DECODE = 10.0  # tokens/s in tests.helpers.scenario

@@ -1,6 +1,7 @@
 """Exact event logs of deterministic turns (600 words/min, 10 tokens/s, instant prefill)."""
 
-from policies import SpeculativePolicy, SyncPolicy
+from rtsim.policies import SpeculativePolicy, SyncPolicy
+
 from tests.helpers import call, episode, run, scenario
 
 SC = scenario(tools={"lookup": {"latency": 1.0}, "send": {"latency": 0.5, "safe": False}},

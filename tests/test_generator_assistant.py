@@ -3,10 +3,9 @@
 from pathlib import Path
 
 import pytest
-
-from sim.generators.assistant import generate, main
-from sim.generators.assistant_world import SAFE
-from sim.traces import load_traces, parse_episode, write_traces
+from rtsim.traces.generators.assistant import generate, main
+from rtsim.traces.generators.assistant_world import SAFE
+from rtsim.traces.schema import load_traces, parse_episode, write_traces
 
 BUILTIN = Path(__file__).resolve().parents[1] / "scenarios" / "traces" / "assistant.jsonl"
 

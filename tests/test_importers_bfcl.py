@@ -5,11 +5,10 @@ import itertools
 import json
 
 import pytest
-
-from sim.errors import InputError
-from sim.importers import bfcl, bfcl_exec
-from sim.importers.bfcl import HOLDOUT_PROMPT, import_bfcl, parse_call, plan_steps
-from sim.traces import parse_episode
+from rtsim.errors import InputError
+from rtsim.traces.importers import bfcl, bfcl_exec
+from rtsim.traces.importers.bfcl import HOLDOUT_PROMPT, import_bfcl, parse_call, plan_steps
+from rtsim.traces.schema import parse_episode
 
 DOCS = [
     {"name": "cd", "parameters": {"properties": {"folder": {"type": "string"}}},

@@ -4,11 +4,10 @@ import json
 from pathlib import Path
 
 import pytest
-
-from sim.errors import InputError
-from sim.importers.openai_messages import import_openai_messages
-from sim.tokens import count_tokens
-from sim.traces import parse_episode
+from rtsim.errors import InputError
+from rtsim.traces.importers.openai_messages import import_openai_messages
+from rtsim.traces.schema import parse_episode
+from rtsim.traces.tokens import count_tokens
 
 SHARED = Path(__file__).parents[2] / "shared" / "data"
 

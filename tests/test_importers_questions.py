@@ -4,10 +4,9 @@ import json
 from pathlib import Path
 
 import pytest
-
-from sim.errors import InputError
-from sim.importers.questions import SEARCH_OUTPUT_TOKENS, find_entities, import_questions
-from sim.traces import parse_episode
+from rtsim.errors import InputError
+from rtsim.traces.importers.questions import SEARCH_OUTPUT_TOKENS, find_entities, import_questions
+from rtsim.traces.schema import parse_episode
 
 SHARED = Path(__file__).parents[2] / "shared" / "data" / "llmcompiler"
 

@@ -1,6 +1,7 @@
 """Where the orderings of DESIGN.md sec. 6 fail, as they should: contention and waste."""
 
-from policies import AsyncPolicy, SpeculativePolicy, SyncPolicy
+from rtsim.policies import AsyncPolicy, SpeculativePolicy, SyncPolicy
+
 from tests.helpers import call, episode, run, scenario, turn_latency
 
 

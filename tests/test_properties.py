@@ -2,9 +2,9 @@
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from rtsim.engine.metrics import turn_metrics
+from rtsim.policies import POLICIES, AsyncPolicy, SpeculativePolicy, SyncPolicy
 
-from policies import POLICIES, AsyncPolicy, SpeculativePolicy, SyncPolicy
-from sim.metrics import turn_metrics
 from tests.helpers import call, episode, run, scenario, times, turn_latency
 
 WORDS = "please find the best way to get to the station before nine tonight".split()

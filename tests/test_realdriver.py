@@ -7,13 +7,13 @@ write the simulator's event log: the same facts, at the same times up to schedul
 import asyncio
 
 import pytest
+from rtsim.engine.draws import realize
+from rtsim.engine.metrics import turn_metrics
+from rtsim.policies import POLICIES
+from rtsim.real.conversation import Conversation, filler
+from rtsim.real.driver import EpisodeFailed, play_episode
+from rtsim.traces.schema import parse_episode
 
-from policies import POLICIES
-from sim.conversation import Conversation, filler
-from sim.metrics import turn_metrics
-from sim.realdriver import EpisodeFailed, play_episode
-from sim.realize import realize
-from sim.traces import parse_episode
 from tests.fakebackend import TimedBackend
 from tests.helpers import call, episode, run, scenario
 

@@ -1,15 +1,14 @@
 """Recorded episodes replay what was measured: the same speech and tool timing."""
 
 import pytest
-
-from policies import POLICIES
-from sim.engine import simulate_episode
-from sim.metrics import turn_metrics
-from sim.realize import realize
-from sim.recording import recorded_episode
-from sim.scenario import load_scenario
-from sim.traces import load_traces, parse_episode, write_traces
-from sim.tracesets import load_trace_set
+from rtsim.engine.draws import realize
+from rtsim.engine.metrics import turn_metrics
+from rtsim.engine.simpy_driver import simulate_episode
+from rtsim.policies import POLICIES
+from rtsim.real.measured_traces import recorded_episode
+from rtsim.scenario.schema import load_scenario
+from rtsim.traces.schema import load_traces, parse_episode, write_traces
+from rtsim.traces.sets import load_trace_set
 
 
 def test_a_recorded_episode_replays_its_measured_timing(tmp_path):

@@ -7,13 +7,14 @@ import matplotlib.pyplot as plt
 import pandas as pd
 import pytest
 from click.testing import CliRunner
-
-from policies import POLICIES
-from reports.check_inputs import CheckInput
-from reports.check_report import check_panels
-from reports.episode import default_episode, episode_events, telling_turn
-from reports.inputs import load_input
-from reports.load_data import (
+from rtsim.cli import main
+from rtsim.policies import POLICIES
+from rtsim.real.check_folder import tables
+from rtsim.reports.check_inputs import CheckInput
+from rtsim.reports.check_report import check_panels
+from rtsim.reports.episode import default_episode, episode_events, telling_turn
+from rtsim.reports.inputs import load_input
+from rtsim.reports.load_data import (
     Markers,
     Saturation,
     about_range,
@@ -23,11 +24,11 @@ from reports.load_data import (
     markers,
     saturation,
 )
-from reports.load_plots import load_figure
-from reports.load_report import headline
-from reports.run_report import lead_text
-from reports.sweep_plots import key_figure
-from reports.timeline_data import (
+from rtsim.reports.load_plots import load_figure
+from rtsim.reports.load_report import headline
+from rtsim.reports.run_report import lead_text
+from rtsim.reports.sweep_plots import key_figure
+from rtsim.reports.timeline_data import (
     DECODE,
     OUTPUT,
     OVERHEAD,
@@ -40,9 +41,8 @@ from reports.timeline_data import (
     turn_timeline,
     without_empty_lanes,
 )
-from sim.checkstore import tables
-from sim.cli import main
-from sim.tracesets import resolve_traces
+from rtsim.traces.sets import resolve_traces
+
 from tests import helpers as h
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"

@@ -3,10 +3,9 @@
 import numpy as np
 import pytest
 import yaml
-
-from sim.distributions import LogNormal, Normal, parse_dist
-from sim.errors import InputError
-from sim.scenario import (
+from rtsim.errors import InputError
+from rtsim.scenario.distributions import LogNormal, Normal, parse_dist
+from rtsim.scenario.schema import (
     apply_overrides,
     builtin_scenarios,
     load_scenario,
@@ -78,7 +77,7 @@ def test_distribution_means_match_samples():
 
 
 def test_errors_in_overridden_keys_name_set():
-    from sim.scenario import load_scenario
+    from rtsim.scenario.schema import load_scenario
 
     with pytest.raises(InputError, match=r"^--set endpointing.silense: unknown key"):
         load_scenario("cloud-realtime", ["endpointing.silense=0.3"])

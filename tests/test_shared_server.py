@@ -4,14 +4,13 @@ and capacity bounds."""
 import simpy
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from policies import POLICIES
-from sim.engine import simulate_episode
-from sim.realize import realize
-from sim.scenario import load_scenario
-from sim.server import BatchServer, Job
-from sim.shared import simulate_shared, work_list
-from sim.tracesets import load_trace_set
+from rtsim.engine.batch_server import BatchServer, Job
+from rtsim.engine.draws import realize
+from rtsim.engine.shared import simulate_shared, work_list
+from rtsim.engine.simpy_driver import simulate_episode
+from rtsim.policies import POLICIES
+from rtsim.scenario.schema import load_scenario
+from rtsim.traces.sets import load_trace_set
 
 
 def serve(jobs, max_batch=8, slowdown=0.1, cancel=()):

@@ -10,10 +10,9 @@ import time
 import pandas as pd
 import pytest
 from click.testing import CliRunner
-
-from sim.cli import main
-from sim.errors import InputError
-from sim.sweepspec import parse_values, point_seed, resolve
+from rtsim.cli import main
+from rtsim.errors import InputError
+from rtsim.sweep.spec import parse_values, point_seed, resolve
 
 from .test_cli_run import TINY
 

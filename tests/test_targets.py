@@ -3,9 +3,7 @@
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-
-from sim.errors import InputError
-from sim.targets import (
+from rtsim.analysis.targets import (
     METRICS,
     SCALARS,
     BinOp,
@@ -20,6 +18,7 @@ from sim.targets import (
     uses_baseline,
     walk,
 )
+from rtsim.errors import InputError
 
 TL, FA = Call("mean", "turn_latency"), Call("p90", "first_audio_latency")
 

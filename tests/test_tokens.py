@@ -1,9 +1,8 @@
 """Token counts: the documented estimate, and the embedded model's tokenizer when installed."""
 
 import pytest
-
-from sim import tokens
-from sim.errors import InputError
+from rtsim.errors import InputError
+from rtsim.traces import tokens
 
 
 @pytest.fixture

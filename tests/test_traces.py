@@ -3,10 +3,9 @@
 import json
 
 import pytest
-
-from sim.errors import InputError
-from sim.knownat import compute_known_at
-from sim.traces import load_traces, parse_episode
+from rtsim.errors import InputError
+from rtsim.traces.knownat import compute_known_at
+from rtsim.traces.schema import load_traces, parse_episode
 
 
 def turn(user="call Bob at 7 pm", **kw):

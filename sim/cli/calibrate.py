@@ -1,0 +1,72 @@
+"""`rtsim calibrate`: measure a real backend and write a scenario profile for `rtsim run`."""
+
+import os
+from pathlib import Path
+
+import click
+from rtsim.cli.common import check_backend, require_real_extra, user_errors
+from rtsim.errors import InputError
+from rtsim.files.atomic import write_atomic
+from rtsim.real import calibrate as measure
+from rtsim.real import profile
+from rtsim.real.backend.errors import BackendError
+from rtsim.scenario.schema import parse_scenario, read_scenario_yaml
+
+
+def _check_out(out: Path) -> None:
+    if out.is_dir():
+        raise InputError(f"--out {out}: is a folder; give a .yaml file path")
+    parent = out.parent if str(out.parent) else Path(".")
+    if parent.exists() and not parent.is_dir():
+        raise InputError(f"--out {out}: {parent} is not a folder")
+    if parent.exists() and not os.access(parent, os.W_OK):
+        raise InputError(f"--out {out}: cannot write in {parent}")
+
+
+@click.command("calibrate")
+@click.option("--backend", "-b", default="embedded", show_default=True,
+              help="'embedded' (SmolLM2-135M, started here) or an OpenAI-compatible base URL, "
+                   "e.g. http://127.0.0.1:8000/v1.")
+@click.option("--model", "-m", default=None, help="Model name [default: the server's first].")
+@click.option("--api-key-env", default=None, metavar="VAR",
+              help="Environment variable holding the API key (never written anywhere).")
+@click.option("--out", "-o", type=click.Path(path_type=Path), default=Path("profile.yaml"),
+              show_default=True, help="Scenario profile to write.")
+@click.option("--base-scenario", "-s", default=None,
+              help="Scenario the profile starts from: built-in name or YAML file "
+                   "[default: edge-3b for embedded, else cloud-realtime].")
+@click.option("--threads", type=click.IntRange(min=1), default=None,
+              help="Embedded server threads [default: all cores but one].")
+@click.option("--quick", is_flag=True, help="Fewer, smaller points, one repeat (a smoke test).")
+def calibrate_command(backend, model, api_key_env, out, base_scenario, threads, quick):
+    """Measure a backend's overhead, prefill and decode speed; write a scenario profile.
+
+    Times the first token against prompt length (cold: a new prompt; cached: a cached
+    prefix plus new text), the time per token against context length, and a tiny request;
+    fits the simulator's model by least squares, prints the fit (R^2, residuals) and writes
+    the base scenario with the measured network and model values (docs/backends.md).
+
+    \b
+    Examples:
+      rtsim calibrate                                   # the embedded model, ~2 minutes
+      rtsim calibrate -b http://127.0.0.1:8000/v1 -o vllm.yaml
+      rtsim run -s profile.yaml
+    """
+    with user_errors():
+        check_backend(backend)
+        _check_out(out)
+        base_name = base_scenario or ("edge-3b" if backend == "embedded" else "cloud-realtime")
+        base, base_label = read_scenario_yaml(base_name)
+        parse_scenario(base, base_label)
+        require_real_extra()
+        plan = measure.QUICK if quick else measure.Plan()
+        try:
+            cal = measure.run(backend, plan, model=model, api_key_env=api_key_env,
+                              threads=threads, echo=click.echo)
+        except BackendError as exc:
+            raise InputError(f"embedded model: {exc}" if backend == "embedded" else str(exc)) \
+                from None
+        name = f"{base.get('name', 'custom')}-calibrated"
+        write_atomic(out, profile.profile_yaml(cal, base, base_name, name))
+    click.echo("\n" + profile.report(cal))
+    click.echo(f"\nwrote {out} (rtsim run -s {out})")

@@ -1,0 +1,38 @@
+"""`rtsim scenarios`: list and print the built-in scenarios."""
+
+from pathlib import Path
+
+import click
+from rtsim.cli.common import user_errors
+from rtsim.scenario.schema import (
+    builtin_scenarios,
+    load_scenario,
+    read_scenario_yaml,
+    scenario_yaml,
+)
+
+
+@click.group("scenarios")
+def scenarios_group():
+    """List and print the built-in scenarios."""
+
+
+@scenarios_group.command("list")
+def scenarios_list():
+    """Built-in scenario names and descriptions."""
+    for name in sorted(builtin_scenarios()):
+        with user_errors():
+            click.echo(f"{name:<16} {load_scenario(name).description}")
+
+
+@scenarios_group.command("show")
+@click.argument("name")
+@click.option("--resolved", is_flag=True, help="Print every value, defaults included.")
+def scenarios_show(name, resolved):
+    """Print a built-in scenario's YAML (with its source comments), or its resolved values."""
+    with user_errors():
+        if resolved:
+            click.echo(scenario_yaml(load_scenario(name)), nl=False)
+        else:
+            _, path = read_scenario_yaml(name)
+            click.echo(Path(path).read_text(encoding="utf-8"), nl=False)

@@ -1,0 +1,126 @@
+"""`rtsim sweep`: a parameter grid over a scenario, run locally or on a Dask cluster."""
+
+import functools
+from pathlib import Path
+
+import click
+from rtsim.cli.common import split_names, user_errors
+from rtsim.engine.runner import check_policies
+from rtsim.errors import InputError
+from rtsim.sweep.executors import connect_dask, run_dask, run_local
+from rtsim.sweep.spec import parse_values, read_sweep_file, resolve
+from rtsim.sweep.store import SweepStore, run_sweep
+from rtsim.traces.sets import load_trace_set
+from tqdm import tqdm
+
+DEFAULT_SCENARIO = "cloud-realtime"
+DEFAULT_POLICIES = ["sync", "async", "speculative"]
+
+
+def _count(n: int, one: str, many: str | None = None) -> str:
+    return f"{n} {one if n == 1 else many or one + 's'}"
+
+
+def _cli_grid(items) -> list[tuple[str, tuple]]:
+    grid = []
+    for item in items:
+        key, sep, values = item.partition("=")
+        if not sep or not key.strip():
+            raise InputError(f"--grid {item!r}: expected KEY=V1,V2,... or KEY=START:STOP:STEP")
+        grid.append((key.strip(), parse_values(key.strip(), values, "--grid")))
+    return grid
+
+
+def _executor(executor: str, scheduler: str | None, workers: int | None):
+    if executor == "local":
+        if scheduler:
+            raise InputError("--scheduler: only with --executor dask")
+        return functools.partial(run_local, workers=workers), None
+    if not scheduler:
+        raise InputError("--executor dask: give the cluster's --scheduler ADDRESS")
+    if workers:
+        raise InputError("--workers: only with --executor local (the cluster has its own)")
+    client = connect_dask(scheduler)
+    return functools.partial(run_dask, client=client), client
+
+
+@click.command("sweep")
+@click.argument("sweep_file", required=False, type=click.Path(dir_okay=False))
+@click.option("--grid", "-g", multiple=True, metavar="KEY=VALUES",
+              help="A swept key: KEY=V1,V2,... or KEY=START:STOP:STEP (inclusive; repeatable).")
+@click.option("--scenario", "-s", default=None,
+              help=f"Built-in scenario name or YAML file [default: {DEFAULT_SCENARIO}].")
+@click.option("--traces", "-t", default=None,
+              help="Comma-separated trace sets (names or files) [default: the scenario's].")
+@click.option("--policies", "-p", default=None,
+              help="Comma-separated policies [default: sync,async,speculative].")
+@click.option("--seeds", type=click.IntRange(min=1), default=None,
+              help="Replications of every episode at every point [default: the scenario's].")
+@click.option("--seed", type=click.IntRange(min=0), default=None,
+              help="Root seed; each point derives its own [default: the scenario's].")
+@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE",
+              help="Fixed override for every point (repeatable).")
+@click.option("--out", "-o", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("runs/sweep"), show_default=True, help="Folder for the results.")
+@click.option("--format", "fmt", type=click.Choice(["parquet", "csv"]), default="parquet",
+              show_default=True, help="Results table format.")
+@click.option("--resume", is_flag=True, help="Continue the sweep in --out, skipping done points.")
+@click.option("--executor", type=click.Choice(["local", "dask"]), default="local",
+              show_default=True, help="Local process pool, or an existing Dask cluster.")
+@click.option("--workers", type=click.IntRange(min=1), default=None,
+              help="Local pool size [default: all cores].")
+@click.option("--scheduler", default=None, metavar="ADDRESS",
+              help="Dask scheduler address, e.g. tcp://10.0.0.5:8786 (with --executor dask).")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+def sweep_command(sweep_file, grid, scenario, traces, policies, seeds, seed, overrides, out, fmt,
+          resume, executor, workers, scheduler, quiet):
+    """Simulate every point of a parameter grid under each policy and trace set.
+
+    Keys are the dotted scenario keys of `rtsim scenarios show NAME --resolved`. Each
+    point writes points/NNNNN.json as it finishes; results.parquet (one row per point,
+    trace set and policy, with the swept keys as columns) is kept up to date. Stop at any
+    time and continue with --resume. Plot it with `rtsim report OUT`.
+
+    \b
+    Examples:
+      rtsim sweep -g tools.default.latency=0.25,0.5,1,2,4 -g endpointing.silence=0.2:0.8:0.2
+      rtsim sweep my-sweep.yaml --seeds 20 --out runs/edge-sweep --resume
+      rtsim sweep -g model.decode_rate=20:140:40 --executor dask --scheduler tcp://head:8786
+
+    \b
+    A sweep file holds the same options:
+      scenario: edge-3b
+      traces: [assistant]
+      seeds: 10
+      set: {endpointing.silence: 0.3}
+      grid:
+        tools.default.latency: [0.25, 0.5, 1, 2, 4]
+        model.decode_rate: "20:140:40"
+    """
+    with user_errors():
+        spec = read_sweep_file(sweep_file) if sweep_file else {"grid": []}
+        names = check_policies(split_names(policies) or spec.get("policies") or DEFAULT_POLICIES)
+        resolved = resolve(scenario or spec.get("scenario") or DEFAULT_SCENARIO,
+                           list(spec.get("set", [])) + list(overrides),
+                           spec["grid"] + _cli_grid(grid), names,
+                           split_names(traces) or list(spec.get("traces") or []),
+                           seeds if seeds is not None else spec.get("seeds"),
+                           seed if seed is not None else spec.get("seed"))
+        episodes = {name: load_trace_set(name) for name in resolved.traces}
+        execute, client = _executor(executor, scheduler, workers)
+        store = SweepStore(out, resolved, fmt)
+        store.open(resume)
+    total, done = len(resolved.points), len(store.done)
+    click.echo(f"sweep of {total} points ({_count(len(resolved.grid), 'key')} x "
+               f"{_count(len(resolved.traces), 'trace set')}) x "
+               f"{_count(len(names), 'policy', 'policies')}, "
+               f"{_count(resolved.seeds, 'seed')} each"
+               + (f"; {done} done already" if done else ""), err=True)
+    bar = tqdm(total=total, initial=done, unit="point", disable=quiet, dynamic_ncols=True)
+    try:
+        run_sweep(store, execute, episodes, bar.update)
+    finally:
+        bar.close()
+        if client is not None:
+            client.close()
+    click.echo(f"wrote {out / ('results.' + fmt)} ({len(store.done)} of {total} points)")

@@ -1,0 +1,143 @@
+"""Random draws for one episode of one replication, shared by every policy.
+
+Each component (speech, ASR, endpointing, network, model, tools, TTS, user, speculation)
+draws from its own stream, addressed as SeedSequence(root, spawn_key=(replication,
+episode, component)): any process of a sweep can rebuild any episode's streams, and every
+policy sees the same speech, tool latencies and server speed (common random numbers), so
+policy differences are not sampling noise.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+from rtsim.policies.base import CallPlan, TurnPlan
+from rtsim.scenario.schema import Scenario
+from rtsim.traces.schema import Episode, Turn
+
+(SPEECH, ASR, ENDPOINT, NETWORK, MODEL, TOOLS, TTS, USER, SPECULATION, RETRIES) = range(10)
+PAUSE_MARKS = (",", ".", ";", "?", "!", ":")
+TOKENS_PER_WORD = 4 / 3  # English: about 0.75 words per token
+
+
+@dataclass(frozen=True, slots=True)
+class TurnDraws:
+    """Everything random about one turn."""
+
+    plan: TurnPlan
+    names: dict[str, str]
+    word_ends: tuple[float, ...]
+    asr_lag: float
+    final_lag: float
+    silence: float
+    rtt: float
+    request_overhead: float
+    prefill_rate: float
+    decode_rate: float
+    tool_latency: dict[str, float]
+    tts_first_audio: float
+    playback: float
+    think: float
+
+    @property
+    def speech_end(self) -> float:
+        return self.word_ends[-1]
+
+
+@dataclass(frozen=True, slots=True)
+class EpisodeDraws:
+    """The draws of every turn, and the address of the streams drawn from while it runs."""
+
+    episode: Episode
+    turns: tuple[TurnDraws, ...]
+    root: int
+    replication: int
+    index: int
+
+    def live_stream(self, component: int) -> np.random.Generator:
+        """A fresh stream for draws made during a run (each policy run starts it anew)."""
+        return stream(self.root, self.replication, self.index, component)
+
+
+def stream(root: int, replication: int, episode: int, component: int) -> np.random.Generator:
+    """The random stream of one component of one episode of one replication."""
+    seq = np.random.SeedSequence(root, spawn_key=(replication, episode, component))
+    return np.random.default_rng(seq)
+
+
+def realize(scenario: Scenario, episode: Episode, index: int, replication: int) -> EpisodeDraws:
+    """Draw every random quantity of `episode` (position `index` in its trace set)."""
+    def rng(component):
+        return stream(scenario.seed, replication, index, component)
+
+    n = len(episode.turns)
+    speech, asr, net, model, tts, user = (rng(c) for c in (SPEECH, ASR, NETWORK, MODEL, TTS, USER))
+    wpm = scenario.speech.words_per_minute.sample(speech, n)
+    lags = scenario.asr.lag.sample(asr, n)
+    final_lags = scenario.asr.final_lag.sample(asr, n)
+    silences = scenario.endpointing.silence.sample(rng(ENDPOINT), n)
+    rtts = scenario.network.rtt.sample(net, n)
+    overheads = scenario.model.request_overhead.sample(model, n)
+    prefill = scenario.model.prefill_rate.sample(model, n)
+    decode = scenario.model.decode_rate.sample(model, n)
+    first_audio = scenario.tts.first_audio.sample(tts, n)
+    think = scenario.user.think_time.sample(user, n)
+    tools = rng(TOOLS)
+    turns = []
+    for i, turn in enumerate(episode.turns):
+        turns.append(TurnDraws(
+            plan=plan_turn(turn, _safety(scenario, turn)),
+            names={c.id: c.name for c in turn.calls},
+            word_ends=_word_ends(turn, float(wpm[i]), scenario, speech),
+            asr_lag=float(lags[i]), final_lag=float(final_lags[i]), silence=float(silences[i]),
+            rtt=float(rtts[i]), request_overhead=float(overheads[i]),
+            prefill_rate=float(prefill[i]), decode_rate=float(decode[i]),
+            tool_latency=tool_latencies(scenario, turn, tools),
+            tts_first_audio=float(first_audio[i]),
+            playback=turn.answer_tokens / TOKENS_PER_WORD * 60 / scenario.tts.words_per_minute,
+            think=float(think[i]),
+        ))
+    return EpisodeDraws(episode, tuple(turns), scenario.seed, replication, index)
+
+
+def plan_turn(turn: Turn, safe: dict[str, bool]) -> TurnPlan:
+    """The policy's view of a trace turn, with each call's resolved safety."""
+    calls = tuple(CallPlan(c.id, c.step, c.depends_on, safe[c.id], c.tokens, c.reasoning_tokens,
+                           c.output_tokens, c.known_at) for c in turn.calls)
+    return TurnPlan(turn.word_tokens, calls, turn.steps, turn.answer_tokens,
+                    turn.answer_reasoning_tokens)
+
+
+def _safety(scenario: Scenario, turn: Turn) -> dict[str, bool]:
+    """Each call's safety: the scenario's tool entry when it sets one, else the trace's."""
+    out = {}
+    for call in turn.calls:
+        tool = scenario.tool(call.name)
+        out[call.id] = call.safe if tool.safe is None else tool.safe
+    return out
+
+
+def _word_ends(turn: Turn, wpm: float, scenario: Scenario, rng) -> tuple[float, ...]:
+    """When each word ends, from the trace's word times or the speaking rate and pauses."""
+    if turn.word_times is not None:
+        start = turn.word_times[0][0]
+        return tuple(end - start for _, end in turn.word_times)
+    marks = [w.endswith(PAUSE_MARKS) for w in turn.words[:-1]]
+    pauses = scenario.speech.pause.sample(rng, sum(marks))
+    per_word, t, ends, k = 60.0 / wpm, 0.0, [], 0
+    for i in range(len(turn.words)):
+        t += per_word
+        ends.append(t)
+        if i < len(marks) and marks[i]:
+            t += float(pauses[k])
+            k += 1
+    return tuple(ends)
+
+
+def tool_latencies(scenario: Scenario, turn: Turn, rng) -> dict[str, float]:
+    """First-attempt latency of each call, drawn in trace order; a measured one replaces
+    its draw (the draw is still made, so the other calls keep theirs)."""
+    out = {}
+    for c in turn.calls:
+        drawn = float(scenario.tool(c.name).latency.sample(rng, 1)[0])
+        out[c.id] = drawn if c.latency is None else c.latency
+    return out

@@ -1,0 +1,216 @@
+"""What both drivers share: turns, speech and transcripts, tools, and the policy's I/O.
+
+A driver plays one episode under one policy class into a Recorder. It turns the policy's
+actions into timed work and the ends of that work into events. Subclasses give the clock
+(`now`), the scheduler (`_at`) and the model lane (`_on_start`, `_on_cancel`): the SimPy
+driver (sim/engine.py) computes phase times from the latency model; the real driver
+(sim/realdriver.py) streams from a model server. Everything else here runs unchanged in
+both, so a measured run exercises the very turn-taking, tool and policy code simulated.
+"""
+
+from bisect import bisect_right
+from collections import deque
+
+from rtsim.engine.draws import RETRIES, SPECULATION, EpisodeDraws
+from rtsim.engine.eventlog import Recorder
+from rtsim.policies.events import (
+    CallTool,
+    CancelGeneration,
+    ConfirmCall,
+    DiscardCall,
+    EndTurn,
+    GenerationStopped,
+    StartGeneration,
+    ToolReturned,
+    TranscriptUpdated,
+    UtteranceEnded,
+)
+from rtsim.scenario.schema import Scenario
+
+EPS = 1e-9
+
+
+class ToolRun:
+    """A running or finished tool call attempt."""
+
+    __slots__ = ("begin", "latency", "live")
+
+    def __init__(self, begin: float, latency: float):
+        self.begin, self.latency, self.live = begin, latency, True
+
+
+class EpisodeDriver:
+    """Plays one episode under one policy class into a Recorder; see the module docstring."""
+
+    def __init__(self, draws: EpisodeDraws, policy_cls, scenario: Scenario, recorder: Recorder):
+        self.draws, self.policy_cls = draws, policy_cls
+        self.scenario, self.rec = scenario, recorder
+        system = draws.episode.system_tokens
+        self.context = scenario.model.system_tokens if system is None else system
+        self.tools: dict[tuple[str, int], ToolRun] = {}
+        self.queue: deque = deque()
+        self.active = None
+        self.inbox: deque = deque()
+        self.turn = -1
+        self.policy = None
+        self.first_token = None
+        self._dispatching = False
+        self.retry_rng = draws.live_stream(RETRIES)
+        self.speculation_rng = draws.live_stream(SPECULATION)
+        self._handlers = {
+            StartGeneration: self._on_start, CancelGeneration: self._on_cancel,
+            CallTool: self._on_call, DiscardCall: self._on_discard,
+            ConfirmCall: self._on_confirm, EndTurn: self._on_end_turn,
+        }
+
+    def now(self) -> float:
+        """Seconds since the episode began, on the driver's clock."""
+        raise NotImplementedError
+
+    def _at(self, delay: float, fn, *args) -> None:
+        """Call `fn(*args)` after `delay` seconds."""
+        raise NotImplementedError
+
+    def _on_start(self, a: StartGeneration) -> None:
+        raise NotImplementedError
+
+    def _stop_active(self, req) -> int:
+        """Cut the running request `req` now and close it; the tokens it kept."""
+        raise NotImplementedError
+
+    def _on_cancel(self, a: CancelGeneration) -> None:
+        req = self.active
+        if req is not None and req.spec.gen == a.gen:
+            done = self._stop_active(req)
+        else:
+            req = next((r for r in self.queue if r.spec.gen == a.gen), None)
+            if req is None:
+                return
+            self.queue.remove(req)
+            done = 0
+            self.rec.add(self.now(), req.turn, "gen_stop", a.gen, req.spec.call or "",
+                         req.spec.attempt, 0, 0.0, req.spec.purpose)
+        self._deliver(GenerationStopped(a.gen, done))
+
+    # ---- turns ----------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Schedule the first utterance at time 0."""
+        self._begin_turn(0)
+
+    def _begin_turn(self, i: int) -> None:
+        self.turn, self.first_token = i, None
+        d = self.draws.turns[i]
+        self.policy = self.policy_cls(d.plan, rng=self.speculation_rng,
+                                      accuracy=self.scenario.speculation.accuracy,
+                                      premature_rate=self.scenario.speculation.premature_rate)
+        self.rec.add(self.now(), i, "speech_start")
+        words = d.plan.words
+        if self.policy.listens_to_partials:
+            self._schedule_partials(i, d)
+            if d.final_lag < d.silence:
+                self._at(d.speech_end + d.final_lag, self._hear, i, words)
+        self._at(d.speech_end, self._mark, i, "speech_end")
+        self._at(d.speech_end + max(d.silence, d.final_lag), self._endpoint, i, words)
+        self._dispatch(self.policy.start())
+
+    def _schedule_partials(self, i: int, d) -> None:
+        interval, last, k = self.scenario.asr.interval, 0, 1
+        while k * interval < d.speech_end:
+            words = bisect_right(d.word_ends, k * interval + EPS)
+            if words > last:
+                self._at(k * interval + d.asr_lag, self._hear, i, words)
+                last = words
+            k += 1
+
+    def _mark(self, i: int, event: str) -> None:
+        self.rec.add(self.now(), i, event)
+
+    def _hear(self, i: int, words: int) -> None:
+        if i == self.turn:
+            self.rec.add(self.now(), i, "transcript", tokens=words)
+            self._deliver(TranscriptUpdated(words))
+
+    def _endpoint(self, i: int, words: int) -> None:
+        self.rec.add(self.now(), i, "endpoint", tokens=words)
+        self._deliver(UtteranceEnded(words))
+
+    def _end_turn(self) -> None:
+        i, now = self.turn, self.now()
+        d = self.draws.turns[i]
+        self.rec.add(now, i, "turn_end")
+        audio = self.first_token + d.tts_first_audio
+        self.rec.add(audio, i, "first_audio")
+        done = max(audio + d.playback, now + d.tts_first_audio)
+        self._at(done - now, self._after_playback, i, d.think)
+
+    def _after_playback(self, i: int, think: float) -> None:
+        self.rec.add(self.now(), i, "playback_end")
+        if i + 1 < len(self.draws.turns):
+            self._at(think, self._begin_turn, i + 1)
+        else:
+            self._episode_done()
+
+    def _episode_done(self) -> None:
+        """Called once the last turn's playback has ended."""
+
+    def _first_token_at(self, t: float, turn: int, gen: int) -> None:
+        """Record the turn's first answer token, written at time `t`."""
+        self.first_token = t
+        self.rec.add(t, turn, "first_token", gen)
+
+    # ---- policy I/O -------------------------------------------------------------------
+
+    def _deliver(self, event) -> None:
+        self.inbox.append(event)
+        if self._dispatching:
+            return
+        self._dispatching = True
+        while self.inbox:
+            self._dispatch(self.policy.on_event(self.inbox.popleft()))
+        self._dispatching = False
+
+    def _dispatch(self, actions: list) -> None:
+        for action in actions:
+            self._handlers[type(action)](action)
+
+    def _on_end_turn(self, _a: EndTurn) -> None:
+        self._end_turn()
+
+    # ---- tools ------------------------------------------------------------------------
+
+    def _on_call(self, a: CallTool) -> None:
+        d = self.draws.turns[self.turn]
+        name = d.names[a.call]
+        if a.attempt == 0:
+            latency = d.tool_latency[a.call]
+        else:
+            latency = float(self.scenario.tool(name).latency.sample(self.retry_rng, 1)[0])
+        run = self.tools[(a.call, a.attempt)] = ToolRun(self.now(), latency)
+        self.rec.add(run.begin, self.turn, "tool_start", call=a.call, attempt=a.attempt,
+                     tokens=int(a.speculative), label=name)
+        self._at(latency, self._tool_done, self.turn, a.call, a.attempt, run)
+
+    def _tool_done(self, turn: int, call: str, attempt: int, run: ToolRun) -> None:
+        if not run.live:
+            return
+        run.live = False
+        self.rec.add(self.now(), turn, "tool_end", call=call, attempt=attempt,
+                     seconds=run.latency)
+        self._deliver(ToolReturned(call, attempt))
+
+    def _on_discard(self, a: DiscardCall) -> None:
+        run, now = self.tools.get((a.call, a.attempt)), self.now()
+        wasted = 0.0
+        if run is not None and run.live:
+            run.live = False
+            wasted = now - run.begin
+            self.rec.add(now, self.turn, "tool_cancel", call=a.call, attempt=a.attempt,
+                         seconds=wasted)
+        elif run is not None:
+            wasted = run.latency
+        self.rec.add(now, self.turn, "discard", call=a.call, attempt=a.attempt,
+                     tokens=a.wasted_prefill, seconds=wasted, label=a.reason)
+
+    def _on_confirm(self, a: ConfirmCall) -> None:
+        self.rec.add(self.now(), self.turn, "confirm", call=a.call, attempt=a.attempt)

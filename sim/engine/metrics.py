@@ -1,0 +1,102 @@
+"""Per-turn metrics (DESIGN.md sec. 5) as pure functions of an episode's event rows.
+
+Latencies are measured from the end of the user's last word (`speech_end`).
+"""
+
+from collections import defaultdict
+
+from rtsim.engine.eventlog import COLUMNS
+
+TURN_COLUMNS = (
+    "turn", "speech_start", "speech_end", "endpoint_delay", "first_token_latency",
+    "first_audio_latency", "turn_latency", "model_busy", "prefill_tokens", "decode_tokens",
+    "wasted_tokens", "tool_calls", "wasted_tool_calls", "wasted_tool_time",
+    "spec_guesses", "spec_hits", "spec_revisions", "spec_withdrawals", "spec_cascades",
+)
+_T, _TURN, _EVENT, _GEN, _CALL, _ATTEMPT, _TOKENS, _SECONDS, _LABEL = range(len(COLUMNS))
+
+
+class _Turn:
+    """Accumulates one turn's figures while the rows are read."""
+
+    def __init__(self):
+        self.times: dict[str, float] = {}
+        self.busy = 0.0
+        self.prefill = self.decode = self.wasted_prefill = 0
+        self.tool_calls = self.wasted_calls = 0
+        self.wasted_tool_time = 0.0
+        self.gen_tokens: dict[tuple[str, int], int] = defaultdict(int)
+        self.discarded: list[tuple[str, int]] = []
+        self.started_tools: set[tuple[str, int]] = set()
+        self.guesses: set[tuple[str, int]] = set()
+        self.reasons: dict[str, int] = defaultdict(int)
+        self.hits = 0
+
+
+def turn_metrics(rows) -> list[dict]:
+    """One dict per turn (keys TURN_COLUMNS) from the event rows of one episode run."""
+    turns: dict[int, _Turn] = defaultdict(_Turn)
+    starts: dict[int, tuple[float, float]] = {}
+    for row in rows:
+        _read(row, turns[row[_TURN]], starts)
+    return [_finish(i, turns[i]) for i in sorted(turns)]
+
+
+def _read(row, acc: _Turn, starts) -> None:
+    event = row[_EVENT]
+    if event == "gen_start":
+        starts[row[_GEN]] = (row[_T], row[_SECONDS])
+        acc.prefill += row[_TOKENS]
+        if row[_CALL] and "endpoint" not in acc.times:
+            acc.guesses.add((row[_CALL], row[_ATTEMPT]))
+    elif event in ("gen_end", "gen_stop"):
+        begin, overhead = starts.get(row[_GEN], (row[_T], 0.0))
+        acc.busy += max(0.0, row[_T] - begin - overhead)
+        acc.decode += row[_TOKENS]
+        if row[_CALL]:
+            acc.gen_tokens[(row[_CALL], row[_ATTEMPT])] += row[_TOKENS]
+    elif event == "tool_start":
+        acc.tool_calls += 1
+        acc.started_tools.add((row[_CALL], row[_ATTEMPT]))
+    elif event == "discard":
+        key = (row[_CALL], row[_ATTEMPT])
+        acc.discarded.append(key)
+        acc.wasted_prefill += row[_TOKENS]
+        acc.wasted_tool_time += row[_SECONDS]
+        acc.wasted_calls += key in acc.started_tools
+        acc.reasons[row[_LABEL]] += 1
+    elif event == "confirm":
+        acc.hits += 1
+    elif event not in acc.times:
+        acc.times[event] = row[_T]
+
+
+def _finish(turn: int, acc: _Turn) -> dict:
+    t = acc.times
+    end = t.get("speech_end", float("nan"))
+
+    def since_end(event):
+        return t.get(event, float("nan")) - end
+
+    wasted = acc.wasted_prefill + sum(acc.gen_tokens[k] for k in acc.discarded)
+    return {
+        "turn": turn,
+        "speech_start": t.get("speech_start", float("nan")),
+        "speech_end": end,
+        "endpoint_delay": since_end("endpoint"),
+        "first_token_latency": since_end("first_token"),
+        "first_audio_latency": since_end("first_audio"),
+        "turn_latency": since_end("turn_end"),
+        "model_busy": acc.busy,
+        "prefill_tokens": acc.prefill,
+        "decode_tokens": acc.decode,
+        "wasted_tokens": wasted,
+        "tool_calls": acc.tool_calls,
+        "wasted_tool_calls": acc.wasted_calls,
+        "wasted_tool_time": acc.wasted_tool_time,
+        "spec_guesses": len(acc.guesses),
+        "spec_hits": acc.hits,
+        "spec_revisions": acc.reasons["revised"],
+        "spec_withdrawals": acc.reasons["withdrawn"],
+        "spec_cascades": acc.reasons["cascade"],
+    }

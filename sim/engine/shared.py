@@ -1,0 +1,128 @@
+"""Many conversations on one model server: closed populations and open arrivals.
+
+Each conversation is the single-user simulator (sim/engine.py) whose model requests go to
+a shared BatchServer (sim/server.py) instead of a private one. A closed population of
+`server.sessions` conversations starts spread evenly over `server.startup` seconds; each
+plays the next episode of the work list as soon as its last one ends. Open arrivals come
+as a Poisson process of `server.arrival_rate` per second, one episode each. The work list
+is the trace set, cycled to `server.episodes` entries; the k-th entry has the random draws
+of episode index k, so the first pass draws exactly what the single-user runs draw.
+Event rows are returned relative to each episode's start, as single-user runs write them.
+"""
+
+import numpy as np
+import simpy
+from rtsim.engine.batch_server import BatchServer, Job
+from rtsim.engine.draws import realize
+from rtsim.engine.eventlog import Recorder
+from rtsim.engine.simpy_driver import EpisodeSim, Request
+from rtsim.scenario.schema import Scenario
+from rtsim.traces.schema import Episode
+
+ARRIVALS = 2**31 + 3  # spawn key of the arrival stream (summary 2**31, validate +1, sweep +2)
+
+
+class SharedEpisodeSim(EpisodeSim):
+    """A conversation whose model requests run on a shared server."""
+
+    def __init__(self, env, draws, policy_cls, scenario, recorder, server: BatchServer,
+                 on_end):
+        super().__init__(env, draws, policy_cls, scenario, recorder)
+        self.server, self.on_end = server, on_end
+        self.jobs: dict[int, Job] = {}
+
+    def _launch(self, req: Request) -> None:
+        spec = req.spec
+        mark = spec.answer_from + 1 if spec.purpose == "answer" else None
+        job = self.jobs[spec.gen] = Job(req.prefill_s, spec.decode, req.per_token,
+                                        lambda _job: self._finish(req), mark)
+        if req.overhead:
+            self._at(req.overhead, self._send, req, job)
+        else:
+            self._send(req, job)
+
+    def _send(self, req: Request, job: Job) -> None:
+        if self.active is req and job.state == "new":
+            self.server.submit(job)
+
+    def _stop(self, req: Request) -> int:
+        job = self.jobs[req.spec.gen]
+        if job.state == "new":
+            job.state = "gone"
+            return 0
+        return self.server.cancel(job)
+
+    def _first_token_time(self, req: Request) -> float:
+        job = self.jobs[req.spec.gen]
+        return self.env.now if job.mark_time is None else job.mark_time
+
+    def _episode_done(self) -> None:
+        self.on_end(self)
+
+
+def work_list(scenario: Scenario, episodes: list[Episode]) -> list[tuple[int, str, Episode]]:
+    """(draw index, unit id, episode) of every episode played under load, in order."""
+    n = scenario.server.episodes or len(episodes)
+    out = []
+    for k in range(n):
+        episode = episodes[k % len(episodes)]
+        unit = episode.id if k < len(episodes) else f"{episode.id}~{k // len(episodes) + 1}"
+        out.append((k, unit, episode))
+    return out
+
+
+def simulate_shared(scenario: Scenario, episodes: list[Episode], policy_cls,
+                    replication: int) -> tuple[list[tuple[str, list]], dict]:
+    """Play the work list on one shared server; (unit id, rows) per episode, and stats."""
+    env = simpy.Environment()
+    srv = scenario.server
+    server = BatchServer(env, srv.max_batch, srv.batch_slowdown)
+    work = work_list(scenario, episodes)
+    todo = iter(work)
+    results: dict[int, tuple[str, list]] = {}
+
+    def play(_ev=None) -> None:
+        item = next(todo, None)
+        if item is None:
+            return
+        k, unit, episode = item
+        rec, start = Recorder(), env.now
+        draws = realize(scenario, episode, k, replication)
+
+        def ended(_sim) -> None:
+            results[k] = (unit, [(r[0] - start,) + r[1:] for r in rec.rows])
+            if not srv.arrival_rate:
+                play()
+
+        SharedEpisodeSim(env, draws, policy_cls, scenario, rec, server, ended).start()
+
+    for t in _start_times(scenario, replication, len(work)):
+        env.timeout(t).callbacks.append(play)
+    env.run()
+    return [results[k] for k in sorted(results)], server_stats(server, env.now)
+
+
+def _start_times(scenario: Scenario, replication: int, n: int) -> list[float]:
+    """When conversations start: spread over the start-up time, or Poisson arrivals."""
+    srv = scenario.server
+    if not srv.arrival_rate:
+        return [i * srv.startup / srv.sessions for i in range(min(srv.sessions, n))]
+    rng = np.random.default_rng(np.random.SeedSequence(scenario.seed,
+                                                       spawn_key=(ARRIVALS, replication)))
+    return [float(t) for t in np.cumsum(rng.exponential(1.0 / srv.arrival_rate, size=n))]
+
+
+def server_stats(server: BatchServer, end: float) -> dict:
+    """Load figures of one run: Little's law terms, utilisation, batch, throughput."""
+    s = server.stats
+    return {
+        "duration": end,
+        "requests": s["arrivals"],
+        "arrival_rate": s["arrivals"] / end if end else 0.0,
+        "mean_in_system": s["area_in_system"] / end if end else 0.0,
+        "mean_time_in_system": s["time_in_system"] / s["departures"] if s["departures"] else 0.0,
+        "utilization": s["busy"] / end if end else 0.0,
+        "mean_batch": s["area_batch"] / s["decoding"] if s["decoding"] else 0.0,
+        "tokens_per_s": s["tokens"] / end if end else 0.0,
+        "mean_queue_wait": s["queue_wait"] / s["admitted"] if s["admitted"] else 0.0,
+    }

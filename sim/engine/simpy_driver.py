@@ -1,0 +1,115 @@
+"""The SimPy driver: the model lane and the clock of sim/driver.py, from the latency model.
+
+One episode runs in one `simpy.Environment`. Each phase (a model request, a tool run, a
+transcript update) is a single timeout whose callback reports the fact; a cancelled phase's
+callback finds itself stale and does nothing, which is how decode and tools are cut short
+without per-token events. The model serves one request at a time, first come first served.
+"""
+
+import math
+
+import simpy
+from rtsim.engine.draws import EpisodeDraws
+from rtsim.engine.driver import EPS, EpisodeDriver
+from rtsim.engine.eventlog import Recorder
+from rtsim.policies.events import GenerationFinished, StartGeneration
+from rtsim.scenario.schema import Scenario
+
+
+class Request:
+    """A model request in the lane: its action and, once running, its timing."""
+
+    __slots__ = ("spec", "turn", "begin", "overhead", "prefill_s", "per_token")
+
+    def __init__(self, spec: StartGeneration, turn: int):
+        self.spec, self.turn = spec, turn
+        self.begin = self.overhead = self.prefill_s = self.per_token = 0.0
+
+    def tokens_by(self, now: float) -> int:
+        """Tokens decoded by time `now` (a token half written is not kept)."""
+        elapsed = now - self.begin - self.overhead - self.prefill_s
+        return min(self.spec.decode, max(0, math.floor(elapsed / self.per_token + EPS)))
+
+
+class EpisodeSim(EpisodeDriver):
+    """Plays one episode under one policy class in a SimPy environment."""
+
+    def __init__(self, env: simpy.Environment, draws: EpisodeDraws, policy_cls,
+                 scenario: Scenario, recorder: Recorder):
+        super().__init__(draws, policy_cls, scenario, recorder)
+        self.env = env
+
+    def now(self) -> float:
+        return self.env.now
+
+    def _at(self, delay: float, fn, *args) -> None:
+        self.env.timeout(delay).callbacks.append(lambda _ev: fn(*args))
+
+    def _on_start(self, a: StartGeneration) -> None:
+        self.queue.append(Request(a, self.turn))
+        if self.active is None:
+            self._run_next()
+
+    def _run_next(self) -> None:
+        req = self.queue.popleft()
+        spec, d, m = req.spec, self.draws.turns[req.turn], self.scenario.model
+        ctx = self.context
+        req.begin = self.env.now
+        new_request = not m.incremental or (spec.decode and not spec.continues)
+        req.overhead = d.rtt + d.request_overhead if new_request else 0.0
+        cost = spec.prefill if m.prompt_cache or not spec.decode else ctx + spec.prefill
+        req.prefill_s = cost / d.prefill_rate * (1 + m.prefill_slowdown_per_1k * ctx / 1000)
+        req.per_token = (1 + m.decode_slowdown_per_1k * ctx / 1000) / d.decode_rate
+        if not (m.incremental or spec.decode):
+            req.prefill_s += req.per_token  # a request-per-call API writes at least a token
+        self.context += spec.prefill
+        self.active = req
+        self.rec.add(req.begin, req.turn, "gen_start", spec.gen, spec.call or "", spec.attempt,
+                     spec.prefill, req.overhead, spec.purpose)
+        self._launch(req)
+
+    def _launch(self, req: Request) -> None:
+        """Run the request on this conversation's own model: one timeout."""
+        total = req.overhead + req.prefill_s + req.spec.decode * req.per_token
+        self.env.timeout(total).callbacks.append(lambda _ev: self._finish(req))
+
+    def _finish(self, req: Request) -> None:
+        if self.active is not req:
+            return
+        self._close(req, req.spec.decode, "gen_end")
+        self._deliver(GenerationFinished(req.spec.gen))
+
+    def _stop_active(self, req: Request) -> int:
+        done = self._stop(req)
+        self._close(req, done, "gen_stop")
+        return done
+
+    def _close(self, req: Request, tokens: int, event: str) -> None:
+        """End the running request with `tokens` decoded; start the next queued one."""
+        spec, now = req.spec, self.env.now
+        prefill_spent = min(req.prefill_s, max(0.0, now - req.begin - req.overhead))
+        self.context += tokens
+        self.rec.add(now, req.turn, event, spec.gen, spec.call or "", spec.attempt, tokens,
+                     prefill_spent, spec.purpose)
+        if spec.purpose == "answer" and self.first_token is None and tokens > spec.answer_from:
+            self._first_token_at(self._first_token_time(req), req.turn, spec.gen)
+        self.active = None
+        if self.queue:
+            self._run_next()
+
+    def _stop(self, req: Request) -> int:
+        """Cut the running request now; the whole tokens it wrote."""
+        return req.tokens_by(self.env.now)
+
+    def _first_token_time(self, req: Request) -> float:
+        """When the request wrote its first answer token."""
+        return (req.begin + req.overhead + req.prefill_s
+                + (req.spec.answer_from + 1) * req.per_token)
+
+
+def simulate_episode(draws: EpisodeDraws, policy_cls, scenario: Scenario) -> list[tuple]:
+    """Run one episode under one policy; return its event rows."""
+    env, rec = simpy.Environment(), Recorder()
+    EpisodeSim(env, draws, policy_cls, scenario, rec).start()
+    env.run()
+    return rec.rows

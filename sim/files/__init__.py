@@ -1,0 +1,4 @@
+"""Files: atomic writes, reading YAML and JSON inputs with one-line errors, result tables.
+
+May import: rtsim.errors only.
+"""

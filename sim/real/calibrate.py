@@ -1,0 +1,209 @@
+"""Measure a backend's request overhead, prefill and decode timing, and fit the simulator's model.
+
+Points, each repeated and reduced to medians:
+- network round trip: GET /models;
+- tiny: a two-word prompt already in the prompt cache but for its last token (the fixed
+  cost; nothing may be counted between repeats: llama.cpp answers a prompt it holds
+  exactly without reading anything);
+- cold: a prompt with a prefix no earlier request shared, of several lengths;
+- cached: a long prefix read once (prefill), then that prefix plus a new suffix, for
+  several prefix and suffix lengths (new tokens read on top of cached context);
+- decode: the time between the first and last chunk of every streamed reply, against the
+  context it was generated at.
+Token counts are the server's (usage.prompt_tokens); a cached request's new tokens are its
+prompt count minus the prefix-only prompt's.
+"""
+
+import asyncio
+import statistics
+import time
+from collections import defaultdict
+from dataclasses import dataclass
+
+import numpy as np
+from rtsim.real.backend.errors import BackendError
+from rtsim.real.fit import DecodeFit, PrefillFit, fit_cold, fit_decode, fit_prefill
+
+VOCABULARY = ("time person year way day thing man world life hand part child eye woman place "
+              "work week case point number group problem fact river stone garden window "
+              "paper music table market letter island engine summer winter bread silver "
+              "doctor forest train bridge camera coffee yellow quiet simple early happy "
+              "strong little green open bright cold warm final round short long heavy").split()
+TINY = [{"role": "user", "content": "Hi there"}]
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What to measure: prompt sizes in words, replies of `decode_tokens`, `repeats` each."""
+
+    cold_words: tuple[int, ...] = (100, 400, 1000)
+    prefix_words: tuple[int, ...] = (200, 1000, 2000)
+    suffix_words: tuple[int, ...] = (24, 240)
+    decode_tokens: int = 32
+    repeats: int = 3
+    tiny_repeats: int = 5
+
+
+CHECK = Plan(cold_words=(100, 400), prefix_words=(200, 1000), repeats=2, tiny_repeats=3)
+QUICK = Plan(cold_words=(50, 200), prefix_words=(100, 400), suffix_words=(12, 160),
+             decode_tokens=12, repeats=1, tiny_repeats=3)
+
+
+@dataclass(frozen=True)
+class Point:
+    """Medians over the repeats of one measured point."""
+
+    label: str
+    kind: str        # tiny, cold or cached
+    repeats: int
+    new: float       # tokens read by the request
+    ctx: float       # tokens already in the (cached) context
+    ttft: float      # seconds to the first chunk
+    per_token: float  # seconds between chunks
+    decode_ctx: float  # mean context while decoding
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """Measured points, the fits, and where they came from."""
+
+    base_url: str
+    model: str
+    plan: Plan
+    rtt: float
+    points: tuple[Point, ...]
+    decode: DecodeFit
+    cached: PrefillFit | None  # None when the server keeps no prompt cache
+    cold: PrefillFit
+    seconds: float
+
+    @property
+    def prompt_cache(self) -> bool:
+        """The server reads only what follows a cached prefix (see `reuses_prefix`)."""
+        return self.cached is not None
+
+
+class Words:
+    """Filler text from a seeded stream; every call starts with a fresh random prefix."""
+
+    def __init__(self, seed: int = 0):
+        self.rng = np.random.default_rng(seed)
+
+    def text(self, words: int) -> str:
+        picks = self.rng.choice(VOCABULARY, size=max(words - 1, 1))
+        return f"{self.rng.integers(10**6, 10**7)} " + " ".join(picks)
+
+
+async def _sample(backend, messages, plan: Plan, kind: str, label: str, ctx_prompt=0,
+                  prompt=None):
+    """One request's timing: (label, kind, new, ctx, ttft, per_token, decode_ctx)."""
+    r = await backend.generate(messages, plan.decode_tokens if kind != "tiny" else 2)
+    if r.ttft is None or r.tokens < 2:
+        raise BackendError(f"{label}: the reply had {r.tokens} tokens; cannot time it")
+    prompt = r.prompt_tokens or prompt or await backend.prompt_tokens(messages)
+    per_token = (r.end_at - r.first_at) / (r.tokens - 1)
+    if kind == "tiny":
+        new, ctx = 1, prompt - 1
+    elif kind == "cold":
+        new, ctx = prompt, 0
+    else:
+        new, ctx = prompt - ctx_prompt, ctx_prompt
+    return label, kind, new, ctx, r.ttft, per_token, prompt + r.tokens / 2
+
+
+async def measure(backend, plan: Plan, echo=print, seed: int = 0) -> list[tuple]:
+    """Every raw sample of `plan` (see the module doc), and the round trips first."""
+    words = Words(seed)
+    tiny = await backend.prompt_tokens(TINY)
+    await backend.generate(TINY, 2)  # the first requests to a fresh server are slower
+    rtts = []
+    for _ in range(plan.tiny_repeats):
+        start = time.perf_counter()
+        await backend.models()
+        rtts.append(time.perf_counter() - start)
+    samples = [("rtt", "rtt", 0, 0, t, 0.0, 0.0) for t in rtts]
+    echo(f"  tiny prompt x{plan.tiny_repeats}")
+    for _ in range(plan.tiny_repeats):
+        samples.append(await _sample(backend, TINY, plan, "tiny", "tiny (cached)", prompt=tiny))
+    echo(f"  cold prompts of {plan.cold_words} words x{plan.repeats}")
+    for _ in range(plan.repeats):  # repeats interleaved: a burst of load hits one of each
+        for size in plan.cold_words:
+            messages = [{"role": "system", "content": words.text(size)},
+                        {"role": "user", "content": "Continue."}]
+            samples.append(await _sample(backend, messages, plan, "cold", f"cold {size}w"))
+    for prefix in plan.prefix_words:
+        echo(f"  cached prefix of {prefix} words + suffixes of {plan.suffix_words} words "
+             f"x{plan.repeats}")
+        system = [{"role": "system", "content": words.text(prefix)}]
+        await backend.prefill(system)
+        cached = await backend.prompt_tokens(system)
+        for _ in range(plan.repeats):
+            for suffix in plan.suffix_words:
+                messages = system + [{"role": "user", "content": words.text(suffix)}]
+                samples.append(await _sample(backend, messages, plan, "cached",
+                                             f"cached {prefix}w+{suffix}w", cached))
+    return samples
+
+
+def summarize(samples: list[tuple]) -> tuple[float, list[Point]]:
+    """The median round trip and one Point of medians per label, in measuring order."""
+    groups: dict[str, list[tuple]] = defaultdict(list)
+    for sample in samples:
+        groups[sample[0]].append(sample)
+    rtt = statistics.median(s[4] for s in groups.pop("rtt", [("", "", 0, 0, 0.0)]))
+    points = [Point(label, rows[0][1], len(rows),
+                    *(statistics.median(r[i] for r in rows) for i in range(2, 7)))
+              for label, rows in groups.items()]
+    return rtt, points
+
+
+def reuses_prefix(points: list[Point], cold: PrefillFit, decode: DecodeFit) -> bool:
+    """The cached point with the longest prefix came in under half its cold prediction."""
+    p = max((p for p in points if p.kind == "cached"), key=lambda p: p.ctx)
+    n = p.ctx + p.new
+    return bool(p.ttft < 0.5 * (cold.overhead + n / cold.rate + float(decode.per_token(n))))
+
+
+def fit_points(points: list[Point]) -> tuple[DecodeFit, PrefillFit | None, PrefillFit]:
+    """Decode, cached-prefill (tiny and cached points; None without a prompt cache) and
+    cold-prefill fits."""
+    decode = fit_decode([p.decode_ctx for p in points], [p.per_token for p in points])
+    cold_points = [p for p in points if p.kind == "cold"]
+    cold = fit_cold([p.new for p in cold_points], [p.ttft for p in cold_points], decode)
+    if not reuses_prefix(points, cold, decode):
+        return decode, None, cold
+    warm = [p for p in points if p.kind in ("tiny", "cached")]
+    cached = fit_prefill([p.new for p in warm], [p.ctx for p in warm],
+                         [p.ttft for p in warm], decode)
+    return decode, cached, cold
+
+
+async def calibrate(backend, plan: Plan, echo=print) -> Calibration:
+    """Measure `backend` (a rtsim.real.backend.client.Backend) and fit."""
+    start = time.perf_counter()
+    rtt, points = summarize(await measure(backend, plan, echo))
+    try:
+        decode, cached, cold = fit_points(points)
+    except ValueError as exc:
+        raise BackendError(f"the measurements do not fit the model: {exc}") from None
+    return Calibration(backend.base_url, backend.model, plan, rtt, tuple(points), decode,
+                       cached, cold, time.perf_counter() - start)
+
+
+def run(target: str, plan: Plan, *, model: str | None = None, api_key_env: str | None = None,
+        threads: int | None = None, echo=print) -> Calibration:
+    """Calibrate the embedded model (target "embedded", started and stopped here) or a URL."""
+    from rtsim.real.backend.client import Backend
+    from rtsim.real.backend.embedded import EmbeddedServer
+
+    async def against(base_url, name):
+        async with Backend(base_url, name or "", api_key_env, retries=2) as backend:
+            await backend.pick_model()
+            echo(f"calibrating {backend.base_url} (model {backend.model})")
+            return await calibrate(backend, plan, echo)
+
+    if target != "embedded":
+        return asyncio.run(against(target, model))
+    echo("starting the embedded model server")
+    with EmbeddedServer(threads=threads) as server:
+        return asyncio.run(against(server.base_url, server.model))

@@ -1,0 +1,351 @@
+"""Scenarios: frozen dataclasses parsed from YAML in one place, with `--set` overrides.
+
+Every leaf is either a number, a bool, or a distribution (rtsim.scenario.distributions).
+Unknown keys and out-of-range values are rejected with the file and the dotted key named.
+"""
+
+import dataclasses
+import math
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import get_type_hints
+
+import yaml
+from rtsim.errors import InputError
+from rtsim.scenario.distributions import Dist, Fixed, parse_dist
+
+POSITIVE, NONNEG, UNIT = "positive", "non-negative", "within [0, 1]"
+
+
+def _spec(check: str, doc: str = "", **kw):
+    """A dataclass field carrying its range check and a one-line description."""
+    return field(metadata={"check": check, "doc": doc}, **kw)
+
+
+@dataclass(frozen=True)
+class Speech:
+    """The user's speaking: rate and pauses after punctuation."""
+
+    words_per_minute: Dist = _spec(POSITIVE, "speaking rate, words/min", default=Fixed(150.0))
+    pause: Dist = _spec(NONNEG, "pause after a word ending in , . ; ? !, s", default=Fixed(0.0))
+
+
+@dataclass(frozen=True)
+class Asr:
+    """Streaming speech recognition."""
+
+    interval: float = _spec(POSITIVE, "seconds of audio between partial transcripts",
+                            default=0.25)
+    lag: Dist = _spec(NONNEG, "delay of a partial behind the audio, s", default=Fixed(0.0))
+    final_lag: Dist = _spec(NONNEG, "delay of the final transcript after speech end, s",
+                            default=Fixed(0.0))
+
+
+@dataclass(frozen=True)
+class Endpointing:
+    """Silence the turn detector waits for before the turn counts as ended."""
+
+    silence: Dist = _spec(NONNEG, "seconds of silence", default=Fixed(0.0))
+
+
+@dataclass(frozen=True)
+class Network:
+    """Round trip between the agent and the model server, paid by each request."""
+
+    rtt: Dist = _spec(NONNEG, "round trip, s", default=Fixed(0.0))
+
+
+@dataclass(frozen=True)
+class Model:
+    """Model server: request overhead, prefill and decode speed, prompt cache."""
+
+    request_overhead: Dist = _spec(NONNEG, "time to first token beyond rtt and prefill, s",
+                                   default=Fixed(0.0))
+    prefill_rate: Dist = _spec(POSITIVE, "tokens/s read", default=Fixed(1000.0))
+    decode_rate: Dist = _spec(POSITIVE, "tokens/s generated", default=Fixed(50.0))
+    prefill_slowdown_per_1k: float = _spec(NONNEG, "extra prefill time per 1k context tokens, "
+                                           "as a fraction", default=0.0)
+    decode_slowdown_per_1k: float = _spec(NONNEG, "extra decode time per 1k context tokens, "
+                                          "as a fraction", default=0.0)
+    prompt_cache: bool = _spec("", "only new tokens are prefilled (KV cache kept)", default=True)
+    incremental: bool = _spec("", "a session API: reading more input or writing on needs no "
+                              "new request (false: every request pays round trip and "
+                              "overhead, and a read writes one token)", default=True)
+    system_tokens: int = _spec(NONNEG, "system prompt and tool schema tokens", default=0)
+
+
+@dataclass(frozen=True)
+class Tool:
+    """One tool's latency and, when set, its safety (overrides the trace)."""
+
+    latency: Dist = _spec(NONNEG, "execution time, s", default=Fixed(0.0))
+    safe: bool | None = _spec("", "read-only; null keeps the trace's flag", default=None)
+
+
+@dataclass(frozen=True)
+class Tts:
+    """Speech output."""
+
+    first_audio: Dist = _spec(NONNEG, "first answer text to first audio, s", default=Fixed(0.0))
+    words_per_minute: float = _spec(POSITIVE, "playback rate of the answer", default=165.0)
+
+
+@dataclass(frozen=True)
+class User:
+    """The user between turns."""
+
+    think_time: Dist = _spec(NONNEG, "end of the answer's playback to the next utterance, s",
+                             default=Fixed(0.0))
+
+
+@dataclass(frozen=True)
+class Speculation:
+    """How well the model guesses calls from partial input (speculative policy)."""
+
+    accuracy: float = _spec(UNIT, "chance a call guessed once its arguments are spoken is right",
+                            default=1.0)
+    premature_rate: float = _spec(UNIT, "chance a call is guessed early, before its arguments "
+                                  "are spoken (always wrong)", default=0.0)
+
+
+@dataclass(frozen=True)
+class Server:
+    """The model server when many conversations share it (continuous batching)."""
+
+    sessions: int = _spec(POSITIVE, "conversations at once (closed population); 1 is the "
+                          "single-user model", default=1)
+    arrival_rate: float = _spec(NONNEG, "new conversations per second (open arrivals, each "
+                                "plays one episode); 0 uses `sessions`", default=0.0)
+    episodes: int = _spec(NONNEG, "episodes per replication under load; 0 plays the trace "
+                          "set once", default=0)
+    max_batch: int = _spec(POSITIVE, "sequences the server decodes at once; more wait",
+                           default=64)
+    batch_slowdown: float = _spec(NONNEG, "extra time per token for each further sequence "
+                                  "in the batch, as a fraction", default=0.03)
+    startup: float = _spec(NONNEG, "closed population: conversations start spread evenly "
+                           "over this many seconds", default=10.0)
+
+    @property
+    def shared(self) -> bool:
+        """True when conversations share the server (more than one, or open arrivals)."""
+        return self.sessions > 1 or self.arrival_rate > 0
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A complete simulation setup."""
+
+    name: str = _spec("", "scenario name", default="custom")
+    description: str = _spec("", "one line", default="")
+    traces: str = _spec("", "built-in trace set name or path", default="assistant")
+    seed: int = _spec(NONNEG, "root seed", default=0)
+    seeds: int = _spec(POSITIVE, "replications", default=1)
+    speech: Speech = field(default_factory=Speech)
+    asr: Asr = field(default_factory=Asr)
+    endpointing: Endpointing = field(default_factory=Endpointing)
+    network: Network = field(default_factory=Network)
+    model: Model = field(default_factory=Model)
+    tools: dict[str, Tool] = field(default_factory=lambda: {"default": Tool()})
+    tts: Tts = field(default_factory=Tts)
+    user: User = field(default_factory=User)
+    speculation: Speculation = field(default_factory=Speculation)
+    server: Server = field(default_factory=Server)
+
+    def tool(self, name: str) -> Tool:
+        """The tool entry for `name`, else the `default` entry."""
+        return self.tools.get(name) or self.tools["default"]
+
+
+def _check(value, check: str, where: str) -> None:
+    if check == POSITIVE:
+        lo = value.support[0] if hasattr(value, "support") else value
+        if not lo > 0:
+            raise InputError(f"{where}: must be {POSITIVE}, got {_show(value)}")
+    elif check == NONNEG:
+        lo = value.support[0] if hasattr(value, "support") else value
+        if not lo >= 0:
+            raise InputError(f"{where}: must be {NONNEG} (a duration or count), got {_show(value)}")
+    elif check == UNIT and not 0 <= value <= 1:
+        raise InputError(f"{where}: must be {UNIT}, got {value}")
+
+
+def _show(value) -> str:
+    return repr(value.to_yaml()) if hasattr(value, "to_yaml") else repr(value)
+
+
+def _parse_leaf(kind, raw, where: str):
+    if kind is Dist:
+        return parse_dist(raw, where)
+    if kind is bool or kind == (bool | None):
+        if raw is None and kind is not bool:
+            return None
+        if not isinstance(raw, bool):
+            raise InputError(f"{where}: must be true or false, got {raw!r}")
+        return raw
+    if kind is int:
+        if isinstance(raw, bool) or not isinstance(raw, int):
+            raise InputError(f"{where}: must be an integer, got {raw!r}")
+        return raw
+    if kind is float:
+        if isinstance(raw, bool) or not isinstance(raw, (int, float)) or not math.isfinite(raw):
+            raise InputError(f"{where}: must be a number, got {raw!r}")
+        return float(raw)
+    if kind is str:
+        if not isinstance(raw, str):
+            raise InputError(f"{where}: must be a string, got {raw!r}")
+        return raw
+    raise TypeError(kind)
+
+
+def _parse_section(cls, raw, where: str):
+    """Build dataclass `cls` from mapping `raw`, defaults for missing keys."""
+    if not isinstance(raw, dict):
+        raise InputError(f"{where}: must be a mapping, got {raw!r}")
+    hints = get_type_hints(cls)
+    names = {f.name: f for f in dataclasses.fields(cls)}
+    for key in raw:
+        if key not in names:
+            raise InputError(f"{where}.{key}".lstrip(".")
+                             + f": unknown key (known: {', '.join(names)})")
+    values = {}
+    for name, f in names.items():
+        if name not in raw:
+            continue
+        key = f"{where}.{name}".lstrip(".")
+        kind = hints[name]
+        if dataclasses.is_dataclass(kind):
+            values[name] = _parse_section(kind, raw[name], key)
+        elif name == "tools":
+            values[name] = _parse_tools(raw[name], key)
+        else:
+            values[name] = _parse_leaf(kind, raw[name], key)
+            _check(values[name], f.metadata.get("check", ""), key)
+    return cls(**values)
+
+
+def _parse_tools(raw, where: str) -> dict[str, Tool]:
+    if not isinstance(raw, dict):
+        raise InputError(f"{where}: must be a mapping of tool name to settings")
+    tools = {"default": Tool()}
+    for name, spec in raw.items():
+        tools[str(name)] = _parse_section(Tool, spec if spec is not None else {},
+                                          f"{where}.{name}")
+    return tools
+
+
+def parse_scenario(raw, source: str) -> Scenario:
+    """A Scenario from a decoded YAML mapping; errors start with `source`."""
+    if raw is None:
+        raw = {}
+    try:
+        return _parse_section(Scenario, raw, "")
+    except InputError as exc:
+        raise InputError(f"{source}: {exc}") from None
+
+
+def apply_overrides(raw: dict, overrides: list[str]) -> dict:
+    """Apply `dotted.key=value` overrides (value read as YAML) to a raw scenario mapping."""
+    raw = _deep_copy(raw)
+    for item in overrides:
+        key, sep, text = item.partition("=")
+        if not sep or not key.strip():
+            raise InputError(f"--set {item!r}: expected dotted.key=value")
+        try:
+            value = yaml.safe_load(text)
+        except yaml.YAMLError:
+            raise InputError(f"--set {item!r}: value is not valid YAML") from None
+        set_dotted(raw, key.strip(), value, f"--set {key.strip()}")
+    return raw
+
+
+def set_dotted(raw: dict, key: str, value, label: str) -> None:
+    """Set `a.b.c` in nested mappings, creating levels; a scalar in the way is an error."""
+    node = raw
+    parts = key.split(".")
+    for part in parts[:-1]:
+        child = node.get(part)
+        if child is None:
+            child = node[part] = {}
+        elif not isinstance(child, dict):
+            child = node[part] = _expand_scalar(child, label)
+        node = child
+    node[parts[-1]] = value
+
+
+def _expand_scalar(value, label: str) -> dict:
+    """A fixed number in the way of a dotted key becomes `{dist: fixed, value: ...}`."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return {"dist": "fixed", "value": value}
+    raise InputError(f"{label}: cannot set a key inside {value!r}")
+
+
+def _deep_copy(raw):
+    if isinstance(raw, dict):
+        return {k: _deep_copy(v) for k, v in raw.items()}
+    if isinstance(raw, list):
+        return [_deep_copy(v) for v in raw]
+    return raw
+
+
+def builtin_scenarios() -> dict[str, Path]:
+    """Built-in scenario names and their files."""
+    folder = resources.files("rtsim.scenarios")
+    return {Path(p.name).stem: Path(str(p)) for p in folder.iterdir()
+            if p.name.endswith(".yaml") and not p.name.endswith(".targets.yaml")}
+
+
+def read_scenario_yaml(name_or_path: str) -> tuple[dict, str]:
+    """The raw mapping of a built-in scenario name or a YAML path, and its label for errors."""
+    builtins = builtin_scenarios()
+    path = builtins.get(name_or_path) or Path(name_or_path)
+    if not path.is_file():
+        raise InputError(f"scenario {name_or_path!r}: no such built-in scenario or file "
+                         f"(built-in: {', '.join(sorted(builtins))})")
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"{path}: cannot read ({exc.__class__.__name__})") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        at = f" at line {mark.line + 1}" if mark else ""
+        raise InputError(f"{path}: not valid YAML{at}") from None
+    if raw is not None and not isinstance(raw, dict):
+        raise InputError(f"{path}: a scenario must be a YAML mapping")
+    return raw or {}, str(path)
+
+
+def load_scenario(name_or_path: str, overrides: list[str] = ()) -> Scenario:
+    """Load a built-in or file scenario and apply `--set` overrides."""
+    raw, label = read_scenario_yaml(name_or_path)
+    try:
+        return parse_scenario(apply_overrides(raw, list(overrides)), label)
+    except InputError as exc:
+        raise _blame_override(exc, label, overrides) from None
+
+
+def _blame_override(exc: InputError, label: str, overrides) -> InputError:
+    """Name `--set` rather than the scenario file when an override's key is at fault."""
+    rest = str(exc).removeprefix(f"{label}: ")
+    failing = rest.partition(":")[0]
+    for key in (item.partition("=")[0].strip() for item in overrides):
+        if f"{key}.".startswith(f"{failing}.") or failing.startswith(f"{key}."):
+            return InputError(f"--set {rest}")
+    return exc
+
+
+def scenario_to_dict(scenario) -> dict:
+    """The fully resolved scenario as plain YAML-ready data (round-trips through the loader)."""
+    if hasattr(scenario, "to_yaml"):
+        return scenario.to_yaml()
+    if dataclasses.is_dataclass(scenario):
+        return {f.name: scenario_to_dict(getattr(scenario, f.name))
+                for f in dataclasses.fields(scenario)}
+    if isinstance(scenario, dict):
+        return {k: scenario_to_dict(v) for k, v in scenario.items()}
+    return scenario
+
+
+def scenario_yaml(scenario: Scenario) -> str:
+    """YAML text of the resolved scenario."""
+    return yaml.safe_dump(scenario_to_dict(scenario), sort_keys=False)

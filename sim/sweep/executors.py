@@ -1,0 +1,108 @@
+"""Where sweep points run: a local process pool, or an existing Dask cluster.
+
+Both take the same tasks `(index, scenario, traces, policies)` and yield `(index, rows)` as
+points finish, in completion order; the caller orders the results. Episodes travel once per
+worker (pool initializer) or once per trace set (Dask scatter), not once per point.
+"""
+
+import multiprocessing
+import os
+from collections.abc import Iterator
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+
+from rtsim.analysis.summary import load_summary, summarize
+from rtsim.engine.runner import simulate_with_server
+from rtsim.errors import InputError
+
+_EPISODES: dict = {}
+LOAD_COLUMNS = ("arrival_rate", "mean_in_system", "utilization", "mean_batch", "tokens_per_s",
+                "mean_queue_wait")
+
+
+def point_rows(scenario, episodes, policies) -> list[dict]:
+    """Simulate one point; one summary row per policy (see rtsim.sweep.store.ROW_COLUMNS)."""
+    turns, _, load = simulate_with_server(scenario, episodes, list(policies))
+    summary = summarize(turns, scenario.seed)
+    server = load_summary(load) if not load.empty else {}
+    return [_row(policy, entry, len(set(turns.episode)), server.get(policy, {}))
+            for policy, entry in summary.items()]
+
+
+def _row(policy: str, p: dict, episodes: int, server: dict) -> dict:
+    nan = float("nan")
+    speed = p.get("speedup_vs_sync") or {"mean": nan, "ci95": [nan, nan]}
+    hit = p["speculation"]["hit_rate"]
+    return {
+        "policy": policy, "episodes": episodes, "turns": p["turns"],
+        "turn_latency_mean": p["turn_latency"]["mean"],
+        "turn_latency_p50": p["turn_latency"]["p50"],
+        "turn_latency_p90": p["turn_latency"]["p90"],
+        "first_token_latency_p90": p["first_token_latency"]["p90"],
+        "first_audio_latency_mean": p["first_audio_latency"]["mean"],
+        "first_audio_latency_p50": p["first_audio_latency"]["p50"],
+        "first_audio_latency_p90": p["first_audio_latency"]["p90"],
+        "speedup": speed["mean"], "speedup_lo": speed["ci95"][0],
+        "speedup_hi": speed["ci95"][1],
+        "spec_hit_rate": nan if hit is None else hit,
+        "wasted_tokens_per_turn": p["wasted_tokens_per_turn"],
+        "model_busy_per_turn": p["model_busy_per_turn"],
+        **{f"server_{k}": server.get(k, nan) for k in LOAD_COLUMNS},
+    }
+
+
+def _init_worker(episodes: dict) -> None:
+    _EPISODES.update(episodes)
+
+
+def _pool_task(index, scenario, traces, policies):
+    return index, point_rows(scenario, _EPISODES[traces], policies)
+
+
+def run_local(tasks: list, episodes: dict, workers: int | None) -> Iterator[tuple[int, list]]:
+    """Run tasks on a pool of `workers` processes (default: all cores)."""
+    workers = workers or os.cpu_count() or 1
+    pool = ProcessPoolExecutor(max_workers=workers,
+                               mp_context=multiprocessing.get_context("spawn"),
+                               initializer=_init_worker, initargs=(episodes,))
+    pending = set()
+    try:
+        pending = {pool.submit(_pool_task, *task) for task in tasks}
+        while pending:
+            done, pending = wait(pending, return_when=FIRST_COMPLETED)
+            for future in done:
+                yield future.result()
+    finally:
+        # all done: wait for the workers to exit cleanly; interrupted: do not wait for them
+        pool.shutdown(wait=not pending, cancel_futures=True)
+
+
+def connect_dask(address: str):
+    """A client of the Dask scheduler at `address`; one clear line if it cannot be reached."""
+    try:
+        from distributed import Client
+    except ImportError:
+        raise InputError("--executor dask: needs the dask extra "
+                         "(pip install 'rtsim[dask]')") from None
+    try:
+        return Client(address, timeout="5s", set_as_default=False)
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise InputError(f"--scheduler {address}: cannot reach the Dask scheduler "
+                         f"({exc.__class__.__name__})") from None
+
+
+def _dask_task(index, scenario, episodes, policies):
+    return index, point_rows(scenario, episodes, policies)
+
+
+def run_dask(tasks: list, episodes: dict, client) -> Iterator[tuple[int, list]]:
+    """Run tasks on the Dask cluster behind `client`."""
+    from distributed import as_completed
+
+    shared = {name: client.scatter(eps, broadcast=True) for name, eps in episodes.items()}
+    futures = [client.submit(_dask_task, index, scenario, shared[traces], policies, pure=False)
+               for index, scenario, traces, policies in tasks]
+    try:
+        for future in as_completed(futures, loop=client.loop):
+            yield future.result()
+    finally:
+        client.cancel(futures)

@@ -1,0 +1,197 @@
+"""Sweep specifications: a grid over dotted scenario keys, times trace sets and policies.
+
+A sweep is read from a YAML file and/or CLI options, resolved (scenario loaded, every
+point's scenario built and checked) before any work starts, and expanded into points.
+Each point has its own root seed, derived from the sweep's seed and the point's own
+parameters, so adding values to a grid never changes the points already there.
+"""
+
+import copy
+import hashlib
+import itertools
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import yaml
+from rtsim.errors import InputError
+from rtsim.scenario.schema import (
+    Scenario,
+    apply_overrides,
+    parse_scenario,
+    read_scenario_yaml,
+    scenario_yaml,
+    set_dotted,
+)
+
+MAX_POINTS = 100_000
+SWEEP_STREAM = 2**31 + 2  # spawn-key branch of sweep points (summary: 2**31, validate: +1)
+FILE_KEYS = ("scenario", "traces", "policies", "seeds", "seed", "set", "grid")
+
+
+@dataclass(frozen=True)
+class Point:
+    """One grid point on one trace set: its parameters and its resolved scenario."""
+
+    index: int
+    params: tuple[tuple[str, object], ...]
+    traces: str
+    scenario: Scenario
+
+    @property
+    def id(self) -> str:
+        return f"{self.index:05d}"
+
+
+@dataclass(frozen=True)
+class Sweep:
+    """A resolved sweep: what is recorded in sweep.yaml, and its expanded points."""
+
+    scenario: str
+    overrides: tuple[str, ...]
+    grid: tuple[tuple[str, tuple], ...]
+    policies: tuple[str, ...]
+    traces: tuple[str, ...]
+    seeds: int
+    seed: int
+    base_digest: str
+    points: tuple[Point, ...]
+
+    def record(self) -> dict:
+        """The sweep as written to sweep.yaml; a resume must match it exactly."""
+        return {"scenario": self.scenario, "set": list(self.overrides),
+                "grid": {k: list(v) for k, v in self.grid}, "policies": list(self.policies),
+                "traces": list(self.traces), "seeds": self.seeds, "seed": self.seed,
+                "base_sha256": self.base_digest, "points": len(self.points)}
+
+
+def parse_values(key: str, text: str, label: str) -> tuple:
+    """`v1,v2,...` (each read as YAML) or an inclusive range `start:stop:step`."""
+    text = text.strip()
+    if not text:
+        raise InputError(f"{label} {key}: no values")
+    if text.count(":") == 2 and "," not in text:
+        return _range(key, text, label)
+    values = []
+    for item in text.split(","):
+        try:
+            values.append(yaml.safe_load(item.strip()))
+        except yaml.YAMLError:
+            raise InputError(f"{label} {key}: value {item.strip()!r} is not valid YAML") from None
+    return _check_values(key, values, label)
+
+
+def _range(key: str, text: str, label: str) -> tuple:
+    try:
+        start, stop, step = (float(x) for x in text.split(":"))
+    except ValueError:
+        raise InputError(f"{label} {key}={text}: a range is start:stop:step numbers") from None
+    if step <= 0 or stop < start:
+        raise InputError(f"{label} {key}={text}: need step > 0 and stop >= start")
+    count = int(round((stop - start) / step)) + 1
+    if count > MAX_POINTS:
+        raise InputError(f"{label} {key}={text}: {count} values, more than {MAX_POINTS}")
+    values = [round(start + i * step, 12) for i in range(count)]
+    whole = all(float(v).is_integer() for v in (start, stop, step))
+    return tuple(int(v) if whole else v for v in values)
+
+
+def _check_values(key: str, values, label: str) -> tuple:
+    if not isinstance(values, list) or not values:
+        raise InputError(f"{label} {key}: expected a non-empty list of values")
+    for v in values:
+        if isinstance(v, (dict, list)) or v is None:
+            raise InputError(f"{label} {key}: value {v!r} is not a number, string or bool "
+                             f"(sweep a distribution's parameters, e.g. {key}.median)")
+    if len(set(map(repr, values))) != len(values):
+        raise InputError(f"{label} {key}: repeated values")
+    return tuple(values)
+
+
+def _file_grid(raw, path: str) -> list[tuple[str, tuple]]:
+    if not isinstance(raw, dict):
+        raise InputError(f"{path}: grid: expected a mapping of dotted keys to values")
+    grid = []
+    for key, values in raw.items():
+        label = f"{path}: grid"
+        if isinstance(values, str):
+            grid.append((str(key), parse_values(str(key), values, label)))
+        else:
+            grid.append((str(key), _check_values(str(key), values, label)))
+    return grid
+
+
+def read_sweep_file(path: str) -> dict:
+    """The raw options of a sweep YAML file, with its grid parsed."""
+    try:
+        raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read ({exc.__class__.__name__})") from None
+    except yaml.YAMLError:
+        raise InputError(f"{path}: not valid YAML") from None
+    if not isinstance(raw, dict):
+        raise InputError(f"{path}: a sweep file must be a YAML mapping")
+    unknown = [k for k in raw if k not in FILE_KEYS]
+    if unknown:
+        raise InputError(f"{path}: unknown key {unknown[0]!r} (known: {', '.join(FILE_KEYS)})")
+    out = dict(raw)
+    out["grid"] = _file_grid(raw.get("grid", {}), path)
+    for key in ("traces", "policies"):
+        if isinstance(out.get(key), str):
+            out[key] = [s.strip() for s in out[key].split(",") if s.strip()]
+        elif key in out and not (isinstance(out[key], list)
+                                 and all(isinstance(s, str) for s in out[key])):
+            raise InputError(f"{path}: {key}: expected a list of names")
+    fixed = raw.get("set", {})
+    if isinstance(fixed, dict):
+        out["set"] = [f"{k}={json.dumps(v)}" for k, v in fixed.items()]
+    elif not isinstance(fixed, list):
+        raise InputError(f"{path}: set: expected a mapping of dotted keys to values")
+    return out
+
+
+def point_seed(root: int, params, traces: str) -> int:
+    """A point's root seed: the sweep's SeedSequence, spawned by a hash of the point's values.
+
+    Keyed by values, not grid position, so a point keeps its streams when a grid grows.
+    """
+    digest = hashlib.sha256(repr((tuple(params), traces)).encode("utf-8")).digest()
+    key = tuple(int.from_bytes(digest[i:i + 4], "big") for i in range(0, 16, 4))
+    state = np.random.SeedSequence(root, spawn_key=(SWEEP_STREAM, *key)).generate_state(2)
+    return int(state[0]) << 31 | int(state[1]) >> 1
+
+
+def resolve(scenario: str, overrides: list[str], grid: list[tuple[str, tuple]],
+            policies: list[str], traces: list[str], seeds: int | None,
+            seed: int | None) -> Sweep:
+    """Build and check every point's scenario; fail before any work on bad keys or values."""
+    if not grid:
+        raise InputError("sweep: empty grid (give --grid KEY=V1,V2,... or a grid: in the file)")
+    keys = [k for k, _ in grid]
+    if len(set(keys)) != len(keys):
+        raise InputError(f"sweep: key {next(k for k in keys if keys.count(k) > 1)} "
+                         f"is swept twice")
+    raw, label = read_scenario_yaml(scenario)
+    extra = [f"seeds={seeds}"] * (seeds is not None) + [f"seed={seed}"] * (seed is not None)
+    base_raw = apply_overrides(raw, list(overrides) + extra)
+    base = parse_scenario(base_raw, label)
+    traces = list(dict.fromkeys(traces)) or [base.traces]
+    count = len(traces)
+    for _, values in grid:
+        count *= len(values)
+    if count > MAX_POINTS:
+        raise InputError(f"sweep: {count} points, more than {MAX_POINTS}")
+    points = []
+    for combo in itertools.product(*(values for _, values in grid)):
+        params = tuple(zip(keys, combo, strict=True))
+        for name in traces:
+            point_raw = copy.deepcopy(base_raw)
+            for key, value in params + (("traces", name),
+                                        ("seed", point_seed(base.seed, params, name))):
+                set_dotted(point_raw, key, value, f"--grid {key}")
+            where = f"{label} with {', '.join(f'{k}={v}' for k, v in params)}"
+            points.append(Point(len(points), params, name, parse_scenario(point_raw, where)))
+    digest = hashlib.sha256(scenario_yaml(base).encode("utf-8")).hexdigest()
+    return Sweep(scenario, tuple(overrides), tuple(grid), tuple(policies), tuple(traces),
+                 base.seeds, base.seed, digest, tuple(points))

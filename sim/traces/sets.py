@@ -1,0 +1,31 @@
+"""Built-in trace sets (scenarios/traces/*.jsonl) and resolving a name or a path."""
+
+from importlib import resources
+from pathlib import Path
+
+from rtsim.errors import InputError
+from rtsim.traces.schema import Episode, load_traces
+
+
+def builtin_trace_sets() -> dict[str, Path]:
+    """Names of the built-in trace sets and their files."""
+    folder = resources.files("rtsim.scenarios") / "traces"
+    return {Path(p.name).stem: Path(str(p)) for p in folder.iterdir()
+            if p.name.endswith(".jsonl")}
+
+
+def resolve_traces(name_or_path: str) -> Path:
+    """The file of a built-in trace set name, or the given path if it exists."""
+    builtins = builtin_trace_sets()
+    if name_or_path in builtins:
+        return builtins[name_or_path]
+    path = Path(name_or_path)
+    if not path.is_file():
+        raise InputError(f"traces {name_or_path!r}: no such built-in trace set or file "
+                         f"(built-in: {', '.join(sorted(builtins)) or 'none'})")
+    return path
+
+
+def load_trace_set(name_or_path: str) -> list[Episode]:
+    """Load a built-in trace set by name, or a trace file by path."""
+    return load_traces(resolve_traces(name_or_path))

@@ -13,11 +13,12 @@ import tempfile
 import time
 from pathlib import Path
 
+from turns_per_second import simpy_timeouts_per_second
+
 from rtsim.sweep.executors import run_local
 from rtsim.sweep.spec import resolve
 from rtsim.sweep.store import SweepStore, run_sweep
 from rtsim.traces.sets import load_trace_set
-from turns_per_second import simpy_timeouts_per_second
 
 
 def points_per_second(points: int, seeds: int, workers: int) -> float:

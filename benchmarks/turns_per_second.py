@@ -10,6 +10,7 @@ import argparse
 import time
 
 import simpy
+
 from rtsim.engine.draws import realize
 from rtsim.engine.metrics import turn_metrics
 from rtsim.engine.simpy_driver import simulate_episode

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
+
 from rtsim.errors import InputError
 from rtsim.reports.files import read_json, read_table, require, table_path
 

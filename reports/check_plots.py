@@ -3,6 +3,7 @@
 import numpy as np
 import pandas as pd
 from matplotlib.ticker import NullLocator
+
 from rtsim.reports.style import figure, policy_color
 
 LOG_TICKS = (0.1, 0.2, 0.5, 1, 2, 3, 5, 10, 20, 30, 50, 100, 200, 300, 500, 1000)

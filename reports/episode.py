@@ -12,8 +12,9 @@ most between the policies (largest minus smallest; the earliest such turn on tie
 
 import numpy as np
 import pandas as pd
+
 from rtsim.engine.draws import realize
-from rtsim.engine.eventlog import COLUMNS
+from rtsim.engine.eventlog import COLUMNS, EventRow
 from rtsim.engine.metrics import turn_metrics
 from rtsim.engine.simpy_driver import simulate_episode
 from rtsim.errors import InputError
@@ -86,7 +87,7 @@ def episode_events(run: RunInput, episode: str, replication: int) -> tuple[dict,
 
 
 def events_from_table(path, episode: str, replication: int, policies: list) -> dict:
-    """Event rows per policy (tuples in COLUMNS order) of one episode from an event table."""
+    """Event rows per policy of one episode from an event table."""
     table = read_table(path, EVENT_KEYS + COLUMNS)
     table = table[(table.episode.astype(str) == episode) & (table.replication == replication)]
     if table.empty:
@@ -100,10 +101,10 @@ def events_from_table(path, episode: str, replication: int, policies: list) -> d
     return out
 
 
-def _typed(r: tuple) -> tuple:
+def _typed(r: tuple) -> EventRow:
     t, turn, event, gen, call, attempt, tokens, seconds, label = r
-    return (float(t), int(turn), str(event), int(gen), call, int(attempt), int(tokens),
-            float(seconds), label)
+    return EventRow(float(t), int(turn), str(event), int(gen), call, int(attempt), int(tokens),
+                    float(seconds), label)
 
 
 def _resimulate(run: RunInput, episode: str, replication: int, policies: list) -> dict:

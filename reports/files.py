@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pandas as pd
 import yaml
+
 from rtsim.errors import InputError
 
 TEXT = ("policy", "episode", "point", "traces", "event", "call", "label")

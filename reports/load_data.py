@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+
 from rtsim.reports.sweep_data import short_key, show_value
 
 LOAD_KEYS = {"server.sessions": ("concurrent conversations", "sessions"),

@@ -9,6 +9,7 @@ import pandas as pd
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import NullFormatter, PercentFormatter
+
 from rtsim.reports.load_data import LOAD_KEYS, Markers, about_range, label_groups, log_axis, series
 from rtsim.reports.style import figure, policy_color
 from rtsim.reports.sweep_data import show_value

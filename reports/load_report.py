@@ -4,6 +4,7 @@ import textwrap
 from pathlib import Path
 
 import pandas as pd
+
 from rtsim.reports.document import Figure, Section
 from rtsim.reports.load_data import (
     LABEL_GAP,

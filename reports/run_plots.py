@@ -2,6 +2,7 @@
 
 import numpy as np
 import pandas as pd
+
 from rtsim.reports.style import figure, policy_color
 
 MARKERS = {50: "o", 90: "^"}

@@ -12,6 +12,7 @@ import matplotlib
 matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt  # noqa: E402
+
 from rtsim.files.atomic import write_atomic  # noqa: E402
 
 RC = {

@@ -5,6 +5,7 @@ import math
 from dataclasses import dataclass
 
 import pandas as pd
+
 from rtsim.reports.sweep_data import show_value
 
 

@@ -5,6 +5,7 @@ import textwrap
 import numpy as np
 import pandas as pd
 from matplotlib.colors import Normalize
+
 from rtsim.reports.style import figure, policy_color
 from rtsim.reports.sweep_data import (
     axis_label,

@@ -1,4 +1,4 @@
-"""One turn's event rows (rtsim.engine.eventlog.COLUMNS) as swimlane segments and marks.
+"""One turn's event rows (rtsim.engine.eventlog.EventRow) as swimlane segments and marks.
 
 Lanes, top to bottom: the user's speech, the model's request set-up (network round trip
 and request overhead), its reading (prefill) and writing (decode), one lane per tool call
@@ -13,14 +13,11 @@ bar from `gen_start` to `gen_end`/`gen_stop`, coloured by purpose.
 
 from dataclasses import dataclass, replace
 
-from rtsim.engine.eventlog import COLUMNS
-
 SPEECH, OVERHEAD, PREFILL, DECODE, REQUEST, OUTPUT = (
     "user speaking", "model: network + overhead", "model: reading (prefill)",
     "model: writing (decode)", "model: request (measured)", "agent speaking")
 FIXED_TOP = (SPEECH, OVERHEAD, PREFILL, DECODE)
 MEASURED_TOP = (SPEECH, REQUEST)
-_T, _TURN, _EVENT, _GEN, _CALL, _ATTEMPT, _TOKENS, _SECONDS, _LABEL = range(len(COLUMNS))
 
 
 @dataclass(frozen=True)
@@ -62,24 +59,24 @@ class Timeline:
 
 
 def turn_timeline(rows, turn: int, measured: bool = False) -> Timeline:
-    """The swimlanes of turn `turn` from an episode's event rows (tuples in COLUMNS order);
+    """The swimlanes of turn `turn` from an episode's event rows (EventRow);
     `measured`: one whole bar per request (module doc)."""
-    rows = [r for r in rows if r[_TURN] == turn]
+    rows = [r for r in rows if r.turn == turn]
     if not rows:
         raise ValueError(f"no events for turn {turn}")
     first = {}
     for r in rows:
-        first.setdefault(r[_EVENT], r[_T])
-    discarded = {(r[_CALL], r[_ATTEMPT]) for r in rows if r[_EVENT] == "discard"}
+        first.setdefault(r.event, r.t)
+    discarded = {(r.call, r.attempt) for r in rows if r.event == "discard"}
     segments = _speech(first) + _model(rows, discarded, measured)
-    tools, tool_lanes = _tools(rows, discarded, max(r[_T] for r in rows))
+    tools, tool_lanes = _tools(rows, discarded, max(r.t for r in rows))
     segments += tools
     if "first_audio" in first and "playback_end" in first:
         segments.append(Segment(OUTPUT, "playback", first["first_audio"], first["playback_end"]))
     top = MEASURED_TOP if measured else FIXED_TOP
     return Timeline(top + tool_lanes + (OUTPUT,), tuple(segments),
-                    _marks(rows), first.get("speech_start", rows[0][_T]),
-                    max(r[_T] for r in rows))
+                    _marks(rows), first.get("speech_start", rows[0].t),
+                    max(r.t for r in rows))
 
 
 def without_empty_lanes(timelines: list[Timeline]) -> list[Timeline]:
@@ -99,11 +96,11 @@ def _speech(first: dict) -> list[Segment]:
 def _model(rows, discarded: set, measured: bool) -> list[Segment]:
     starts, out = {}, []
     for r in rows:
-        if r[_EVENT] == "gen_start":
-            starts[r[_GEN]] = r
-        elif r[_EVENT] in ("gen_end", "gen_stop") and r[_GEN] in starts:
-            begin = starts.pop(r[_GEN])
-            wasted = bool(begin[_CALL]) and (begin[_CALL], begin[_ATTEMPT]) in discarded
+        if r.event == "gen_start":
+            starts[r.gen] = r
+        elif r.event in ("gen_end", "gen_stop") and r.gen in starts:
+            begin = starts.pop(r.gen)
+            wasted = bool(begin.call) and (begin.call, begin.attempt) in discarded
             out += (_whole if measured else _request)(begin, r, wasted)
     return out
 
@@ -111,21 +108,21 @@ def _model(rows, discarded: set, measured: bool) -> list[Segment]:
 def _request(begin, end, wasted: bool) -> list[Segment]:
     """Set-up, prefill and decode bars of one request (zero-length parts left out); a
     stopped request's last bar carries the `stopped` flag."""
-    purpose, t0, t_end = begin[_LABEL], begin[_T], end[_T]
-    ready = min(t0 + begin[_SECONDS], t_end)
-    decode_from = min(ready + end[_SECONDS], t_end)
+    purpose, t0, t_end = begin.label, begin.t, end.t
+    ready = min(t0 + begin.seconds, t_end)
+    decode_from = min(ready + end.seconds, t_end)
     parts = [(lane, kind, a, b) for lane, kind, a, b in (
         (OVERHEAD, "overhead", t0, ready), (PREFILL, "prefill", ready, decode_from),
         (DECODE, "decode", decode_from, t_end)) if b > a]
-    stopped = end[_EVENT] == "gen_stop"
+    stopped = end.event == "gen_stop"
     return [Segment(lane, kind, a, b, purpose, stopped=stopped and i == len(parts) - 1,
                     wasted=wasted) for i, (lane, kind, a, b) in enumerate(parts)]
 
 
 def _whole(begin, end, wasted: bool) -> list[Segment]:
     """One bar for a measured request, from its start to its last token."""
-    return [Segment(REQUEST, "request", begin[_T], end[_T], begin[_LABEL],
-                    stopped=end[_EVENT] == "gen_stop", wasted=wasted)]
+    return [Segment(REQUEST, "request", begin.t, end.t, begin.label,
+                    stopped=end.event == "gen_stop", wasted=wasted)]
 
 
 def _tool_lane(name: str, call: str, attempt: int) -> str:
@@ -135,14 +132,14 @@ def _tool_lane(name: str, call: str, attempt: int) -> str:
 def _tools(rows, discarded: set, last: float) -> tuple[list[Segment], tuple[str, ...]]:
     runs, lanes = {}, []
     for r in rows:
-        key = (r[_CALL], r[_ATTEMPT])
-        if r[_EVENT] == "tool_start":
-            lane = _tool_lane(r[_LABEL], *key)
-            runs[key] = [lane, r[_T], None, r[_LABEL], bool(r[_TOKENS]), False]
+        key = (r.call, r.attempt)
+        if r.event == "tool_start":
+            lane = _tool_lane(r.label, *key)
+            runs[key] = [lane, r.t, None, r.label, bool(r.tokens), False]
             lanes.append(lane)
-        elif r[_EVENT] in ("tool_end", "tool_cancel") and key in runs:
-            runs[key][2] = r[_T]
-            runs[key][5] = r[_EVENT] == "tool_cancel"
+        elif r.event in ("tool_end", "tool_cancel") and key in runs:
+            runs[key][2] = r.t
+            runs[key][5] = r.event == "tool_cancel"
     segments = [Segment(lane, "tool", t0, last if t1 is None else t1, name, speculative=spec,
                         stopped=cancelled, wasted=key in discarded)
                 for key, (lane, t0, t1, name, spec, cancelled) in runs.items()]
@@ -152,13 +149,13 @@ def _tools(rows, discarded: set, last: float) -> tuple[list[Segment], tuple[str,
 def _marks(rows) -> tuple[Mark, ...]:
     names, marks = {}, []
     for r in rows:
-        event, key = r[_EVENT], (r[_CALL], r[_ATTEMPT])
+        event, key = r.event, (r.call, r.attempt)
         if event == "tool_start":
-            names[key] = _tool_lane(r[_LABEL], *key)
+            names[key] = _tool_lane(r.label, *key)
         elif event in ("transcript", "endpoint"):
-            marks.append(Mark(SPEECH, event, r[_T]))
+            marks.append(Mark(SPEECH, event, r.t))
         elif event == "discard" and key in names:
-            marks.append(Mark(names[key], "discard", r[_T]))
+            marks.append(Mark(names[key], "discard", r.t))
         elif event == "turn_end":
-            marks.append(Mark(OUTPUT, "answer_done", r[_T]))
+            marks.append(Mark(OUTPUT, "answer_done", r.t))
     return tuple(marks)

@@ -6,6 +6,7 @@ utterance and the overlap of listening, thinking, tool calls and speaking is vis
 
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
+
 from rtsim.reports.style import figure
 from rtsim.reports.timeline_data import Timeline
 

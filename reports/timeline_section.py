@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+from rtsim.engine.eventlog import EventRow
 from rtsim.engine.metrics import turn_metrics
 from rtsim.reports.document import Figure
 from rtsim.reports.style import save
@@ -21,7 +22,7 @@ def timeline_figures(panels: dict[str, list], out: Path, episode: str, heading: 
     in both panels of a pair are left out. The figure of turn `first` (0-based) leads the
     returned list, the others follow in turn order. Stale turn figures go."""
     pairs = pairs or {}
-    turns = sorted({r[1] for rows in panels.values() for r in rows})
+    turns = sorted({r.turn for rows in panels.values() for r in rows})
     figures, paths = [], []
     for turn in turns:
         timelines = {name: turn_timeline(rows, turn, measured=name in pairs)
@@ -40,7 +41,7 @@ def timeline_figures(panels: dict[str, list], out: Path, episode: str, heading: 
     return tuple(figures), paths
 
 
-def _latencies(rows: list[tuple], turn: int) -> tuple[float, float]:
+def _latencies(rows: list[EventRow], turn: int) -> tuple[float, float]:
     metrics = next(m for m in turn_metrics(rows) if m["turn"] == turn)
     return metrics["turn_latency"], metrics["first_audio_latency"]
 

@@ -40,7 +40,7 @@ def run(ep, policy_cls, sc):
 
 
 def times(rows, event):
-    return [r[0] for r in rows if r[2] == event]
+    return [r.t for r in rows if r.event == event]
 
 
 def turn_latency(rows):

@@ -4,6 +4,7 @@ import os
 import stat
 
 import pytest
+
 from rtsim.files.atomic import write_atomic
 
 

@@ -6,7 +6,9 @@ import os
 import time
 
 import pytest
-from rtsim.real.backend.embedded import MODEL_PACKAGE, EmbeddedServer, missing_modules
+
+from rtsim.real.backend.embedded import EmbeddedServer, missing_modules
+from rtsim.traces.tokens import MODEL_PACKAGE
 
 MISSING = missing_modules() + [m for m in ("httpx", "httpx_sse", MODEL_PACKAGE)
                                if importlib.util.find_spec(m) is None]

@@ -7,6 +7,7 @@ import socket
 import numpy as np
 import pytest
 from click.testing import CliRunner
+
 from rtsim.cli import main
 from rtsim.real import calibrate as cal
 from rtsim.real.backend.stream import StreamResult

@@ -6,13 +6,13 @@ import json
 
 import pytest
 from click.testing import CliRunner
+
 from rtsim.analysis.fidelity import compare, paired, verdict
 from rtsim.cli import main
 from rtsim.engine.runner import simulate_runs
 from rtsim.real.check_folder import load_runs, save_run, tables
 from rtsim.real.episodes import run_episodes
 from rtsim.traces.schema import load_traces
-
 from tests.fakebackend import TimedBackend
 from tests.helpers import call, episode, scenario
 

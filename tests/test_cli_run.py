@@ -4,6 +4,7 @@ import json
 
 import pandas as pd
 from click.testing import CliRunner
+
 from rtsim.cli import main
 
 TINY = ('{"id": "e1", "turns": [{"user": "what is the weather in Paris tomorrow", '

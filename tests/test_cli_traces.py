@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+
 from rtsim.cli.traces import traces_group
 from rtsim.traces import sets as tracesets
-
 from tests.test_importers_bfcl import row, write_bfcl
 
 SHARED = Path(__file__).parents[2] / "shared" / "data"
@@ -183,6 +183,7 @@ def test_real_tau_bench_through_the_cli(tmp_path):
 
 def test_generate_assistant_reproduces_the_builtin_set(tmp_path):
     from click.testing import CliRunner
+
     from rtsim.cli import main
     from rtsim.traces.sets import resolve_traces
 

@@ -1,8 +1,8 @@
 """The closed forms of DESIGN.md sec. 6 on deterministic scenarios."""
 
 import pytest
-from rtsim.policies import AsyncPolicy, SpeculativePolicy, SyncPolicy
 
+from rtsim.policies import AsyncPolicy, SpeculativePolicy, SyncPolicy
 from tests.helpers import call, episode, run, scenario, turn_latency
 
 DECODE = 10.0  # tokens/s in tests.helpers.scenario
@@ -69,7 +69,7 @@ def test_a_request_per_call_api_charges_every_read():
     for incremental, cost in ((True, 0.0), (False, 0.1 + 1 / 10)):
         sc = scenario(model={"incremental": incremental, "request_overhead": 0.1})
         rows = run(ep, AsyncPolicy, sc)
-        reads = [r for r in rows if r[8] == "input"]
-        starts = {r[3]: r[0] for r in reads if r[2] == "gen_start"}
-        ends = [(r[0] - starts[r[3]], r[6]) for r in reads if r[2] == "gen_end"]
+        reads = [r for r in rows if r.label == "input"]
+        starts = {r.gen: r.t for r in reads if r.event == "gen_start"}
+        ends = [(r.t - starts[r.gen], r.tokens) for r in reads if r.event == "gen_end"]
         assert ends and all(abs(d - cost) < 1e-9 and tokens == 0 for d, tokens in ends)

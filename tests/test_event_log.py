@@ -1,7 +1,6 @@
 """Exact event logs of deterministic turns (600 words/min, 10 tokens/s, instant prefill)."""
 
 from rtsim.policies import SpeculativePolicy, SyncPolicy
-
 from tests.helpers import call, episode, run, scenario
 
 SC = scenario(tools={"lookup": {"latency": 1.0}, "send": {"latency": 0.5, "safe": False}},
@@ -11,7 +10,7 @@ USER = "text Bob that I am late"  # 6 words, 8 tokens, spoken in 0.6 s
 
 def log(rows):
     """(time rounded to ms, event, gen, call, attempt, tokens) of each row."""
-    return [(round(r[0], 3), r[2], r[3], r[4], r[5], r[6]) for r in rows]
+    return [(round(r.t, 3), r.event, r.gen, r.call, r.attempt, r.tokens) for r in rows]
 
 
 def test_sync_blocks_on_each_step():

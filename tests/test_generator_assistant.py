@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import pytest
+
 from rtsim.traces.generators.assistant import generate, main
 from rtsim.traces.generators.assistant_world import SAFE
 from rtsim.traces.schema import load_traces, parse_episode, write_traces

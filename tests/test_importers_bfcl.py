@@ -5,6 +5,7 @@ import itertools
 import json
 
 import pytest
+
 from rtsim.errors import InputError
 from rtsim.traces.importers import bfcl, bfcl_exec
 from rtsim.traces.importers.bfcl import HOLDOUT_PROMPT, import_bfcl, parse_call, plan_steps

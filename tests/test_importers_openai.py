@@ -4,6 +4,7 @@ import json
 from pathlib import Path
 
 import pytest
+
 from rtsim.errors import InputError
 from rtsim.traces.importers.openai_messages import import_openai_messages
 from rtsim.traces.schema import parse_episode

@@ -4,6 +4,7 @@ import json
 from pathlib import Path
 
 import pytest
+
 from rtsim.errors import InputError
 from rtsim.traces.importers.questions import SEARCH_OUTPUT_TOKENS, find_entities, import_questions
 from rtsim.traces.schema import parse_episode

@@ -1,7 +1,6 @@
 """Where the orderings of DESIGN.md sec. 6 fail, as they should: contention and waste."""
 
 from rtsim.policies import AsyncPolicy, SpeculativePolicy, SyncPolicy
-
 from tests.helpers import call, episode, run, scenario, turn_latency
 
 
@@ -35,4 +34,4 @@ def test_wasted_tokens_slow_later_work_through_a_longer_context():
                  answer_tokens=5)
     spec, asy = (run(ep, p, sc) for p in (SpeculativePolicy, AsyncPolicy))
     assert turn_latency(spec) > turn_latency(asy)
-    assert [r[8] for r in spec if r[2] == "discard"] == ["revised"]
+    assert [r.label for r in spec if r.event == "discard"] == ["revised"]

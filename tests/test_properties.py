@@ -2,9 +2,9 @@
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
 from rtsim.engine.metrics import turn_metrics
 from rtsim.policies import POLICIES, AsyncPolicy, SpeculativePolicy, SyncPolicy
-
 from tests.helpers import call, episode, run, scenario, times, turn_latency
 
 WORDS = "please find the best way to get to the station before nine tonight".split()
@@ -46,29 +46,29 @@ def aligned(tool_section, accuracy=1.0, premature=0.0):
 
 def surviving(rows):
     """(call, attempt) pairs whose tool ran to the end and were not discarded."""
-    ended = {(r[4], r[5]) for r in rows if r[2] == "tool_end"}
-    return ended - {(r[4], r[5]) for r in rows if r[2] == "discard"}
+    ended = {(r.call, r.attempt) for r in rows if r.event == "tool_end"}
+    return ended - {(r.call, r.attempt) for r in rows if r.event == "discard"}
 
 
 def check_invariants(ep, rows):
     turn = ep.turns[0]
     endpoint = times(rows, "endpoint")[0]
-    answer = [r for r in rows if r[2] == "gen_start" and r[8] == "answer"]
-    assert answer and answer[0][0] >= endpoint - 1e-9
+    answer = [r for r in rows if r.event == "gen_start" and r.label == "answer"]
+    assert answer and answer[0].t >= endpoint - 1e-9
     assert times(rows, "first_token")[0] >= endpoint - 1e-9
     done = surviving(rows)
     assert sorted(c for c, _ in done) == sorted(c.id for c in turn.calls)  # none lost or twice
-    tool_end = {(r[4], r[5]): r[0] for r in rows if r[2] == "tool_end"}
-    tool_start = {(r[4], r[5]): r[0] for r in rows if r[2] == "tool_start"}
+    tool_end = {(r.call, r.attempt): r.t for r in rows if r.event == "tool_end"}
+    tool_start = {(r.call, r.attempt): r.t for r in rows if r.event == "tool_start"}
     attempt = dict(done)
     for c in turn.calls:
         key = (c.id, attempt[c.id])
-        assert tool_end[key] <= answer[0][0] + 1e-9
+        assert tool_end[key] <= answer[0].t + 1e-9
         for dep in c.depends_on:
             assert tool_end[(dep, attempt[dep])] <= tool_start[key] + 1e-9
     for r in rows:
-        if r[2] == "discard":
-            assert tool_end.get((r[4], r[5]), -1) <= r[0] + 1e-9
+        if r.event == "discard":
+            assert tool_end.get((r.call, r.attempt), -1) <= r.t + 1e-9
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -86,10 +86,10 @@ def test_cancelled_work_is_never_counted_as_useful(case, accuracy, premature):
     ep, tools = case
     rows = run(ep, SpeculativePolicy, aligned(tools, accuracy, premature))
     turn = ep.turns[0]
-    discarded = {(r[4], r[5]) for r in rows if r[2] == "discard"}
-    wasted_decode = sum(r[6] for r in rows if r[2] in ("gen_end", "gen_stop") and r[4]
-                        and (r[4], r[5]) in discarded)
-    useful = sum(r[6] for r in rows if r[2] in ("gen_end", "gen_stop")) - wasted_decode
+    discarded = {(r.call, r.attempt) for r in rows if r.event == "discard"}
+    wasted_decode = sum(r.tokens for r in rows if r.event in ("gen_end", "gen_stop") and r.call
+                        and (r.call, r.attempt) in discarded)
+    useful = sum(r.tokens for r in rows if r.event in ("gen_end", "gen_stop")) - wasted_decode
     assert useful == sum(c.reasoning_tokens + c.tokens for c in turn.calls) + (
         turn.answer_reasoning_tokens + turn.answer_tokens)
     assert turn_metrics(rows)[0]["wasted_tokens"] >= wasted_decode
@@ -100,11 +100,11 @@ def busy_at_endpoint(rows) -> bool:
     endpoint = times(rows, "endpoint")[0]
     spans, open_ = [], {}
     for r in rows:
-        if r[2] == "gen_start":
-            open_[r[3]] = (r[0], r[4])
-        elif r[2] in ("gen_end", "gen_stop"):
-            start, call_id = open_.pop(r[3])
-            spans.append((start, r[0], call_id))
+        if r.event == "gen_start":
+            open_[r.gen] = (r.t, r.call)
+        elif r.event in ("gen_end", "gen_stop"):
+            start, call_id = open_.pop(r.gen)
+            spans.append((start, r.t, call_id))
     return any(c and start < endpoint < end for start, end, c in spans)
 
 

@@ -7,13 +7,13 @@ write the simulator's event log: the same facts, at the same times up to schedul
 import asyncio
 
 import pytest
+
 from rtsim.engine.draws import realize
 from rtsim.engine.metrics import turn_metrics
 from rtsim.policies import POLICIES
 from rtsim.real.conversation import Conversation, filler
 from rtsim.real.driver import EpisodeFailed, play_episode
 from rtsim.traces.schema import parse_episode
-
 from tests.fakebackend import TimedBackend
 from tests.helpers import call, episode, run, scenario
 
@@ -36,7 +36,7 @@ def keyed(rows):
     """{(turn, event, gen, call, attempt, tokens): time} of an event log."""
     out = {}
     for r in rows:
-        out.setdefault((r[1], r[2], r[3], r[4], r[5], r[6]), r[0])
+        out.setdefault((r.turn, r.event, r.gen, r.call, r.attempt, r.tokens), r.t)
     return out
 
 
@@ -63,8 +63,8 @@ def test_a_cancelled_generation_closes_its_stream():
     backend = TimedBackend(overhead=0.0, decode_rate=10)
     rows = asyncio.run(play_episode(realize(sc, ep, 0, 0), POLICIES["speculative"], sc,
                                     backend, 30))
-    assert [r[2] for r in rows].count("discard") >= 1
-    stopped = [r for r in rows if r[2] == "gen_stop"]
+    assert [r.event for r in rows].count("discard") >= 1
+    stopped = [r for r in rows if r.event == "gen_stop"]
     assert len(stopped) == backend.closed_early >= 1
 
 
@@ -112,9 +112,9 @@ def test_forced_calls_are_checked_against_the_trace(written, verdict):
     backend = TimedBackend(overhead=0.0, decode_rate=50, arguments=written)
     rows = asyncio.run(play_episode(realize(SC, ep, 0, 0), POLICIES["async"], SC, backend, 30,
                                     forced_calls=True))
-    checked = [(r[2], r[4], r[6], r[8]) for r in rows if r[2] == "call_args"]
+    checked = [(r.event, r.call, r.tokens, r.label) for r in rows if r.event == "call_args"]
     assert checked == [("call_args", "w", 5, verdict)]
     assert {"name": "lookup", "parameters": {"type": "object", "required": ["city"],
             "properties": {"city": {"type": "string"}}}} in backend.tools
-    ends = [r[6] for r in rows if r[2] == "gen_end" and r[4] == "w"]
+    ends = [r.tokens for r in rows if r.event == "gen_end" and r.call == "w"]
     assert ends == [7]  # two reasoning tokens, then the five of the call

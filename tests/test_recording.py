@@ -1,6 +1,7 @@
 """Recorded episodes replay what was measured: the same speech and tool timing."""
 
 import pytest
+
 from rtsim.engine.draws import realize
 from rtsim.engine.metrics import turn_metrics
 from rtsim.engine.simpy_driver import simulate_episode

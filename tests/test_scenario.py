@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 import yaml
+
 from rtsim.errors import InputError
 from rtsim.scenario.distributions import LogNormal, Normal, parse_dist
 from rtsim.scenario.schema import (

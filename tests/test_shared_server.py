@@ -4,6 +4,7 @@ and capacity bounds."""
 import simpy
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from rtsim.engine.batch_server import BatchServer, Job
 from rtsim.engine.draws import realize
 from rtsim.engine.shared import simulate_shared, work_list

@@ -10,6 +10,7 @@ import time
 import pandas as pd
 import pytest
 from click.testing import CliRunner
+
 from rtsim.cli import main
 from rtsim.errors import InputError
 from rtsim.sweep.spec import parse_values, point_seed, resolve

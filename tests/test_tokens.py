@@ -1,6 +1,7 @@
 """Token counts: the documented estimate, and the embedded model's tokenizer when installed."""
 
 import pytest
+
 from rtsim.errors import InputError
 from rtsim.traces import tokens
 

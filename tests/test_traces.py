@@ -3,6 +3,7 @@
 import json
 
 import pytest
+
 from rtsim.errors import InputError
 from rtsim.traces.knownat import compute_known_at
 from rtsim.traces.schema import load_traces, parse_episode

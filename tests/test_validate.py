@@ -14,13 +14,13 @@ import pytest
 from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from rtsim.analysis.summary import summarize
 from rtsim.analysis.targets import parse_target
 from rtsim.analysis.validate import Bootstrap, validate, verdict
 from rtsim.cli import main
 from rtsim.cli.validate import default_targets_path
 from rtsim.engine.runner import simulate
-
 from tests.helpers import call, episode, scenario
 
 PERFECT = {"accuracy": 1.0, "premature_rate": 0.0}

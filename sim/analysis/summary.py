@@ -8,6 +8,8 @@ resamples episodes (replication x episode), keeping each episode's turns togethe
 import numpy as np
 import pandas as pd
 
+from rtsim.engine.seeds import SUMMARY_BOOTSTRAP, branch_stream
+
 BOOTSTRAP_SAMPLES = 2000
 UNIT = ["replication", "episode"]
 
@@ -34,7 +36,7 @@ def speedup(turns: pd.DataFrame, policy: str, rng: np.random.Generator,
 
 def summarize(turns: pd.DataFrame, seed: int) -> dict:
     """Per-policy figures; speedups need a `sync` run over the same episodes."""
-    rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(2**31,)))
+    rng = branch_stream(seed, SUMMARY_BOOTSTRAP)
     has_sync = (turns.policy == "sync").any()
     out = {}
     for policy, rows in turns.groupby("policy", sort=False):

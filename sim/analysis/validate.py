@@ -9,10 +9,11 @@ sums, percentiles are those of the resampled turns (numpy's linear interpolation
 
 import numpy as np
 import pandas as pd
+
 from rtsim.analysis.summary import BOOTSTRAP_SAMPLES, UNIT
 from rtsim.analysis.targets import Comparison, evaluate, format_expr
+from rtsim.engine.seeds import VALIDATE_BOOTSTRAP, branch_stream
 
-_SPAWN_KEY = (2**31 + 1,)  # the validate stream of the scenario seed (summary uses 2**31)
 _CHUNK = 2**22  # weight-matrix entries handled at once by percentile()
 
 
@@ -24,7 +25,7 @@ class Bootstrap:
         self.rows = turns[turns.policy == policy]
         self.base = turns[turns.policy == baseline]
         self.units = pd.MultiIndex.from_frame(self.rows[UNIT]).unique()
-        rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=_SPAWN_KEY))
+        rng = branch_stream(seed, VALIDATE_BOOTSTRAP)
         n = len(self.units)
         draws = rng.integers(0, n, size=(resamples, n)) + n * np.arange(resamples)[:, None]
         counts = np.bincount(draws.ravel(), minlength=resamples * n).reshape(resamples, n)

@@ -5,7 +5,7 @@ the top room: it may import every other, and nothing imports it.
 """
 
 import click
-from rtsim import __version__
+
 from rtsim.cli.calibrate import calibrate_command
 from rtsim.cli.check import check_command
 from rtsim.cli.report import report_command
@@ -17,7 +17,7 @@ from rtsim.cli.validate import validate_command
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="rtsim")
+@click.version_option(package_name="rtsim", prog_name="rtsim")
 def main():
     """rtsim: how much do async I/O and speculative tool calling speed up a voice agent?
 

@@ -4,6 +4,7 @@ import os
 from pathlib import Path
 
 import click
+
 from rtsim.cli.common import check_backend, require_real_extra, user_errors
 from rtsim.errors import InputError
 from rtsim.files.atomic import write_atomic

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import click
+
 from rtsim.analysis.fidelity import call_arguments, check_table, compare, paired, verdict
 from rtsim.cli.common import BadInput, check_backend, require_real_extra, split_names, user_errors
 from rtsim.engine.runner import check_policies, simulate_runs
@@ -67,7 +68,7 @@ async def _measure(url, model, api_key_env, opts, echo):
         def done(run):
             save_run(out, run)
             state = f"FAILED: {run.error}" if run.error else \
-                f"{sum(1 for r in run.rows if r[2] == 'turn_end')} turns"
+                f"{sum(1 for r in run.rows if r.event == 'turn_end')} turns"
             echo(f"  {run.episode:<24} {run.policy:<12} {run.seconds:6.1f} s  {state}")
 
         echo(f"measuring {len(episodes)} episodes x {len(opts['policies'])} policies "

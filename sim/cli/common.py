@@ -4,6 +4,7 @@ import contextlib
 import importlib.util
 
 import click
+
 from rtsim.errors import InputError
 
 

@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import click
+
 from rtsim.analysis.summary import load_summary, summarize
 from rtsim.cli.common import split_names, user_errors
 from rtsim.engine.runner import check_policies, simulate_with_server

@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import click
+
 from rtsim.cli.common import user_errors
 from rtsim.scenario.schema import (
     builtin_scenarios,

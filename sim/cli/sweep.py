@@ -4,6 +4,8 @@ import functools
 from pathlib import Path
 
 import click
+from tqdm import tqdm
+
 from rtsim.cli.common import split_names, user_errors
 from rtsim.engine.runner import check_policies
 from rtsim.errors import InputError
@@ -11,7 +13,6 @@ from rtsim.sweep.executors import connect_dask, run_dask, run_local
 from rtsim.sweep.spec import parse_values, read_sweep_file, resolve
 from rtsim.sweep.store import SweepStore, run_sweep
 from rtsim.traces.sets import load_trace_set
-from tqdm import tqdm
 
 DEFAULT_SCENARIO = "cloud-realtime"
 DEFAULT_POLICIES = ["sync", "async", "speculative"]

@@ -4,6 +4,7 @@ import json
 from pathlib import Path
 
 import click
+
 from rtsim.cli.common import BadInput, user_errors
 from rtsim.errors import InputError
 from rtsim.traces import sets as tracesets

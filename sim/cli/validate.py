@@ -5,6 +5,7 @@ from pathlib import Path
 
 import click
 import yaml
+
 from rtsim.analysis.targets import Comparison, parse_target, uses_baseline
 from rtsim.analysis.validate import validate as validate_turns
 from rtsim.analysis.validate import verdict_table

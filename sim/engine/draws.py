@@ -1,20 +1,30 @@
 """Random draws for one episode of one replication, shared by every policy.
 
 Each component (speech, ASR, endpointing, network, model, tools, TTS, user, speculation)
-draws from its own stream, addressed as SeedSequence(root, spawn_key=(replication,
-episode, component)): any process of a sweep can rebuild any episode's streams, and every
-policy sees the same speech, tool latencies and server speed (common random numbers), so
-policy differences are not sampling noise.
+draws from its own stream (rtsim.engine.seeds): any process of a sweep can rebuild any
+episode's streams, and every policy sees the same speech, tool latencies and server speed
+(common random numbers), so policy differences are not sampling noise.
 """
 
 from dataclasses import dataclass
 
 import numpy as np
+
+from rtsim.engine.seeds import (
+    ASR,
+    ENDPOINT,
+    MODEL,
+    NETWORK,
+    SPEECH,
+    TOOLS,
+    TTS,
+    USER,
+    episode_stream,
+)
 from rtsim.policies.base import CallPlan, TurnPlan
 from rtsim.scenario.schema import Scenario
 from rtsim.traces.schema import Episode, Turn
 
-(SPEECH, ASR, ENDPOINT, NETWORK, MODEL, TOOLS, TTS, USER, SPECULATION, RETRIES) = range(10)
 PAUSE_MARKS = (",", ".", ";", "?", "!", ":")
 TOKENS_PER_WORD = 4 / 3  # English: about 0.75 words per token
 
@@ -55,19 +65,13 @@ class EpisodeDraws:
 
     def live_stream(self, component: int) -> np.random.Generator:
         """A fresh stream for draws made during a run (each policy run starts it anew)."""
-        return stream(self.root, self.replication, self.index, component)
-
-
-def stream(root: int, replication: int, episode: int, component: int) -> np.random.Generator:
-    """The random stream of one component of one episode of one replication."""
-    seq = np.random.SeedSequence(root, spawn_key=(replication, episode, component))
-    return np.random.default_rng(seq)
+        return episode_stream(self.root, self.replication, self.index, component)
 
 
 def realize(scenario: Scenario, episode: Episode, index: int, replication: int) -> EpisodeDraws:
     """Draw every random quantity of `episode` (position `index` in its trace set)."""
     def rng(component):
-        return stream(scenario.seed, replication, index, component)
+        return episode_stream(scenario.seed, replication, index, component)
 
     n = len(episode.turns)
     speech, asr, net, model, tts, user = (rng(c) for c in (SPEECH, ASR, NETWORK, MODEL, TTS, USER))

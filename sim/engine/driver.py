@@ -1,6 +1,6 @@
 """What both drivers share: turns, speech and transcripts, tools, and the policy's I/O.
 
-A driver plays one episode under one policy class into a Recorder. It turns the policy's
+A driver plays one episode under one policy class into an EventLog. It turns the policy's
 actions into timed work and the ends of that work into events. Subclasses give the clock
 (`now`), the scheduler (`_at`) and the model lane (`_on_start`, `_on_cancel`): the SimPy
 driver (sim/engine.py) computes phase times from the latency model; the real driver
@@ -11,8 +11,9 @@ both, so a measured run exercises the very turn-taking, tool and policy code sim
 from bisect import bisect_right
 from collections import deque
 
-from rtsim.engine.draws import RETRIES, SPECULATION, EpisodeDraws
-from rtsim.engine.eventlog import Recorder
+from rtsim.engine.draws import EpisodeDraws
+from rtsim.engine.eventlog import EventLog
+from rtsim.engine.seeds import RETRIES, SPECULATION
 from rtsim.policies.events import (
     CallTool,
     CancelGeneration,
@@ -40,11 +41,11 @@ class ToolRun:
 
 
 class EpisodeDriver:
-    """Plays one episode under one policy class into a Recorder; see the module docstring."""
+    """Plays one episode under one policy class into an EventLog; see the module docstring."""
 
-    def __init__(self, draws: EpisodeDraws, policy_cls, scenario: Scenario, recorder: Recorder):
+    def __init__(self, draws: EpisodeDraws, policy_cls, scenario: Scenario, log: EventLog):
         self.draws, self.policy_cls = draws, policy_cls
-        self.scenario, self.rec = scenario, recorder
+        self.scenario, self.rec = scenario, log
         system = draws.episode.system_tokens
         self.context = scenario.model.system_tokens if system is None else system
         self.tools: dict[tuple[str, int], ToolRun] = {}
@@ -88,8 +89,8 @@ class EpisodeDriver:
                 return
             self.queue.remove(req)
             done = 0
-            self.rec.add(self.now(), req.turn, "gen_stop", a.gen, req.spec.call or "",
-                         req.spec.attempt, 0, 0.0, req.spec.purpose)
+            self.rec.add(self.now(), req.turn, "gen_stop", gen=a.gen, call=req.spec.call or "",
+                         attempt=req.spec.attempt, label=req.spec.purpose)
         self._deliver(GenerationStopped(a.gen, done))
 
     # ---- turns ----------------------------------------------------------------------
@@ -157,7 +158,7 @@ class EpisodeDriver:
     def _first_token_at(self, t: float, turn: int, gen: int) -> None:
         """Record the turn's first answer token, written at time `t`."""
         self.first_token = t
-        self.rec.add(t, turn, "first_token", gen)
+        self.rec.add(t, turn, "first_token", gen=gen)
 
     # ---- policy I/O -------------------------------------------------------------------
 

@@ -1,21 +1,38 @@
-"""The event table both drivers write: one row per fact, stamped by the driver's clock.
+"""The event log both drivers write: one typed row per fact, stamped by the driver's clock.
 
-Columns (COLUMNS): `t` seconds since the episode began; `turn`; `event`; `gen` (model
-request id); `call` and `attempt`; `tokens`, `seconds`, `label` whose meaning depends on
+Fields of an `EventRow`: `t` seconds since the episode began; `turn`; `event`; `gen` (model
+request id); `call` and `attempt`; `tokens`, `seconds`, `label`, whose meaning depends on
 the event (docs/events.md lists them).
 """
 
-COLUMNS = ("t", "turn", "event", "gen", "call", "attempt", "tokens", "seconds", "label")
+from typing import NamedTuple
 
 
-class Recorder:
-    """Collects event rows in the order they happen."""
+class EventRow(NamedTuple):
+    """One fact of an episode run."""
+
+    t: float
+    turn: int
+    event: str
+    gen: int = 0
+    call: str = ""
+    attempt: int = 0
+    tokens: int = 0
+    seconds: float = 0.0
+    label: str = ""
+
+
+COLUMNS = EventRow._fields
+
+
+class EventLog:
+    """Collects an episode run's event rows in the order they happen."""
 
     __slots__ = ("rows",)
 
     def __init__(self):
-        self.rows: list[tuple] = []
+        self.rows: list[EventRow] = []
 
-    def add(self, t: float, turn: int, event: str, gen: int = 0, call: str = "",
+    def add(self, t: float, turn: int, event: str, *, gen: int = 0, call: str = "",
             attempt: int = 0, tokens: int = 0, seconds: float = 0.0, label: str = "") -> None:
-        self.rows.append((t, turn, event, gen, call, attempt, tokens, seconds, label))
+        self.rows.append(EventRow(t, turn, event, gen, call, attempt, tokens, seconds, label))

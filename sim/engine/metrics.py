@@ -5,15 +5,12 @@ Latencies are measured from the end of the user's last word (`speech_end`).
 
 from collections import defaultdict
 
-from rtsim.engine.eventlog import COLUMNS
-
 TURN_COLUMNS = (
     "turn", "speech_start", "speech_end", "endpoint_delay", "first_token_latency",
     "first_audio_latency", "turn_latency", "model_busy", "prefill_tokens", "decode_tokens",
     "wasted_tokens", "tool_calls", "wasted_tool_calls", "wasted_tool_time",
     "spec_guesses", "spec_hits", "spec_revisions", "spec_withdrawals", "spec_cascades",
 )
-_T, _TURN, _EVENT, _GEN, _CALL, _ATTEMPT, _TOKENS, _SECONDS, _LABEL = range(len(COLUMNS))
 
 
 class _Turn:
@@ -38,37 +35,37 @@ def turn_metrics(rows) -> list[dict]:
     turns: dict[int, _Turn] = defaultdict(_Turn)
     starts: dict[int, tuple[float, float]] = {}
     for row in rows:
-        _read(row, turns[row[_TURN]], starts)
+        _read(row, turns[row.turn], starts)
     return [_finish(i, turns[i]) for i in sorted(turns)]
 
 
 def _read(row, acc: _Turn, starts) -> None:
-    event = row[_EVENT]
+    event = row.event
     if event == "gen_start":
-        starts[row[_GEN]] = (row[_T], row[_SECONDS])
-        acc.prefill += row[_TOKENS]
-        if row[_CALL] and "endpoint" not in acc.times:
-            acc.guesses.add((row[_CALL], row[_ATTEMPT]))
+        starts[row.gen] = (row.t, row.seconds)
+        acc.prefill += row.tokens
+        if row.call and "endpoint" not in acc.times:
+            acc.guesses.add((row.call, row.attempt))
     elif event in ("gen_end", "gen_stop"):
-        begin, overhead = starts.get(row[_GEN], (row[_T], 0.0))
-        acc.busy += max(0.0, row[_T] - begin - overhead)
-        acc.decode += row[_TOKENS]
-        if row[_CALL]:
-            acc.gen_tokens[(row[_CALL], row[_ATTEMPT])] += row[_TOKENS]
+        begin, overhead = starts.get(row.gen, (row.t, 0.0))
+        acc.busy += max(0.0, row.t - begin - overhead)
+        acc.decode += row.tokens
+        if row.call:
+            acc.gen_tokens[(row.call, row.attempt)] += row.tokens
     elif event == "tool_start":
         acc.tool_calls += 1
-        acc.started_tools.add((row[_CALL], row[_ATTEMPT]))
+        acc.started_tools.add((row.call, row.attempt))
     elif event == "discard":
-        key = (row[_CALL], row[_ATTEMPT])
+        key = (row.call, row.attempt)
         acc.discarded.append(key)
-        acc.wasted_prefill += row[_TOKENS]
-        acc.wasted_tool_time += row[_SECONDS]
+        acc.wasted_prefill += row.tokens
+        acc.wasted_tool_time += row.seconds
         acc.wasted_calls += key in acc.started_tools
-        acc.reasons[row[_LABEL]] += 1
+        acc.reasons[row.label] += 1
     elif event == "confirm":
         acc.hits += 1
     elif event not in acc.times:
-        acc.times[event] = row[_T]
+        acc.times[event] = row.t
 
 
 def _finish(turn: int, acc: _Turn) -> dict:

@@ -3,6 +3,7 @@
 from collections.abc import Callable
 
 import pandas as pd
+
 from rtsim.engine.draws import realize
 from rtsim.engine.eventlog import COLUMNS
 from rtsim.engine.metrics import TURN_COLUMNS, turn_metrics

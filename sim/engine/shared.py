@@ -12,22 +12,22 @@ Event rows are returned relative to each episode's start, as single-user runs wr
 
 import numpy as np
 import simpy
+
 from rtsim.engine.batch_server import BatchServer, Job
 from rtsim.engine.draws import realize
-from rtsim.engine.eventlog import Recorder
+from rtsim.engine.eventlog import EventLog
+from rtsim.engine.seeds import ARRIVALS, branch_stream
 from rtsim.engine.simpy_driver import EpisodeSim, Request
 from rtsim.scenario.schema import Scenario
 from rtsim.traces.schema import Episode
-
-ARRIVALS = 2**31 + 3  # spawn key of the arrival stream (summary 2**31, validate +1, sweep +2)
 
 
 class SharedEpisodeSim(EpisodeSim):
     """A conversation whose model requests run on a shared server."""
 
-    def __init__(self, env, draws, policy_cls, scenario, recorder, server: BatchServer,
+    def __init__(self, env, draws, policy_cls, scenario, log, server: BatchServer,
                  on_end):
-        super().__init__(env, draws, policy_cls, scenario, recorder)
+        super().__init__(env, draws, policy_cls, scenario, log)
         self.server, self.on_end = server, on_end
         self.jobs: dict[int, Job] = {}
 
@@ -86,11 +86,11 @@ def simulate_shared(scenario: Scenario, episodes: list[Episode], policy_cls,
         if item is None:
             return
         k, unit, episode = item
-        rec, start = Recorder(), env.now
+        rec, start = EventLog(), env.now
         draws = realize(scenario, episode, k, replication)
 
         def ended(_sim) -> None:
-            results[k] = (unit, [(r[0] - start,) + r[1:] for r in rec.rows])
+            results[k] = (unit, [r._replace(t=r.t - start) for r in rec.rows])
             if not srv.arrival_rate:
                 play()
 
@@ -107,8 +107,7 @@ def _start_times(scenario: Scenario, replication: int, n: int) -> list[float]:
     srv = scenario.server
     if not srv.arrival_rate:
         return [i * srv.startup / srv.sessions for i in range(min(srv.sessions, n))]
-    rng = np.random.default_rng(np.random.SeedSequence(scenario.seed,
-                                                       spawn_key=(ARRIVALS, replication)))
+    rng = branch_stream(scenario.seed, ARRIVALS, replication)
     return [float(t) for t in np.cumsum(rng.exponential(1.0 / srv.arrival_rate, size=n))]
 
 

@@ -9,9 +9,10 @@ without per-token events. The model serves one request at a time, first come fir
 import math
 
 import simpy
+
 from rtsim.engine.draws import EpisodeDraws
 from rtsim.engine.driver import EPS, EpisodeDriver
-from rtsim.engine.eventlog import Recorder
+from rtsim.engine.eventlog import EventLog, EventRow
 from rtsim.policies.events import GenerationFinished, StartGeneration
 from rtsim.scenario.schema import Scenario
 
@@ -35,8 +36,8 @@ class EpisodeSim(EpisodeDriver):
     """Plays one episode under one policy class in a SimPy environment."""
 
     def __init__(self, env: simpy.Environment, draws: EpisodeDraws, policy_cls,
-                 scenario: Scenario, recorder: Recorder):
-        super().__init__(draws, policy_cls, scenario, recorder)
+                 scenario: Scenario, log: EventLog):
+        super().__init__(draws, policy_cls, scenario, log)
         self.env = env
 
     def now(self) -> float:
@@ -64,8 +65,9 @@ class EpisodeSim(EpisodeDriver):
             req.prefill_s += req.per_token  # a request-per-call API writes at least a token
         self.context += spec.prefill
         self.active = req
-        self.rec.add(req.begin, req.turn, "gen_start", spec.gen, spec.call or "", spec.attempt,
-                     spec.prefill, req.overhead, spec.purpose)
+        self.rec.add(req.begin, req.turn, "gen_start", gen=spec.gen, call=spec.call or "",
+                     attempt=spec.attempt, tokens=spec.prefill, seconds=req.overhead,
+                     label=spec.purpose)
         self._launch(req)
 
     def _launch(self, req: Request) -> None:
@@ -89,8 +91,9 @@ class EpisodeSim(EpisodeDriver):
         spec, now = req.spec, self.env.now
         prefill_spent = min(req.prefill_s, max(0.0, now - req.begin - req.overhead))
         self.context += tokens
-        self.rec.add(now, req.turn, event, spec.gen, spec.call or "", spec.attempt, tokens,
-                     prefill_spent, spec.purpose)
+        self.rec.add(now, req.turn, event, gen=spec.gen, call=spec.call or "",
+                     attempt=spec.attempt, tokens=tokens, seconds=prefill_spent,
+                     label=spec.purpose)
         if spec.purpose == "answer" and self.first_token is None and tokens > spec.answer_from:
             self._first_token_at(self._first_token_time(req), req.turn, spec.gen)
         self.active = None
@@ -107,9 +110,9 @@ class EpisodeSim(EpisodeDriver):
                 + (req.spec.answer_from + 1) * req.per_token)
 
 
-def simulate_episode(draws: EpisodeDraws, policy_cls, scenario: Scenario) -> list[tuple]:
+def simulate_episode(draws: EpisodeDraws, policy_cls, scenario: Scenario) -> list[EventRow]:
     """Run one episode under one policy; return its event rows."""
-    env, rec = simpy.Environment(), Recorder()
+    env, rec = simpy.Environment(), EventLog()
     EpisodeSim(env, draws, policy_cls, scenario, rec).start()
     env.run()
     return rec.rows

@@ -5,6 +5,7 @@ import json
 from pathlib import Path
 
 import pandas as pd
+
 from rtsim.errors import InputError
 from rtsim.files.atomic import write_atomic
 

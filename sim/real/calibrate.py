@@ -21,6 +21,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 import numpy as np
+
 from rtsim.real.backend.errors import BackendError
 from rtsim.real.fit import DecodeFit, PrefillFit, fit_cold, fit_decode, fit_prefill
 

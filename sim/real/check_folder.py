@@ -10,8 +10,9 @@ import json
 from pathlib import Path
 
 import pandas as pd
+
 from rtsim.engine.draws import realize
-from rtsim.engine.eventlog import COLUMNS
+from rtsim.engine.eventlog import COLUMNS, EventRow
 from rtsim.engine.metrics import TURN_COLUMNS, turn_metrics
 from rtsim.engine.runner import KEYS
 from rtsim.errors import InputError
@@ -39,7 +40,7 @@ def load_runs(out: Path) -> list[RealRun]:
     for path in sorted((out / "real").glob("*.json")):
         try:
             r = json.loads(path.read_text(encoding="utf-8"))
-            rows = None if r["rows"] is None else [tuple(row) for row in r["rows"]]
+            rows = None if r["rows"] is None else [EventRow(*row) for row in r["rows"]]
             runs.append(RealRun(r["policy"], r["index"], r["episode"], rows, r["error"],
                                 r["seconds"]))
         except (OSError, ValueError, KeyError, TypeError):

@@ -12,7 +12,7 @@ import asyncio
 
 from rtsim.engine.draws import EpisodeDraws
 from rtsim.engine.driver import EpisodeDriver
-from rtsim.engine.eventlog import Recorder
+from rtsim.engine.eventlog import EventLog, EventRow
 from rtsim.policies.events import GenerationFinished, StartGeneration
 from rtsim.real.conversation import Conversation
 from rtsim.real.forced_calls import arguments_verdict, call_to_force, tool_schema
@@ -36,15 +36,15 @@ class EpisodeFailed(Exception):
 class RealEpisode(EpisodeDriver):
     """Plays one episode under one policy class against `backend` (rtsim.real.backend.Backend)."""
 
-    def __init__(self, draws: EpisodeDraws, policy_cls, scenario: Scenario, recorder: Recorder,
+    def __init__(self, draws: EpisodeDraws, policy_cls, scenario: Scenario, log: EventLog,
                  backend, conversation: Conversation, forced_calls: bool = False):
-        super().__init__(draws, policy_cls, scenario, recorder)
+        super().__init__(draws, policy_cls, scenario, log)
         self.backend, self.chat = backend, conversation
         self.forced_calls = forced_calls
         self.loop = self.t0 = None
         self.done: asyncio.Future | None = None
 
-    async def run(self, timeout: float) -> list[tuple]:
+    async def run(self, timeout: float) -> list[EventRow]:
         """Play the episode; return its event rows. Raises EpisodeFailed."""
         self.loop = asyncio.get_running_loop()
         self.done = self.loop.create_future()
@@ -114,8 +114,8 @@ class RealEpisode(EpisodeDriver):
         req = self.active = self.queue.popleft()
         spec = req.spec
         self.chat.read(spec.prefill)
-        self.rec.add(self.now(), req.turn, "gen_start", spec.gen, spec.call or "", spec.attempt,
-                     spec.prefill, 0.0, spec.purpose)
+        self.rec.add(self.now(), req.turn, "gen_start", gen=spec.gen, call=spec.call or "",
+                     attempt=spec.attempt, tokens=spec.prefill, label=spec.purpose)
         req.task = self.loop.create_task(self._stream(req, self.chat.prompt()))
 
     async def _stream(self, req: RealRequest, messages: list[dict]) -> None:
@@ -153,9 +153,9 @@ class RealEpisode(EpisodeDriver):
             messages = messages + [{"role": "assistant", "content": "".join(req.text)}]
         result = await self._read(req, messages, plan.tokens, False, tool_schema(call))
         if result is not None and req is self.active:
-            self.rec.add(self.now(), req.turn, "call_args", req.spec.gen, call.id, 0,
-                         int(result.tokens), 0.0,
-                         arguments_verdict(result.arguments(), call.arguments))
+            self.rec.add(self.now(), req.turn, "call_args", gen=req.spec.gen, call=call.id,
+                         tokens=int(result.tokens),
+                         label=arguments_verdict(result.arguments(), call.arguments))
 
     def _took(self, req: RealRequest, chunk) -> None:
         spec = req.spec
@@ -179,15 +179,15 @@ class RealEpisode(EpisodeDriver):
         tokens = req.tokens if spec.decode else 0
         if tokens:
             self.chat.wrote("".join(req.text))
-        self.rec.add(self.now(), req.turn, event, spec.gen, spec.call or "", spec.attempt,
-                     tokens, 0.0, spec.purpose)
+        self.rec.add(self.now(), req.turn, event, gen=spec.gen, call=spec.call or "",
+                     attempt=spec.attempt, tokens=tokens, label=spec.purpose)
         self.active = None
         if self.queue:
             self._run_next()
 
 
 async def play_episode(draws: EpisodeDraws, policy_cls, scenario: Scenario, backend,
-                       timeout: float, forced_calls: bool = False) -> list[tuple]:
+                       timeout: float, forced_calls: bool = False) -> list[EventRow]:
     """Warm the server with the system prompt, then play one episode; its event rows."""
     system = draws.episode.system_tokens
     chat = Conversation(scenario.model.system_tokens if system is None else system)
@@ -195,5 +195,5 @@ async def play_episode(draws: EpisodeDraws, policy_cls, scenario: Scenario, back
         await backend.prefill(chat.prompt())
     except Exception as exc:  # BackendError: the server cannot even read the system prompt
         raise EpisodeFailed(f"warming the server: {exc}") from None
-    episode = RealEpisode(draws, policy_cls, scenario, Recorder(), backend, chat, forced_calls)
+    episode = RealEpisode(draws, policy_cls, scenario, EventLog(), backend, chat, forced_calls)
     return await episode.run(timeout)

@@ -7,22 +7,24 @@ the simulator uses them instead of drawing speech and tool timing.
 """
 
 from rtsim.engine.draws import EpisodeDraws
+from rtsim.engine.eventlog import EventRow
 from rtsim.traces.schema import Episode
 
 
-def _tool_latencies(rows: list[tuple]) -> dict[tuple[int, str], float]:
+def _tool_latencies(rows: list[EventRow]) -> dict[tuple[int, str], float]:
     starts, out = {}, {}
-    for t, turn, event, _gen, call, attempt, *_ in rows:
-        if attempt != 0:
+    for r in rows:
+        if r.attempt != 0:
             continue
-        if event == "tool_start":
-            starts[(turn, call)] = t
-        elif event == "tool_end" and (turn, call) in starts:
-            out[(turn, call)] = round(t - starts[(turn, call)], 6)
+        key = (r.turn, r.call)
+        if r.event == "tool_start":
+            starts[key] = r.t
+        elif r.event == "tool_end" and key in starts:
+            out[key] = round(r.t - starts[key], 6)
     return out
 
 
-def recorded_episode(episode: Episode, draws: EpisodeDraws, rows: list[tuple]) -> dict:
+def recorded_episode(episode: Episode, draws: EpisodeDraws, rows: list[EventRow]) -> dict:
     """The trace row of `episode` as measured in the run whose event rows are `rows`."""
     latency = _tool_latencies(rows)
     turns = []

@@ -3,6 +3,7 @@
 import time
 
 import yaml
+
 from rtsim.real.calibrate import Calibration
 from rtsim.scenario.schema import parse_scenario
 

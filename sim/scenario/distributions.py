@@ -8,6 +8,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+
 from rtsim.errors import InputError
 
 Z95 = 1.6448536269514722  # standard normal quantile of 0.95

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import get_type_hints
 
 import yaml
+
 from rtsim.errors import InputError
 from rtsim.scenario.distributions import Dist, Fixed, parse_dist
 

@@ -13,8 +13,9 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import yaml
+
+from rtsim.engine.seeds import SWEEP_POINTS, branch_sequence
 from rtsim.errors import InputError
 from rtsim.scenario.schema import (
     Scenario,
@@ -26,7 +27,6 @@ from rtsim.scenario.schema import (
 )
 
 MAX_POINTS = 100_000
-SWEEP_STREAM = 2**31 + 2  # spawn-key branch of sweep points (summary: 2**31, validate: +1)
 FILE_KEYS = ("scenario", "traces", "policies", "seeds", "seed", "set", "grid")
 
 
@@ -158,7 +158,7 @@ def point_seed(root: int, params, traces: str) -> int:
     """
     digest = hashlib.sha256(repr((tuple(params), traces)).encode("utf-8")).digest()
     key = tuple(int.from_bytes(digest[i:i + 4], "big") for i in range(0, 16, 4))
-    state = np.random.SeedSequence(root, spawn_key=(SWEEP_STREAM, *key)).generate_state(2)
+    state = branch_sequence(root, SWEEP_POINTS, *key).generate_state(2)
     return int(state[0]) << 31 | int(state[1]) >> 1
 
 

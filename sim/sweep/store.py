@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 import yaml
+
 from rtsim.errors import InputError
 from rtsim.files.atomic import write_atomic
 from rtsim.files.results import table_bytes

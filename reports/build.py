@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from rtsim.errors import InputError
+from rtsim.errors import InputError, option
 from rtsim.files.atomic import write_atomic
 from rtsim.reports.check_inputs import CheckInput
 from rtsim.reports.check_report import check_document
@@ -19,10 +19,11 @@ def build_report(folder: Path, out: Path | None = None, episode: str | None = No
     (default folder/report); return the written paths, documents first."""
     data = load_input(Path(folder))
     if isinstance(data, SweepInput) and (episode is not None or replication is not None):
-        raise InputError(f"--episode/--replication: only for a run or check folder, {folder} "
+        raise InputError(f"{option('episode')}/{option('replication')}: only for a run or "
+                         f"check folder, {folder} "
                          "is a sweep")
     if isinstance(data, CheckInput) and replication is not None:
-        raise InputError(f"--replication: only for a run folder, {folder} is a check "
+        raise InputError(f"{option('replication')}: only for a run folder, {folder} is a check "
                          "(one replication)")
     out = Path(out) if out is not None else Path(folder) / "report"
     with styled():

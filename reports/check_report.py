@@ -4,7 +4,7 @@ failures, and one episode's timeline measured and simulated."""
 from pathlib import Path
 
 from rtsim.analysis.fidelity import paired
-from rtsim.errors import InputError
+from rtsim.errors import InputError, option
 from rtsim.reports.check_inputs import CheckInput
 from rtsim.reports.check_plots import cdf_figure, scatter_figure, speedup_figure
 from rtsim.reports.check_tables import failures_table, fidelity_table, latency_table, speedup_table
@@ -88,7 +88,7 @@ def _episode(both, check: CheckInput, episode: str | None) -> str | None:
     """The episode to draw (None without event tables), validated against the compared ones."""
     compared = list(dict.fromkeys(both.episode))
     if episode is not None and episode not in compared:
-        raise InputError(f"--episode {episode}: not among the compared episodes "
+        raise InputError(f"{option('episode')} {episode}: not among the compared episodes "
                          f"({', '.join(compared[:5])}{', ...' if len(compared) > 5 else ''})")
     if check.real_events is None:
         return None

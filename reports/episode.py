@@ -13,11 +13,10 @@ most between the policies (largest minus smallest; the earliest such turn on tie
 import numpy as np
 import pandas as pd
 
-from rtsim.engine.draws import realize
 from rtsim.engine.eventlog import COLUMNS, EventRow
 from rtsim.engine.metrics import turn_metrics
-from rtsim.engine.simpy_driver import simulate_episode
-from rtsim.errors import InputError
+from rtsim.engine.runner import episode_runs
+from rtsim.errors import InputError, option
 from rtsim.policies import POLICIES
 from rtsim.reports.files import read_table
 from rtsim.reports.inputs import EVENT_KEYS, RunInput
@@ -30,14 +29,14 @@ def check_choice(turns: pd.DataFrame, episode: str | None, replication: int) -> 
     """The episode to draw (validated `episode`, or the default) for `replication`."""
     reps = sorted(int(r) for r in turns.replication.unique())
     if replication not in reps:
-        raise InputError(f"--replication {replication}: the run has replications "
+        raise InputError(f"{option('replication')} {replication}: the run has replications "
                          f"{reps[0]}..{reps[-1]}")
     if episode is None:
         return default_episode(turns[turns.replication == replication])
     if episode not in set(turns.episode):
         known = list(dict.fromkeys(turns.episode))
         more = ", ..." if len(known) > 5 else ""
-        raise InputError(f"--episode {episode}: not in the run (episodes: "
+        raise InputError(f"{option('episode')} {episode}: not in the run (episodes: "
                          f"{', '.join(known[:5])}{more})")
     return episode
 
@@ -111,15 +110,15 @@ def _resimulate(run: RunInput, episode: str, replication: int, policies: list) -
     unknown = [p for p in policies if p not in POLICIES]
     if unknown:
         raise InputError(f"{run.folder / 'summary.json'}: unknown policy {unknown[0]} "
-                         f"(cannot re-simulate; rerun with --events)")
+                         f"(cannot re-simulate; rerun with {option('events')})")
     scenario = load_scenario(str(run.config))
     episodes = load_trace_set(scenario.traces)
     index = next((i for i, ep in enumerate(episodes) if ep.id == episode), None)
     if index is None:
         raise InputError(f"{run.config}: trace set {scenario.traces} has no episode {episode} "
-                         f"(changed since the run? rerun with --events)")
-    draws = realize(scenario, episodes[index], index, replication)
-    return {p: simulate_episode(draws, POLICIES[p], scenario) for p in policies}
+                         f"(changed since the run? rerun with {option('events')})")
+    runs = episode_runs(scenario, [(index, episodes[index])], policies, replication)
+    return {run.policy: run.rows for run in runs}
 
 
 def _consistency(run: RunInput, rows: dict, episode: str, replication: int) -> str:

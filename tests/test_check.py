@@ -9,8 +9,8 @@ from click.testing import CliRunner
 
 from rtsim.analysis.fidelity import compare, paired, verdict
 from rtsim.cli import main
-from rtsim.engine.runner import simulate_runs
-from rtsim.real.check_folder import load_runs, save_run, tables
+from rtsim.engine.runner import episode_runs, tables
+from rtsim.real.check_folder import load_runs, save_run
 from rtsim.real.episodes import run_episodes
 from rtsim.traces.schema import load_traces
 from tests.fakebackend import TimedBackend
@@ -44,8 +44,7 @@ def test_failed_runs_are_reported_and_completed_ones_kept(tmp_path):
 
 
 def test_measured_equal_to_simulated_gives_zero_errors():
-    sim = simulate_runs(SC, episodes(), ["sync", "speculative"])
-    turns, _ = tables(sim)
+    turns, _ = tables(episode_runs(SC, episodes(), ["sync", "speculative"]))
     both = paired(turns, turns, ["sync", "speculative"])
     result = compare(both, ["sync", "speculative"])
     assert result["speculative"]["mape"] == 0.0

@@ -80,7 +80,10 @@ def test_distribution_means_match_samples():
 def test_errors_in_overridden_keys_name_set():
     from rtsim.scenario.schema import load_scenario
 
-    with pytest.raises(InputError, match=r"^--set endpointing.silense: unknown key"):
+    # the library names its parameter, the command line its flag
+    with pytest.raises(InputError, match=r"^set endpointing.silense: unknown key") as caught:
         load_scenario("cloud-realtime", ["endpointing.silense=0.3"])
-    with pytest.raises(InputError, match=r"^--set model.decode_rate: must be positive"):
+    assert caught.value.cli_message().startswith("--set endpointing.silense: unknown key")
+    with pytest.raises(InputError, match=r"^set model.decode_rate: must be positive") as caught:
         load_scenario("cloud-realtime", ["model.decode_rate.low=-3"])
+    assert caught.value.cli_message().startswith("--set model.decode_rate: must be positive")

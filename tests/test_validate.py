@@ -35,7 +35,7 @@ B = dataclasses.replace(episode([[call("c1", 20, name="t1")]], answer_tokens=10)
 
 def turns_of(episodes, seeds=3, policies=("sync", "speculative")):
     sc = scenario(seeds=seeds, speculation=PERFECT, tools=TOOLS)
-    return simulate(sc, episodes, list(policies))[0]
+    return simulate(sc, episodes, list(policies)).turns
 
 
 def check(turns, text, policy="speculative", confidence=0.95):
@@ -172,7 +172,7 @@ def noisy():
     """Episodes A and B with a random tool latency and imperfect speculation."""
     sc = scenario(seeds=4, speculation={"accuracy": 0.7, "premature_rate": 0.1}, tools={
         "t0": {"latency": {"dist": "uniform", "low": 0.5, "high": 2.5}}, "t1": {"latency": 0.5}})
-    return simulate(sc, [A, B], ["sync", "speculative"])[0]
+    return simulate(sc, [A, B], ["sync", "speculative"]).turns
 
 
 def test_estimates_agree_with_the_run_summary(noisy):

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from rtsim.engine.seeds import SUMMARY_BOOTSTRAP, branch_stream
+from rtsim.traces.tokens import tokenizer_name
 
 BOOTSTRAP_SAMPLES = 2000
 UNIT = ["replication", "episode"]
@@ -63,6 +64,16 @@ def summarize(turns: pd.DataFrame, seed: int) -> dict:
             entry["speedup_vs_sync"] = speedup(turns, policy, rng)
         out[policy] = entry
     return out
+
+
+def run_summary(scenario, episodes: int, sim) -> dict:
+    """The summary.json of a run: what ran, the tokenizer, per-policy figures, server load."""
+    summary = {"scenario": scenario.name, "traces": scenario.traces, "episodes": episodes,
+               "tokenizer": tokenizer_name(), "seed": scenario.seed, "seeds": scenario.seeds,
+               "policies": summarize(sim.turns, scenario.seed)}
+    if not sim.load.empty:
+        summary["server"] = load_summary(sim.load)
+    return summary
 
 
 def load_summary(load: pd.DataFrame) -> dict:

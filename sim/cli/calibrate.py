@@ -5,12 +5,13 @@ from pathlib import Path
 
 import click
 
-from rtsim.cli.common import check_backend, require_real_extra, user_errors
+from rtsim.cli.common import backend_options, backend_target, user_errors
 from rtsim.errors import InputError
 from rtsim.files.atomic import write_atomic
 from rtsim.real import calibrate as measure
 from rtsim.real import profile
 from rtsim.real.backend.errors import BackendError
+from rtsim.real.connect import check_target, require_real_extra
 from rtsim.scenario.schema import parse_scenario, read_scenario_yaml
 
 
@@ -25,21 +26,14 @@ def _check_out(out: Path) -> None:
 
 
 @click.command("calibrate")
-@click.option("--backend", "-b", default="embedded", show_default=True,
-              help="'embedded' (SmolLM2-135M, started here) or an OpenAI-compatible base URL, "
-                   "e.g. http://127.0.0.1:8000/v1.")
-@click.option("--model", "-m", default=None, help="Model name [default: the server's first].")
-@click.option("--api-key-env", default=None, metavar="VAR",
-              help="Environment variable holding the API key (never written anywhere).")
+@backend_options
 @click.option("--out", "-o", type=click.Path(path_type=Path), default=Path("profile.yaml"),
               show_default=True, help="Scenario profile to write.")
 @click.option("--base-scenario", "-s", default=None,
               help="Scenario the profile starts from: built-in name or YAML file "
                    "[default: edge-3b for embedded, else cloud-realtime].")
-@click.option("--threads", type=click.IntRange(min=1), default=None,
-              help="Embedded server threads [default: all cores but one].")
 @click.option("--quick", is_flag=True, help="Fewer, smaller points, one repeat (a smoke test).")
-def calibrate_command(backend, model, api_key_env, out, base_scenario, threads, quick):
+def calibrate_command(backend, model, api_key_env, threads, out, base_scenario, quick):
     """Measure a backend's overhead, prefill and decode speed; write a scenario profile.
 
     Times the first token against prompt length (cold: a new prompt; cached: a cached
@@ -54,7 +48,8 @@ def calibrate_command(backend, model, api_key_env, out, base_scenario, threads, 
       rtsim run -s profile.yaml
     """
     with user_errors():
-        check_backend(backend)
+        target = backend_target(backend, model, api_key_env, threads)
+        check_target(target)
         _check_out(out)
         base_name = base_scenario or ("edge-3b" if backend == "embedded" else "cloud-realtime")
         base, base_label = read_scenario_yaml(base_name)
@@ -62,8 +57,7 @@ def calibrate_command(backend, model, api_key_env, out, base_scenario, threads, 
         require_real_extra()
         plan = measure.QUICK if quick else measure.Plan()
         try:
-            cal = measure.run(backend, plan, model=model, api_key_env=api_key_env,
-                              threads=threads, echo=click.echo)
+            cal = measure.run(target, plan, echo=click.echo)
         except BackendError as exc:
             raise InputError(f"embedded model: {exc}" if backend == "embedded" else str(exc)) \
                 from None

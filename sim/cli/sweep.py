@@ -1,21 +1,26 @@
 """`rtsim sweep`: a parameter grid over a scenario, run locally or on a Dask cluster."""
 
 import functools
-from pathlib import Path
 
 import click
 from tqdm import tqdm
 
-from rtsim.cli.common import split_names, user_errors
-from rtsim.engine.runner import check_policies
+from rtsim.cli.common import (
+    ALL_POLICIES,
+    DEFAULT_SCENARIO,
+    out_option,
+    policies_option,
+    policy_names,
+    seed_options,
+    set_option,
+    split_names,
+    user_errors,
+)
 from rtsim.errors import InputError
 from rtsim.sweep.executors import connect_dask, run_dask, run_local
 from rtsim.sweep.spec import parse_values, read_sweep_file, resolve
 from rtsim.sweep.store import SweepStore, run_sweep
 from rtsim.traces.sets import load_trace_set
-
-DEFAULT_SCENARIO = "cloud-realtime"
-DEFAULT_POLICIES = ["sync", "async", "speculative"]
 
 
 def _count(n: int, one: str, many: str | None = None) -> str:
@@ -53,16 +58,11 @@ def _executor(executor: str, scheduler: str | None, workers: int | None):
               help=f"Built-in scenario name or YAML file [default: {DEFAULT_SCENARIO}].")
 @click.option("--traces", "-t", default=None,
               help="Comma-separated trace sets (names or files) [default: the scenario's].")
-@click.option("--policies", "-p", default=None,
-              help="Comma-separated policies [default: sync,async,speculative].")
-@click.option("--seeds", type=click.IntRange(min=1), default=None,
-              help="Replications of every episode at every point [default: the scenario's].")
-@click.option("--seed", type=click.IntRange(min=0), default=None,
-              help="Root seed; each point derives its own [default: the scenario's].")
-@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE",
-              help="Fixed override for every point (repeatable).")
-@click.option("--out", "-o", type=click.Path(file_okay=False, path_type=Path),
-              default=Path("runs/sweep"), show_default=True, help="Folder for the results.")
+@policies_option(None, "Comma-separated policies [default: sync,async,speculative].")
+@seed_options("Replications of every episode at every point [default: the scenario's].",
+              "Root seed; each point derives its own [default: the scenario's].")
+@set_option("Fixed override for every point (repeatable).")
+@out_option("runs/sweep")
 @click.option("--format", "fmt", type=click.Choice(["parquet", "csv"]), default="parquet",
               show_default=True, help="Results table format.")
 @click.option("--resume", is_flag=True, help="Continue the sweep in --out, skipping done points.")
@@ -100,7 +100,7 @@ def sweep_command(sweep_file, grid, scenario, traces, policies, seeds, seed, ove
     """
     with user_errors():
         spec = read_sweep_file(sweep_file) if sweep_file else {"grid": []}
-        names = check_policies(split_names(policies) or spec.get("policies") or DEFAULT_POLICIES)
+        names = policy_names(policies, spec.get("policies") or split_names(ALL_POLICIES))
         resolved = resolve(scenario or spec.get("scenario") or DEFAULT_SCENARIO,
                            list(spec.get("set", [])) + list(overrides),
                            spec["grid"] + _cli_grid(grid), names,

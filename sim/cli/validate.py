@@ -9,15 +9,14 @@ import yaml
 from rtsim.analysis.targets import Comparison, parse_target, uses_baseline
 from rtsim.analysis.validate import validate as validate_turns
 from rtsim.analysis.validate import verdict_table
-from rtsim.cli.common import user_errors
-from rtsim.engine.runner import check_policies, simulate
+from rtsim.cli.common import policy_names, run_overrides, scenario_options, user_errors
+from rtsim.engine.runner import simulate
 from rtsim.errors import InputError
 from rtsim.files.atomic import write_atomic
 from rtsim.policies import POLICIES
 from rtsim.scenario.schema import builtin_scenarios, load_scenario
 from rtsim.traces.sets import load_trace_set
 
-DEFAULT_SCENARIO = "cloud-realtime"
 EXIT_FAIL = 1
 
 
@@ -82,16 +81,7 @@ def _write(path: str, text: str) -> None:
 @click.command("validate")
 @click.option("--policy", "-p", required=True, type=click.Choice(list(POLICIES)),
               help="The policy to validate.")
-@click.option("--scenario", "-s", default=DEFAULT_SCENARIO, show_default=True,
-              help="Built-in scenario name or a YAML file.")
-@click.option("--traces", "-t", "trace_set", default=None,
-              help="Built-in trace set name or a JSONL file [default: the scenario's].")
-@click.option("--seeds", type=click.IntRange(min=1), default=None,
-              help="Replications of every episode [default: the scenario's].")
-@click.option("--seed", type=click.IntRange(min=0), default=None,
-              help="Root seed [default: the scenario's]; also seeds the bootstrap.")
-@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE",
-              help="Override a scenario value (repeatable).")
+@scenario_options(seed_help="Root seed [default: the scenario's]; also seeds the bootstrap.")
 @click.option("--target", "lines", multiple=True, metavar="EXPR",
               help='A target, e.g. "p90(first_audio_latency) < 1.0" (repeatable).')
 @click.option("--targets", "files", multiple=True,
@@ -119,14 +109,13 @@ def validate_command(ctx, policy, scenario, trace_set, seeds, seed, overrides, l
           --target "wasted_tokens_per_turn <= 200" --json verdict.json
       rtsim validate -p async --targets gate.yaml && deploy
     """
-    extra = [f"traces={trace_set}"] * bool(trace_set)
-    extra += [f"seeds={seeds}"] * (seeds is not None) + [f"seed={seed}"] * (seed is not None)
     with user_errors():
-        resolved = load_scenario(scenario, list(overrides) + extra)
+        resolved = load_scenario(scenario, list(overrides) + run_overrides(trace_set, seeds, seed))
         comparisons = collect_targets(scenario, lines, files)
         episodes = load_trace_set(resolved.traces)
-        names = check_policies([policy] + ["sync"] * uses_baseline(comparisons))
-        turns, _ = simulate(resolved, episodes, names)
+        names = policy_names(",".join([policy] + ["sync"] * uses_baseline(comparisons)),
+                             option="--policy")
+        turns = simulate(resolved, episodes, names).turns
         report = {"scenario": resolved.name, "traces": resolved.traces,
                   "episodes": len(episodes), "seed": resolved.seed, "seeds": resolved.seeds,
                   **validate_turns(turns, policy, comparisons, resolved.seed, confidence)}

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from rtsim.errors import InputError
+from rtsim.errors import InputError, option
 from rtsim.files.atomic import write_atomic
 
 
@@ -18,7 +18,8 @@ def table_bytes(df: pd.DataFrame, fmt: str) -> bytes:
         buf = io.BytesIO()
         df.to_parquet(buf, index=False)
     except ImportError:
-        raise InputError("--format parquet: needs pyarrow (pip install pyarrow)") from None
+        raise InputError(f"{option('format')} parquet: needs pyarrow (pip install pyarrow)") \
+            from None
     return buf.getvalue()
 
 

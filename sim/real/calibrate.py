@@ -14,7 +14,6 @@ Token counts are the server's (usage.prompt_tokens); a cached request's new toke
 prompt count minus the prefix-only prompt's.
 """
 
-import asyncio
 import statistics
 import time
 from collections import defaultdict
@@ -23,6 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from rtsim.real.backend.errors import BackendError
+from rtsim.real.connect import Target, run_against
 from rtsim.real.fit import DecodeFit, PrefillFit, fit_cold, fit_decode, fit_prefill
 
 VOCABULARY = ("time person year way day thing man world life hand part child eye woman place "
@@ -191,20 +191,10 @@ async def calibrate(backend, plan: Plan, echo=print) -> Calibration:
                        cached, cold, time.perf_counter() - start)
 
 
-def run(target: str, plan: Plan, *, model: str | None = None, api_key_env: str | None = None,
-        threads: int | None = None, echo=print) -> Calibration:
-    """Calibrate the embedded model (target "embedded", started and stopped here) or a URL."""
-    from rtsim.real.backend.client import Backend
-    from rtsim.real.backend.embedded import EmbeddedServer
+def run(target: Target, plan: Plan, echo=print) -> Calibration:
+    """Calibrate the embedded model (started and stopped here) or a URL."""
+    async def work(backend):
+        echo(f"calibrating {backend.base_url} (model {backend.model})")
+        return await calibrate(backend, plan, echo)
 
-    async def against(base_url, name):
-        async with Backend(base_url, name or "", api_key_env, retries=2) as backend:
-            await backend.pick_model()
-            echo(f"calibrating {backend.base_url} (model {backend.model})")
-            return await calibrate(backend, plan, echo)
-
-    if target != "embedded":
-        return asyncio.run(against(target, model))
-    echo("starting the embedded model server")
-    with EmbeddedServer(threads=threads) as server:
-        return asyncio.run(against(server.base_url, server.model))
+    return run_against(target, work, echo)

@@ -9,12 +9,8 @@
 import json
 from pathlib import Path
 
-import pandas as pd
-
 from rtsim.engine.draws import realize
-from rtsim.engine.eventlog import COLUMNS, EventRow
-from rtsim.engine.metrics import TURN_COLUMNS, turn_metrics
-from rtsim.engine.runner import KEYS
+from rtsim.engine.eventlog import EventRow
 from rtsim.errors import InputError
 from rtsim.files.atomic import write_atomic
 from rtsim.real.episodes import RealRun
@@ -47,17 +43,6 @@ def load_runs(out: Path) -> list[RealRun]:
             raise InputError(f"{path}: unreadable run record; delete it to measure again") \
                 from None
     return runs
-
-
-def tables(runs: list[tuple[str, str, list]]) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Turn and event tables (replication 0) of (policy, episode id, rows) runs."""
-    turns, events = [], []
-    for policy, episode, rows in runs:
-        key = (policy, 0, episode)
-        turns.extend(key + tuple(m.values()) for m in turn_metrics(rows))
-        events.extend(key + tuple(row) for row in rows)
-    return (pd.DataFrame(turns, columns=KEYS + TURN_COLUMNS),
-            pd.DataFrame(events, columns=KEYS + COLUMNS))
 
 
 def record_measured(path: Path, scenario, episodes: list, runs: list[RealRun]) -> None:

@@ -13,7 +13,7 @@ from typing import get_type_hints
 
 import yaml
 
-from rtsim.errors import InputError
+from rtsim.errors import InputError, option
 from rtsim.scenario.distributions import Dist, Fixed, parse_dist
 
 POSITIVE, NONNEG, UNIT = "positive", "non-negative", "within [0, 1]"
@@ -242,7 +242,7 @@ def parse_scenario(raw, source: str) -> Scenario:
     try:
         return _parse_section(Scenario, raw, "")
     except InputError as exc:
-        raise InputError(f"{source}: {exc}") from None
+        raise InputError(f"{source}: {exc.template}") from None
 
 
 def apply_overrides(raw: dict, overrides: list[str]) -> dict:
@@ -251,12 +251,12 @@ def apply_overrides(raw: dict, overrides: list[str]) -> dict:
     for item in overrides:
         key, sep, text = item.partition("=")
         if not sep or not key.strip():
-            raise InputError(f"--set {item!r}: expected dotted.key=value")
+            raise InputError(f"{option('set')} {item!r}: expected dotted.key=value")
         try:
             value = yaml.safe_load(text)
         except yaml.YAMLError:
-            raise InputError(f"--set {item!r}: value is not valid YAML") from None
-        set_dotted(raw, key.strip(), value, f"--set {key.strip()}")
+            raise InputError(f"{option('set')} {item!r}: value is not valid YAML") from None
+        set_dotted(raw, key.strip(), value, f"{option('set')} {key.strip()}")
     return raw
 
 
@@ -327,11 +327,11 @@ def load_scenario(name_or_path: str, overrides: list[str] = ()) -> Scenario:
 
 def _blame_override(exc: InputError, label: str, overrides) -> InputError:
     """Name `--set` rather than the scenario file when an override's key is at fault."""
-    rest = str(exc).removeprefix(f"{label}: ")
+    rest = exc.template.removeprefix(f"{label}: ")
     failing = rest.partition(":")[0]
     for key in (item.partition("=")[0].strip() for item in overrides):
         if f"{key}.".startswith(f"{failing}.") or failing.startswith(f"{key}."):
-            return InputError(f"--set {rest}")
+            return InputError(f"{option('set')} {rest}")
     return exc
 
 

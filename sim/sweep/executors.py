@@ -11,8 +11,8 @@ from collections.abc import Iterator
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
 from rtsim.analysis.summary import load_summary, summarize
-from rtsim.engine.runner import simulate_with_server
-from rtsim.errors import InputError
+from rtsim.engine.runner import simulate
+from rtsim.errors import InputError, option
 
 _EPISODES: dict = {}
 LOAD_COLUMNS = ("arrival_rate", "mean_in_system", "utilization", "mean_batch", "tokens_per_s",
@@ -21,10 +21,10 @@ LOAD_COLUMNS = ("arrival_rate", "mean_in_system", "utilization", "mean_batch", "
 
 def point_rows(scenario, episodes, policies) -> list[dict]:
     """Simulate one point; one summary row per policy (see rtsim.sweep.store.ROW_COLUMNS)."""
-    turns, _, load = simulate_with_server(scenario, episodes, list(policies))
-    summary = summarize(turns, scenario.seed)
-    server = load_summary(load) if not load.empty else {}
-    return [_row(policy, entry, len(set(turns.episode)), server.get(policy, {}))
+    sim = simulate(scenario, episodes, list(policies))
+    summary = summarize(sim.turns, scenario.seed)
+    server = load_summary(sim.load) if not sim.load.empty else {}
+    return [_row(policy, entry, len(set(sim.turns.episode)), server.get(policy, {}))
             for policy, entry in summary.items()]
 
 
@@ -81,12 +81,12 @@ def connect_dask(address: str):
     try:
         from distributed import Client
     except ImportError:
-        raise InputError("--executor dask: needs the dask extra "
+        raise InputError(f"{option('executor')} dask: needs the dask extra "
                          "(pip install 'rtsim[dask]')") from None
     try:
         return Client(address, timeout="5s", set_as_default=False)
     except (OSError, TimeoutError, ValueError) as exc:
-        raise InputError(f"--scheduler {address}: cannot reach the Dask scheduler "
+        raise InputError(f"{option('scheduler')} {address}: cannot reach the Dask scheduler "
                          f"({exc.__class__.__name__})") from None
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import yaml
 
 from rtsim.engine.seeds import SWEEP_POINTS, branch_sequence
-from rtsim.errors import InputError
+from rtsim.errors import InputError, option
 from rtsim.scenario.schema import (
     Scenario,
     apply_overrides,
@@ -167,7 +167,8 @@ def resolve(scenario: str, overrides: list[str], grid: list[tuple[str, tuple]],
             seed: int | None) -> Sweep:
     """Build and check every point's scenario; fail before any work on bad keys or values."""
     if not grid:
-        raise InputError("sweep: empty grid (give --grid KEY=V1,V2,... or a grid: in the file)")
+        raise InputError(f"sweep: empty grid (give {option('grid')} KEY=V1,V2,... or a grid: "
+                         "in the file)")
     keys = [k for k, _ in grid]
     if len(set(keys)) != len(keys):
         raise InputError(f"sweep: key {next(k for k in keys if keys.count(k) > 1)} "
@@ -189,7 +190,7 @@ def resolve(scenario: str, overrides: list[str], grid: list[tuple[str, tuple]],
             point_raw = copy.deepcopy(base_raw)
             for key, value in params + (("traces", name),
                                         ("seed", point_seed(base.seed, params, name))):
-                set_dotted(point_raw, key, value, f"--grid {key}")
+                set_dotted(point_raw, key, value, f"{option('grid')} {key}")
             where = f"{label} with {', '.join(f'{k}={v}' for k, v in params)}"
             points.append(Point(len(points), params, name, parse_scenario(point_raw, where)))
     digest = hashlib.sha256(scenario_yaml(base).encode("utf-8")).hexdigest()

@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from rtsim.errors import InputError
+from rtsim.errors import InputError, option
 from rtsim.files.atomic import write_atomic
 from rtsim.files.results import table_bytes
 from rtsim.sweep.spec import Point, Sweep
@@ -44,7 +44,7 @@ class SweepStore:
             self._check_same(record_path, record, resume)
             self._load_points()
         elif self.out.exists() and any(self.out.iterdir()):
-            raise InputError(f"--out {self.out}: folder exists and holds no sweep; "
+            raise InputError(f"{option('out')} {self.out}: folder exists and holds no sweep; "
                              "choose an empty or new folder")
         write_atomic(record_path, yaml.safe_dump(record, sort_keys=False))
 
@@ -54,14 +54,16 @@ class SweepStore:
         except (OSError, yaml.YAMLError):
             raise InputError(f"{path}: cannot read the earlier sweep's record") from None
         if not resume:
-            raise InputError(f"--out {self.out}: holds a sweep already; pass --resume to "
-                             "continue it, or choose another --out")
+            raise InputError(f"{option('out')} {self.out}: holds a sweep already; pass "
+                             f"{option('resume')} to continue it, or choose another "
+                             f"{option('out')}")
         if not isinstance(old, dict):
             raise InputError(f"{path}: not a sweep record")
         differs = [k for k in record if old.get(k) != record[k]]
         if differs:
-            raise InputError(f"--resume: {path} is a different sweep ({differs[0]} differs); "
-                             "rerun with the same options or choose another --out")
+            raise InputError(f"{option('resume')}: {path} is a different sweep "
+                             f"({differs[0]} differs); "
+                             f"rerun with the same options or choose another {option('out')}")
 
     def _load_points(self) -> None:
         for point in self.sweep.points:

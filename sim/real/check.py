@@ -1,0 +1,134 @@
+"""`rtsim check` as a library call: calibrate a backend (or take a profile), play episodes
+for real under each policy, simulate the same episodes, and compare them.
+
+The folder it writes is described in rtsim.real.check_folder; the comparison in
+rtsim.analysis.fidelity; docs/backends.md explains the workflow.
+"""
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rtsim.analysis.fidelity import call_arguments, compare, paired, verdict
+from rtsim.engine.runner import Run, episode_runs, known_policies, tables
+from rtsim.errors import InputError, option
+from rtsim.files.atomic import write_atomic
+from rtsim.files.results import table_bytes
+from rtsim.real import calibrate as measure
+from rtsim.real import profile as profiles
+from rtsim.real.check_folder import load_runs, record_measured, save_run
+from rtsim.real.connect import Target, check_target, require_real_extra, run_against
+from rtsim.real.episodes import run_episodes
+from rtsim.scenario.schema import load_scenario, read_scenario_yaml
+from rtsim.traces.sets import load_trace_set
+
+NO_PLAYBACK = ("tts.words_per_minute=1000000", "user.think_time=0")
+
+
+@dataclass(frozen=True)
+class CheckOptions:
+    """What a check measures and where it writes (the flags of `rtsim check`)."""
+
+    out: Path = Path("runs/check")
+    target: Target = field(default_factory=Target)
+    scenario: str = "edge-3b"
+    profile: Path | None = None
+    traces: str | None = None
+    policies: tuple[str, ...] = ("sync", "async", "speculative")
+    episodes: int = 3
+    overrides: tuple[str, ...] = ()
+    keep_playback: bool = False
+    quick_calibration: bool = False
+    calls: str = "exact"
+    resume: bool = False
+
+    def scenario_overrides(self) -> list[str]:
+        """The overrides both runs use: no playback unless kept, the trace set, the user's."""
+        extra = [] if self.keep_playback else list(NO_PLAYBACK)
+        return extra + [f"traces={self.traces}"] * bool(self.traces) + list(self.overrides)
+
+
+def prepare(opts: CheckOptions) -> list[str]:
+    """Check the options and the output folder before any work; the policies to run."""
+    names = known_policies(opts.policies)
+    check_target(opts.target)
+    require_real_extra()
+    if opts.calls not in ("exact", "forced"):
+        raise InputError(f"{option('calls')} {opts.calls!r}: expected exact or forced")
+    out = opts.out
+    if out.exists() and not out.is_dir():
+        raise InputError(f"{option('out')} {out}: is a file")
+    if opts.resume and not (out / "profile.yaml").is_file():
+        raise InputError(f"{option('resume')}: {out} holds no earlier check (no profile.yaml)")
+    if not opts.resume and out.exists() and any(out.iterdir()):
+        raise InputError(f"{option('out')} {out}: holds an earlier check; pass "
+                         f"{option('resume')} to continue it, or choose another {option('out')}")
+    load_scenario(str(opts.profile) if opts.profile else opts.scenario, opts.scenario_overrides())
+    return names
+
+
+def run_check(opts: CheckOptions, echo=print) -> dict:
+    """Run the check into `opts.out`; return check.json's content (BackendError if the
+    backend fails as a whole; failed episodes are reported in the result instead)."""
+    names = prepare(opts)
+
+    async def measured(backend):
+        return await _measure(backend, opts, names, echo)
+
+    scenario, episodes, runs, url, model = run_against(opts.target, measured, echo)
+    return _report(opts.out, scenario, episodes, runs, names, url, model)
+
+
+async def _measure(backend, opts: CheckOptions, names: list[str], echo):
+    out = opts.out
+    profile = opts.profile or (out / "profile.yaml" if opts.resume else None)
+    if profile is None:
+        echo(f"calibrating {backend.base_url} (model {backend.model})")
+        profile = await _calibrated(backend, out, opts.scenario, opts.quick_calibration, echo)
+    scenario = load_scenario(str(profile), opts.scenario_overrides())
+    episodes = load_trace_set(scenario.traces)[:opts.episodes]
+    earlier = [r for r in load_runs(out) if r.rows is not None]
+    skip = frozenset((r.policy, r.episode) for r in earlier)
+
+    def done(run):
+        save_run(out, run)
+        state = f"FAILED: {run.error}" if run.error else \
+            f"{sum(1 for r in run.rows if r.event == 'turn_end')} turns"
+        echo(f"  {run.episode:<24} {run.policy:<12} {run.seconds:6.1f} s  {state}")
+
+    echo(f"measuring {len(episodes)} episodes x {len(names)} policies "
+         f"for real" + (f" ({len(skip)} runs done already)" if skip else ""))
+    runs = earlier + await run_episodes(scenario, list(enumerate(episodes)), names, backend,
+                                        done, skip, forced_calls=opts.calls == "forced")
+    return scenario, episodes, runs, backend.base_url, backend.model
+
+
+async def _calibrated(backend, out: Path, base: str, quick: bool, echo) -> Path:
+    raw, label = read_scenario_yaml(base)
+    cal = await measure.calibrate(backend, measure.QUICK if quick else measure.CHECK, echo)
+    path = out / "profile.yaml"
+    write_atomic(path, profiles.profile_yaml(cal, raw, label, f"{raw.get('name', base)}-check"))
+    for line in profiles.fit_lines(cal):
+        echo(f"  {line}")
+    return path
+
+
+def _report(out, scenario, episodes, runs, policies, url, model) -> dict:
+    ok = [Run(r.policy, 0, r.episode, r.rows) for r in runs if r.rows is not None]
+    failed = [{"policy": r.policy, "episode": r.episode, "error": r.error}
+              for r in runs if r.rows is None]
+    real_turns, real_events = tables(ok)
+    sim_turns, sim_events = tables(episode_runs(scenario, enumerate(episodes), policies))
+    for name, df in (("real_turns", real_turns), ("real_events", real_events),
+                     ("sim_turns", sim_turns), ("sim_events", sim_events)):
+        write_atomic(out / f"{name}.csv", table_bytes(df, "csv"))
+    record_measured(out / "measured.jsonl", scenario, episodes, runs)
+    both = paired(real_turns, sim_turns, policies)
+    result = compare(both, policies)
+    report = {"backend": url, "model": model, "scenario": scenario.name,
+              "traces": scenario.traces, "episodes": [e.id for e in episodes],
+              "compared_episodes": sorted(set(both.episode)), "policies": result,
+              "call_arguments": call_arguments(real_events),
+              "fidelity": verdict(result), "failures": failed, "complete": not failed}
+    write_atomic(out / "check.json", json.dumps(report, indent=2) + "\n")
+    return report

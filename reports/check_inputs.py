@@ -11,7 +11,8 @@ from pathlib import Path
 import pandas as pd
 
 from rtsim.errors import InputError
-from rtsim.reports.files import read_json, read_table, require, table_path
+from rtsim.files.inputs import read_json
+from rtsim.reports.files import read_table, require, table_path
 
 CHECK_TURNS = ("policy", "replication", "episode", "turn", "turn_latency",
                "first_audio_latency", "tool_calls")

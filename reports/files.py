@@ -1,10 +1,8 @@
 """Reading the files of a run, sweep or check folder, with one-line errors for bad input."""
 
-import json
 from pathlib import Path
 
 import pandas as pd
-import yaml
 
 from rtsim.errors import InputError
 
@@ -37,22 +35,6 @@ def read_table(path: Path, needs: tuple[str, ...], numeric: tuple[str, ...] = ()
         if not pd.api.types.is_numeric_dtype(df[col]):
             raise InputError(f"{path}: column {col} is not numeric")
     return df
-
-
-def read_json(path: Path):
-    """The parsed JSON file."""
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InputError(f"{path}: not valid JSON ({exc.__class__.__name__})") from None
-
-
-def read_yaml(path: Path):
-    """The parsed YAML file."""
-    try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise InputError(f"{path}: not valid YAML ({exc.__class__.__name__})") from None
 
 
 def require(mapping, dotted: str, path: Path, prefix: str = "", number: bool = False):

@@ -11,9 +11,11 @@ from pathlib import Path
 import pandas as pd
 
 from rtsim.errors import InputError
+from rtsim.files.inputs import read_json, read_yaml
 from rtsim.reports.check_inputs import CheckInput, load_check
-from rtsim.reports.files import read_json, read_table, read_yaml, require, table_path
-from rtsim.reports.load_data import SERVER_COLUMNS, load_key
+from rtsim.reports.files import read_table, require, table_path
+from rtsim.reports.load_data import load_key
+from rtsim.sweep.results import SERVER_COLUMNS
 
 TURN_NEEDS = ("policy", "replication", "episode", "turn", "turn_latency", "tool_calls")
 EVENT_KEYS = ("policy", "replication", "episode")

@@ -27,8 +27,6 @@ from rtsim.reports.sweep_data import short_key, show_value
 
 LOAD_KEYS = {"server.sessions": ("concurrent conversations", "sessions"),
              "server.arrival_rate": ("new conversations per second", "conversations/s")}
-SERVER_COLUMNS = ("server_arrival_rate", "server_mean_in_system", "server_utilization",
-                  "server_mean_batch", "server_tokens_per_s", "server_mean_queue_wait")
 QUEUE_WAIT_SATURATED = 0.01  # s: requests wait for a batch slot
 THROUGHPUT_SATURATED = 0.5  # tokens/s per unit load, as a share of its lightest-load value
 LOG_SPAN = 10.0  # loads spanning more than this ratio go on a log axis

@@ -131,7 +131,7 @@ def test_measured_panels_draw_whole_requests_and_empty_lanes_go(tmp_path):
 def test_bad_check_folders_stop_with_one_line(tmp_path):
     folder = _check_dir(tmp_path)
     (folder / "check.json").write_text("{not json")
-    assert "check.json: not valid JSON (JSONDecodeError)" in one_error_line(
+    assert "check.json:1: not valid JSON (Expecting property name" in one_error_line(
         invoke("report", folder))
     broken = _check_json()
     del broken["policies"]["speculative"]["measured"]["p90"]

@@ -203,7 +203,7 @@ def _copy_run(runs, tmp_path):
 def test_broken_run_files(runs, tmp_path):
     folder = _copy_run(runs, tmp_path)
     (folder / "summary.json").write_text("{not json")
-    assert "summary.json: not valid JSON" in one_error_line(invoke("report", folder))
+    assert "summary.json:1: not valid JSON" in one_error_line(invoke("report", folder))
     summary = json.loads((runs / "plain" / "summary.json").read_text())
     del summary["policies"]["async"]["turn_latency"]["p90"]
     (folder / "summary.json").write_text(json.dumps(summary))

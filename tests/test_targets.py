@@ -8,8 +8,8 @@ from rtsim.analysis.targets import (
     METRICS,
     SCALARS,
     BinOp,
-    Call,
     Comparison,
+    FunctionCall,
     Neg,
     Num,
     Scalar,
@@ -21,7 +21,7 @@ from rtsim.analysis.targets import (
 )
 from rtsim.errors import InputError
 
-TL, FA = Call("mean", "turn_latency"), Call("p90", "first_audio_latency")
+TL, FA = FunctionCall("mean", "turn_latency"), FunctionCall("p90", "first_audio_latency")
 
 
 def one(text: str) -> Comparison:
@@ -36,7 +36,7 @@ def test_a_simple_target():
 
 def test_scalars_and_the_speedup_function():
     assert one("speedup_vs_sync >= 1.3").stat == Scalar("speedup_vs_sync")
-    assert one("speedup_vs_sync(first_audio_latency) > 1").stat == Call(
+    assert one("speedup_vs_sync(first_audio_latency) > 1").stat == FunctionCall(
         "speedup_vs_sync", "first_audio_latency")
     for name in SCALARS:
         assert one(f"{name} <= 2").stat == Scalar(name)
@@ -61,8 +61,8 @@ def test_parentheses_unary_minus_and_number_forms():
 
 
 def test_any_percentile_from_1_to_99():
-    assert one("p75(turn_latency) < 1").stat == Call("p75", "turn_latency")
-    assert one("p1(turn_latency) < 1").stat == Call("p1", "turn_latency")
+    assert one("p75(turn_latency) < 1").stat == FunctionCall("p75", "turn_latency")
+    assert one("p1(turn_latency) < 1").stat == FunctionCall("p1", "turn_latency")
 
 
 def test_and_gives_one_comparison_each_with_its_own_text_and_the_name():
@@ -73,7 +73,7 @@ def test_and_gives_one_comparison_each_with_its_own_text_and_the_name():
 
 def test_every_metric_column_is_accepted():
     for metric in METRICS:
-        assert one(f"mean({metric}) < 1").stat == Call("mean", metric)
+        assert one(f"mean({metric}) < 1").stat == FunctionCall("mean", metric)
     assert "turn" not in METRICS and "speech_end" not in METRICS
 
 
@@ -156,7 +156,8 @@ def test_evaluation_asks_for_the_right_statistics(text, value, calls):
 _LEAVES = st.one_of(
     st.floats(0, 1e6, allow_nan=False).map(lambda x: Num(x + 0.0)),
     st.sampled_from(sorted(SCALARS)).map(Scalar),
-    st.builds(Call, st.sampled_from(["mean", "min", "max", "p50", "p99", "speedup_vs_sync"]),
+    st.builds(FunctionCall,
+              st.sampled_from(["mean", "min", "max", "p50", "p99", "speedup_vs_sync"]),
               st.sampled_from(METRICS)),
 )
 _TREES = st.recursive(_LEAVES, lambda inner: st.one_of(
@@ -165,7 +166,7 @@ _TREES = st.recursive(_LEAVES, lambda inner: st.one_of(
 
 
 def _has_metric(tree) -> bool:
-    return any(isinstance(n, (Scalar, Call)) for n in walk(tree))
+    return any(isinstance(n, (Scalar, FunctionCall)) for n in walk(tree))
 
 
 @given(_TREES.filter(_has_metric), st.sampled_from(["<", "<=", ">", ">="]),

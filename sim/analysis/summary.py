@@ -8,6 +8,7 @@ resamples episodes (replication x episode), keeping each episode's turns togethe
 import numpy as np
 import pandas as pd
 
+from rtsim.engine.metrics import METRICS, Metric
 from rtsim.engine.seeds import SUMMARY_BOOTSTRAP, branch_stream
 from rtsim.traces.tokens import tokenizer_name
 
@@ -15,11 +16,10 @@ BOOTSTRAP_SAMPLES = 2000
 UNIT = ["replication", "episode"]
 
 
-def _stats(values: pd.Series, quantiles=(50, 90, 99)) -> dict:
+def _stats(values: pd.Series, stats: tuple[str, ...]) -> dict:
     arr = values.to_numpy(dtype=float)
-    out = {"mean": float(arr.mean())}
-    out.update({f"p{q}": float(np.percentile(arr, q)) for q in quantiles})
-    return out
+    return {k: float(arr.mean()) if k == "mean" else float(np.percentile(arr, int(k[1:])))
+            for k in stats}
 
 
 def speedup(turns: pd.DataFrame, policy: str, rng: np.random.Generator,
@@ -36,33 +36,37 @@ def speedup(turns: pd.DataFrame, policy: str, rng: np.random.Generator,
 
 
 def summarize(turns: pd.DataFrame, seed: int) -> dict:
-    """Per-policy figures; speedups need a `sync` run over the same episodes."""
+    """Per-policy figures, as each metric's declaration asks (rtsim.engine.metrics.METRICS);
+    speedups need a `sync` run over the same episodes."""
     rng = branch_stream(seed, SUMMARY_BOOTSTRAP)
     has_sync = (turns.policy == "sync").any()
     out = {}
     for policy, rows in turns.groupby("policy", sort=False):
-        guesses = int(rows.spec_guesses.sum())
-        entry = {
-            "turns": int(len(rows)),
-            "turn_latency": _stats(rows.turn_latency),
-            "first_token_latency": _stats(rows.first_token_latency, (50, 90)),
-            "first_audio_latency": _stats(rows.first_audio_latency, (50, 90)),
-            "episode_latency": {"mean": float(rows.groupby(UNIT).turn_latency.sum().mean())},
-            "model_busy_per_turn": float(rows.model_busy.mean()),
-            "wasted_tokens_per_turn": float(rows.wasted_tokens.mean()),
-            "wasted_tool_calls_per_turn": float(rows.wasted_tool_calls.mean()),
-            "speculation": {
-                "guesses": guesses,
-                "hits": int(rows.spec_hits.sum()),
-                "hit_rate": float(rows.spec_hits.sum() / guesses) if guesses else None,
-                "revisions": int(rows.spec_revisions.sum()),
-                "withdrawals": int(rows.spec_withdrawals.sum()),
-                "cascades": int(rows.spec_cascades.sum()),
-            },
-        }
+        entry = {"turns": int(len(rows))}
+        for kind in ("headline", "latency"):
+            entry.update({m.name: _stats(rows[m.name], m.stats) for m in _kind(kind)})
+        entry["episode_latency"] = {"mean": float(rows.groupby(UNIT).turn_latency.sum().mean())}
+        entry.update({f"{m.name}_per_turn": float(rows[m.name].mean())
+                      for m in _kind("per_turn")})
+        entry["speculation"] = _speculation(rows)
         if has_sync:
             entry["speedup_vs_sync"] = speedup(turns, policy, rng)
         out[policy] = entry
+    return out
+
+
+def _kind(summary: str) -> list[Metric]:
+    return [m for m in METRICS if m.summary == summary]
+
+
+def _speculation(rows: pd.DataFrame) -> dict:
+    """Totals of the speculation counts, with the hit rate after the hits."""
+    out = {}
+    for m in _kind("speculation"):
+        out[m.name.removeprefix("spec_")] = int(rows[m.name].sum())
+        if m.name == "spec_hits":
+            guesses = int(rows.spec_guesses.sum())
+            out["hit_rate"] = float(rows.spec_hits.sum() / guesses) if guesses else None
     return out
 
 

@@ -49,7 +49,7 @@ class Scalar:
 
 
 @dataclass(frozen=True)
-class Call:
+class FunctionCall:
     """A function of one metric column, e.g. `p90(first_audio_latency)`."""
 
     func: str
@@ -138,7 +138,7 @@ class _Parser:
     def comparison(self) -> Comparison:
         start = self.tok.pos
         stat = self.expr()
-        if not any(isinstance(n, (Scalar, Call)) for n in walk(stat)):
+        if not any(isinstance(n, (Scalar, FunctionCall)) for n in walk(stat)):
             self.fail("the left side uses no metric", start)
         if self.tok.text not in COMPARISONS or self.tok.kind != "op":
             self.fail(f"expected a comparison (<, <=, >, >=), found {_show(self.tok)}",
@@ -206,7 +206,7 @@ class _Parser:
         if self.tok.text == ",":
             self.fail(f"{tok.text}() takes one metric", self.tok.pos)
         self.expect(")", "')'")
-        return Call(tok.text, arg.text)
+        return FunctionCall(tok.text, arg.text)
 
 
 def _show(tok: _Token) -> str:
@@ -243,7 +243,7 @@ def format_expr(node, parent: int = 0, right: bool = False) -> str:
         return repr(node.value)
     if isinstance(node, Scalar):
         return node.name
-    if isinstance(node, Call):
+    if isinstance(node, FunctionCall):
         return f"{node.func}({node.metric})"
     if isinstance(node, Neg):
         return "-" + format_expr(node.operand, 3)
@@ -267,7 +267,7 @@ def evaluate(node, stats):
     if isinstance(node, Scalar):
         method, args = SCALARS[node.name]
         return getattr(stats, method)(*args)
-    if isinstance(node, Call):
+    if isinstance(node, FunctionCall):
         percentile = _PERCENTILE.fullmatch(node.func)
         if percentile:
             return stats.percentile(int(percentile.group(1)), node.metric)

@@ -4,7 +4,6 @@ import json
 from pathlib import Path
 
 import click
-import yaml
 
 from rtsim.analysis.targets import Comparison, parse_target, uses_baseline
 from rtsim.analysis.validate import validate as validate_turns
@@ -13,6 +12,7 @@ from rtsim.cli.common import policy_names, run_overrides, scenario_options, user
 from rtsim.engine.runner import simulate
 from rtsim.errors import InputError
 from rtsim.files.atomic import write_atomic
+from rtsim.files.inputs import read_yaml
 from rtsim.policies import POLICIES
 from rtsim.scenario.schema import builtin_scenarios, load_scenario
 from rtsim.traces.sets import load_trace_set
@@ -28,14 +28,7 @@ def default_targets_path(scenario: str) -> Path:
 
 def read_targets_file(path: Path) -> list[Comparison]:
     """The comparisons of a targets file: `targets:` a list of strings or {name, target}."""
-    try:
-        raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"{path}: cannot read ({exc.__class__.__name__})") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise InputError(f"{path}: not valid YAML{f' at line {mark.line + 1}' if mark else ''}"
-                         ) from None
+    raw = read_yaml(path)
     if not isinstance(raw, dict):
         raise InputError(f"{path}: expected a mapping with the key `targets`")
     unknown = sorted(set(raw) - {"targets"}, key=str)

@@ -4,13 +4,49 @@ Latencies are measured from the end of the user's last word (`speech_end`).
 """
 
 from collections import defaultdict
+from dataclasses import dataclass
 
-TURN_COLUMNS = (
-    "turn", "speech_start", "speech_end", "endpoint_delay", "first_token_latency",
-    "first_audio_latency", "turn_latency", "model_busy", "prefill_tokens", "decode_tokens",
-    "wasted_tokens", "tool_calls", "wasted_tool_calls", "wasted_tool_time",
-    "spec_guesses", "spec_hits", "spec_revisions", "spec_withdrawals", "spec_cascades",
+
+@dataclass(frozen=True, slots=True)
+class Metric:
+    """A per-turn metric: a column of turns.csv, and how summaries and sweeps report it.
+
+    `summary`: "headline" or "latency" (statistics `stats` in summary.json and the sweep
+    results' `NAME_STAT` columns listed in `sweep`), "per_turn" (its mean, `NAME_per_turn`;
+    in the sweep results when `sweep`), "speculation" (a total in the speculation block,
+    named without `spec_`), or "" (the turns table only). `group` orders per-turn columns
+    in the sweep results: waste before cost. docs/metrics.md defines each metric.
+    """
+
+    name: str
+    summary: str = ""
+    stats: tuple[str, ...] = ()
+    sweep: tuple[str, ...] = ()
+    group: str = ""
+
+
+METRICS = (
+    Metric("turn"),
+    Metric("speech_start"),
+    Metric("speech_end"),
+    Metric("endpoint_delay"),
+    Metric("first_token_latency", "latency", ("mean", "p50", "p90"), ("p90",)),
+    Metric("first_audio_latency", "latency", ("mean", "p50", "p90"), ("mean", "p50", "p90")),
+    Metric("turn_latency", "headline", ("mean", "p50", "p90", "p99"), ("mean", "p50", "p90")),
+    Metric("model_busy", "per_turn", sweep=("mean",), group="cost"),
+    Metric("prefill_tokens"),
+    Metric("decode_tokens"),
+    Metric("wasted_tokens", "per_turn", sweep=("mean",), group="waste"),
+    Metric("tool_calls"),
+    Metric("wasted_tool_calls", "per_turn", group="waste"),
+    Metric("wasted_tool_time"),
+    Metric("spec_guesses", "speculation"),
+    Metric("spec_hits", "speculation"),
+    Metric("spec_revisions", "speculation"),
+    Metric("spec_withdrawals", "speculation"),
+    Metric("spec_cascades", "speculation"),
 )
+TURN_COLUMNS = tuple(m.name for m in METRICS)
 
 
 class _Turn:

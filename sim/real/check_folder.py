@@ -13,6 +13,7 @@ from rtsim.engine.draws import realize
 from rtsim.engine.eventlog import EventRow
 from rtsim.errors import InputError
 from rtsim.files.atomic import write_atomic
+from rtsim.files.inputs import read_json
 from rtsim.real.episodes import RealRun
 from rtsim.real.measured_traces import recorded_episode
 from rtsim.traces.schema import write_traces
@@ -35,11 +36,11 @@ def load_runs(out: Path) -> list[RealRun]:
     runs = []
     for path in sorted((out / "real").glob("*.json")):
         try:
-            r = json.loads(path.read_text(encoding="utf-8"))
+            r = read_json(path)
             rows = None if r["rows"] is None else [EventRow(*row) for row in r["rows"]]
             runs.append(RealRun(r["policy"], r["index"], r["episode"], rows, r["error"],
                                 r["seconds"]))
-        except (OSError, ValueError, KeyError, TypeError):
+        except (InputError, KeyError, TypeError):
             raise InputError(f"{path}: unreadable run record; delete it to measure again") \
                 from None
     return runs

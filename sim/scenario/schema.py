@@ -14,6 +14,7 @@ from typing import get_type_hints
 import yaml
 
 from rtsim.errors import InputError, option
+from rtsim.files.inputs import read_yaml
 from rtsim.scenario.distributions import Dist, Fixed, parse_dist
 
 POSITIVE, NONNEG, UNIT = "positive", "non-negative", "within [0, 1]"
@@ -303,14 +304,7 @@ def read_scenario_yaml(name_or_path: str) -> tuple[dict, str]:
     if not path.is_file():
         raise InputError(f"scenario {name_or_path!r}: no such built-in scenario or file "
                          f"(built-in: {', '.join(sorted(builtins))})")
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"{path}: cannot read ({exc.__class__.__name__})") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        at = f" at line {mark.line + 1}" if mark else ""
-        raise InputError(f"{path}: not valid YAML{at}") from None
+    raw = read_yaml(path)
     if raw is not None and not isinstance(raw, dict):
         raise InputError(f"{path}: a scenario must be a YAML mapping")
     return raw or {}, str(path)

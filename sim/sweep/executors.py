@@ -10,44 +10,10 @@ import os
 from collections.abc import Iterator
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
-from rtsim.analysis.summary import load_summary, summarize
-from rtsim.engine.runner import simulate
 from rtsim.errors import InputError, option
+from rtsim.sweep.results import point_rows
 
 _EPISODES: dict = {}
-LOAD_COLUMNS = ("arrival_rate", "mean_in_system", "utilization", "mean_batch", "tokens_per_s",
-                "mean_queue_wait")
-
-
-def point_rows(scenario, episodes, policies) -> list[dict]:
-    """Simulate one point; one summary row per policy (see rtsim.sweep.store.ROW_COLUMNS)."""
-    sim = simulate(scenario, episodes, list(policies))
-    summary = summarize(sim.turns, scenario.seed)
-    server = load_summary(sim.load) if not sim.load.empty else {}
-    return [_row(policy, entry, len(set(sim.turns.episode)), server.get(policy, {}))
-            for policy, entry in summary.items()]
-
-
-def _row(policy: str, p: dict, episodes: int, server: dict) -> dict:
-    nan = float("nan")
-    speed = p.get("speedup_vs_sync") or {"mean": nan, "ci95": [nan, nan]}
-    hit = p["speculation"]["hit_rate"]
-    return {
-        "policy": policy, "episodes": episodes, "turns": p["turns"],
-        "turn_latency_mean": p["turn_latency"]["mean"],
-        "turn_latency_p50": p["turn_latency"]["p50"],
-        "turn_latency_p90": p["turn_latency"]["p90"],
-        "first_token_latency_p90": p["first_token_latency"]["p90"],
-        "first_audio_latency_mean": p["first_audio_latency"]["mean"],
-        "first_audio_latency_p50": p["first_audio_latency"]["p50"],
-        "first_audio_latency_p90": p["first_audio_latency"]["p90"],
-        "speedup": speed["mean"], "speedup_lo": speed["ci95"][0],
-        "speedup_hi": speed["ci95"][1],
-        "spec_hit_rate": nan if hit is None else hit,
-        "wasted_tokens_per_turn": p["wasted_tokens_per_turn"],
-        "model_busy_per_turn": p["model_busy_per_turn"],
-        **{f"server_{k}": server.get(k, nan) for k in LOAD_COLUMNS},
-    }
 
 
 def _init_worker(episodes: dict) -> None:

@@ -11,12 +11,12 @@ import hashlib
 import itertools
 import json
 from dataclasses import dataclass
-from pathlib import Path
 
 import yaml
 
 from rtsim.engine.seeds import SWEEP_POINTS, branch_sequence
 from rtsim.errors import InputError, option
+from rtsim.files.inputs import read_yaml
 from rtsim.scenario.schema import (
     Scenario,
     apply_overrides,
@@ -31,7 +31,7 @@ FILE_KEYS = ("scenario", "traces", "policies", "seeds", "seed", "set", "grid")
 
 
 @dataclass(frozen=True)
-class Point:
+class GridPoint:
     """One grid point on one trace set: its parameters and its resolved scenario."""
 
     index: int
@@ -56,7 +56,7 @@ class Sweep:
     seeds: int
     seed: int
     base_digest: str
-    points: tuple[Point, ...]
+    points: tuple[GridPoint, ...]
 
     def record(self) -> dict:
         """The sweep as written to sweep.yaml; a resume must match it exactly."""
@@ -124,12 +124,7 @@ def _file_grid(raw, path: str) -> list[tuple[str, tuple]]:
 
 def read_sweep_file(path: str) -> dict:
     """The raw options of a sweep YAML file, with its grid parsed."""
-    try:
-        raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read ({exc.__class__.__name__})") from None
-    except yaml.YAMLError:
-        raise InputError(f"{path}: not valid YAML") from None
+    raw = read_yaml(path)
     if not isinstance(raw, dict):
         raise InputError(f"{path}: a sweep file must be a YAML mapping")
     unknown = [k for k in raw if k not in FILE_KEYS]
@@ -192,7 +187,7 @@ def resolve(scenario: str, overrides: list[str], grid: list[tuple[str, tuple]],
                                         ("seed", point_seed(base.seed, params, name))):
                 set_dotted(point_raw, key, value, f"{option('grid')} {key}")
             where = f"{label} with {', '.join(f'{k}={v}' for k, v in params)}"
-            points.append(Point(len(points), params, name, parse_scenario(point_raw, where)))
+            points.append(GridPoint(len(points), params, name, parse_scenario(point_raw, where)))
     digest = hashlib.sha256(scenario_yaml(base).encode("utf-8")).hexdigest()
     return Sweep(scenario, tuple(overrides), tuple(grid), tuple(policies), tuple(traces),
                  base.seeds, base.seed, digest, tuple(points))

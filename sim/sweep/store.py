@@ -17,13 +17,14 @@ import yaml
 
 from rtsim.errors import InputError, option
 from rtsim.files.atomic import write_atomic
+from rtsim.files.inputs import read_json, read_yaml
 from rtsim.files.results import table_bytes
-from rtsim.sweep.spec import Point, Sweep
+from rtsim.sweep.spec import GridPoint, Sweep
 
 WRITE_EVERY = 1.0
 
 
-def _point_record(point: Point, rows: list[dict]) -> dict:
+def _point_record(point: GridPoint, rows: list[dict]) -> dict:
     return {"point": point.id, "params": dict(point.params), "traces": point.traces,
             "seed": point.scenario.seed, "rows": rows}
 
@@ -49,10 +50,7 @@ class SweepStore:
         write_atomic(record_path, yaml.safe_dump(record, sort_keys=False))
 
     def _check_same(self, path: Path, record: dict, resume: bool) -> None:
-        try:
-            old = yaml.safe_load(path.read_text(encoding="utf-8"))
-        except (OSError, yaml.YAMLError):
-            raise InputError(f"{path}: cannot read the earlier sweep's record") from None
+        old = read_yaml(path)
         if not resume:
             raise InputError(f"{option('out')} {self.out}: holds a sweep already; pass "
                              f"{option('resume')} to continue it, or choose another "
@@ -71,8 +69,8 @@ class SweepStore:
             if not path.is_file():
                 continue
             try:
-                saved = json.loads(path.read_text(encoding="utf-8"))
-            except (OSError, ValueError):
+                saved = read_json(path)
+            except InputError:
                 raise InputError(f"{path}: unreadable point file; delete it to redo the point")\
                     from None
             if saved.get("params") != dict(point.params) or saved.get("traces") != point.traces:

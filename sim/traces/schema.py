@@ -6,6 +6,7 @@ from pathlib import Path
 
 from rtsim.errors import InputError
 from rtsim.files.atomic import write_atomic
+from rtsim.files.inputs import json_lines
 from rtsim.traces.knownat import compute_known_at, split_words
 from rtsim.traces.tokens import CALL_FRAMING_TOKENS, count_tokens
 
@@ -260,19 +261,8 @@ def _cumulative_tokens(words: tuple[str, ...]) -> tuple[int, ...]:
 def load_traces(path: str | Path) -> list[Episode]:
     """Read and validate a JSON Lines trace file; the first bad line raises InputError."""
     path = Path(path)
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"{path}: cannot read trace file ({exc.__class__.__name__})") from None
     episodes, ids = [], set()
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        where = f"{path}:{number}"
-        try:
-            raw = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise InputError(f"{where}: not valid JSON ({exc.msg} at column {exc.colno})") from None
+    for where, raw in json_lines(path):
         episode = parse_episode(raw, where)
         if episode.id in ids:
             raise InputError(f"{where}: id: duplicate episode id {episode.id!r}")

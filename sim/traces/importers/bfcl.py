@@ -11,8 +11,8 @@ import json
 from pathlib import Path
 
 from rtsim.errors import InputError
+from rtsim.files.inputs import json_lines
 from rtsim.traces.importers.bfcl_exec import CLASS_MODULES, Simulator
-from rtsim.traces.importers.jsonfiles import read_lines
 from rtsim.traces.importers.safety import is_read_only
 from rtsim.traces.knownat import compute_known_at
 from rtsim.traces.tokens import count_tokens
@@ -65,13 +65,13 @@ def import_bfcl(category: str = "multi_turn_base", limit: int | None = None,
     root = Path(root) if root is not None else data_dir()
     questions_path, answers_path = category_files(category, root)
     truths = {}
-    for where, row in read_lines(answers_path):
+    for where, row in json_lines(answers_path):
         if not isinstance(row, dict) or not isinstance(row.get("id"), str):
             raise InputError(f"{where}: id: missing")
         truths[row["id"]] = (where, row)
     docs = _Docs(root / "multi_turn_func_doc")
     episodes = []
-    for where, row in read_lines(questions_path)[:limit]:
+    for where, row in json_lines(questions_path)[:limit]:
         if not isinstance(row, dict) or not isinstance(row.get("id"), str):
             raise InputError(f"{where}: id: missing")
         if row["id"] not in truths:
@@ -94,7 +94,7 @@ class _Docs:
     def of_class(self, name: str) -> list[dict]:
         if name not in self.cache:
             path = self.folder / DOC_FILES.get(name, "")
-            self.cache[name] = [v for _, v in read_lines(path)] if path.is_file() else []
+            self.cache[name] = [v for _, v in json_lines(path)] if path.is_file() else []
         return self.cache[name]
 
     def of_row(self, row: dict) -> dict[str, dict]:

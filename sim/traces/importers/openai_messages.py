@@ -10,7 +10,7 @@ import json
 from pathlib import Path
 
 from rtsim.errors import InputError
-from rtsim.traces.importers.jsonfiles import read_values
+from rtsim.files.inputs import json_values
 from rtsim.traces.importers.safety import is_read_only
 from rtsim.traces.knownat import find_end, split_words
 from rtsim.traces.tokens import count_tokens
@@ -24,7 +24,7 @@ NO_ANSWER_TOKENS = 1
 def import_openai_messages(path: str | Path) -> list[dict]:
     """Episodes (raw trace dicts) of every conversation in the file at `path`."""
     path = Path(path)
-    values = read_values(path)
+    values = json_values(path)
     if values and all(isinstance(v, dict) and "role" in v for _, v in values):
         values = [(str(path), [v for _, v in values])]
     episodes, ids = [], set()

@@ -11,7 +11,7 @@ import re
 from pathlib import Path
 
 from rtsim.errors import InputError
-from rtsim.traces.importers.jsonfiles import read_values
+from rtsim.files.inputs import json_values
 
 SEARCH_TOOL = "search"
 SEARCH_OUTPUT_TOKENS = 180
@@ -41,7 +41,7 @@ def import_questions(path: str | Path, limit: int | None = None) -> list[dict]:
     """One-turn episodes (raw trace dicts) for the first `limit` questions of the file."""
     path = Path(path)
     episodes, ids = [], set()
-    for where, row in read_values(path)[:limit]:
+    for where, row in json_values(path)[:limit]:
         episode = question_episode(row, where, path.stem)
         if episode["id"] in ids:
             raise InputError(f"{where}: id: duplicate id {episode['id']!r}")

@@ -15,9 +15,9 @@ from pathlib import Path
 
 from turns_per_second import simpy_timeouts_per_second
 
-from rtsim.sweep.executors import run_local
-from rtsim.sweep.spec import resolve
-from rtsim.sweep.store import SweepStore, run_sweep
+from rtsim.sweeps.executors import run_local
+from rtsim.sweeps.spec import resolve
+from rtsim.sweeps.store import SweepStore, run_sweep
 from rtsim.traces.sets import load_trace_set
 
 

@@ -1,4 +1,4 @@
-"""The asynchronous policy (DESIGN.md sec. 4).
+"""The asynchronous policy (docs/architecture.md).
 
 The utterance is prefilled as partial transcripts arrive. After the endpoint the model
 writes each call whose dependencies have returned, issues it at once and keeps writing;

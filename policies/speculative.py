@@ -1,4 +1,4 @@
-"""The speculative policy (DESIGN.md sec. 4): async, plus calls guessed from partial input.
+"""The speculative policy (docs/architecture.md): async, plus calls guessed from partial input.
 
 At each partial transcript, a call whose dependencies have returned is guessed:
 - once all its argument values are heard (`known_at`), right with probability `accuracy`;

@@ -1,4 +1,4 @@
-"""The synchronous baseline: a standard reason-and-act loop (DESIGN.md sec. 4).
+"""The synchronous baseline: a standard reason-and-act loop (docs/architecture.md).
 
 Wait for the endpoint; prefill the whole utterance; per step, decode reasoning and the
 step's calls, run them and block until all return, prefill their results; then answer.

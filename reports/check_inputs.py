@@ -40,7 +40,7 @@ def load_check(folder: Path) -> CheckInput:
     """Read and validate a check folder."""
     path = folder / "check.json"
     check = read_json(path)
-    validate_check(check, path)
+    require_check_fields(check, path)
     tables = []
     for side in ("real", "sim"):
         turns = table_path(folder, f"{side}_turns")
@@ -53,7 +53,7 @@ def load_check(folder: Path) -> CheckInput:
     return CheckInput(folder, check, *tables, *(events if all(events) else (None, None)))
 
 
-def validate_check(check, path: Path) -> None:
+def require_check_fields(check, path: Path) -> None:
     """Fail with one line naming the first missing or wrong key of check.json."""
     policies = check.get("policies") if isinstance(check, dict) else None
     if not isinstance(policies, dict) or not policies:

@@ -25,7 +25,7 @@ from rtsim.traces.sets import load_trace_set
 from rtsim.traces.tokens import tokenizer_name
 
 
-def check_choice(turns: pd.DataFrame, episode: str | None, replication: int) -> str:
+def chosen_episode(turns: pd.DataFrame, episode: str | None, replication: int) -> str:
     """The episode to draw (validated `episode`, or the default) for `replication`."""
     reps = sorted(int(r) for r in turns.replication.unique())
     if replication not in reps:

@@ -15,7 +15,7 @@ from rtsim.files.inputs import read_json, read_yaml
 from rtsim.reports.check_inputs import CheckInput, load_check
 from rtsim.reports.files import read_table, require, table_path
 from rtsim.reports.load_data import load_key
-from rtsim.sweep.results import SERVER_COLUMNS
+from rtsim.sweeps.results import SERVER_COLUMNS
 
 TURN_NEEDS = ("policy", "replication", "episode", "turn", "turn_latency", "tool_calls")
 EVENT_KEYS = ("policy", "replication", "episode")
@@ -67,7 +67,7 @@ def load_input(folder: Path) -> RunInput | SweepInput | CheckInput:
 def load_run(folder: Path) -> RunInput:
     """Read and check a run folder."""
     summary = read_json(folder / "summary.json")
-    check_summary(summary, folder / "summary.json")
+    require_summary_fields(summary, folder / "summary.json")
     turns_file = table_path(folder, "turns")
     if turns_file is None:
         raise InputError(f"{folder}: no turns.csv or turns.parquet")
@@ -78,7 +78,7 @@ def load_run(folder: Path) -> RunInput:
     return RunInput(folder, summary, turns, folder / "config.yaml", table_path(folder, "events"))
 
 
-def check_summary(summary, path: Path) -> None:
+def require_summary_fields(summary, path: Path) -> None:
     """Fail with the missing dotted key unless `summary` has what the report shows."""
     policies = summary.get("policies") if isinstance(summary, dict) else None
     if not isinstance(policies, dict) or not policies:

@@ -4,7 +4,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from rtsim.reports.document import Figure, Section
-from rtsim.reports.episode import check_choice, episode_events, spread, telling_turn
+from rtsim.reports.episode import chosen_episode, episode_events, spread, telling_turn
 from rtsim.reports.inputs import RunInput
 from rtsim.reports.run_plots import latency_cdf, speedup_chart
 from rtsim.reports.style import save
@@ -34,7 +34,7 @@ def run_document(run: RunInput, out: Path, episode: str | None, replication: int
     """Title, intro lines, sections and written figure paths of a run's report."""
     summary, turns = run.summary, run.turns
     policies = [p for p in summary["policies"] if p in set(turns.policy)]
-    chosen = check_choice(turns, episode, replication)
+    chosen = chosen_episode(turns, episode, replication)
     rows, note = episode_events(run, chosen, replication)  # fails before anything is written
     paths = save(latency_cdf(turns, policies), out, "latency-cdf")
     sections = [Section("Summary", ("Latencies in seconds from the end of the user's speech; "

@@ -18,7 +18,7 @@ LAYERS = (
     ("traces",),
     ("engine",),
     ("analysis",),
-    ("sweep", "real"),
+    ("sweeps", "real"),
     ("reports",),
     ("cli",),
     ("api", "__init__", "__main__"),

@@ -133,13 +133,13 @@ def test_a_server_without_prompt_cache_gets_the_cold_fit():
     assert values["model.prefill_slowdown_per_1k"] == 0.0
 
 
-def test_summarize_takes_medians_per_point():
+def test_medians_reduce_the_samples_of_each_point():
     samples = [("rtt", "rtt", 0, 0, t, 0.0, 0.0) for t in (0.003, 0.001, 0.002)]
     samples += [("cold 10w", "cold", n, 0, t, s, d) for n, t, s, d in
                 [(10, 0.5, 0.01, 20), (12, 0.1, 0.03, 22), (11, 0.3, 0.02, 21)]]
-    rtt, points = cal.summarize(samples)
+    rtt, points = cal.medians(samples)
     assert rtt == 0.002
-    assert points == [cal.Point("cold 10w", "cold", 3, 11, 0, 0.3, 0.02, 21)]
+    assert points == [cal.Measurement("cold 10w", "cold", 3, 11, 0, 0.3, 0.02, 21)]
 
 
 def test_profile_yaml_loads_as_the_base_scenario_with_measured_values(tmp_path):

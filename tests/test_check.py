@@ -7,7 +7,7 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from rtsim.analysis.fidelity import compare, paired, verdict
+from rtsim.analysis.fidelity import compare, fidelity_verdict, paired
 from rtsim.cli import main
 from rtsim.engine.runner import episode_runs, tables
 from rtsim.real.check_folder import load_runs, save_run
@@ -49,7 +49,7 @@ def test_measured_equal_to_simulated_gives_zero_errors():
     result = compare(both, ["sync", "speculative"])
     assert result["speculative"]["mape"] == 0.0
     assert result["speculative"]["speedup_vs_sync"]["relative_error"] == 0.0
-    assert verdict(result)["passed"] is True
+    assert fidelity_verdict(result)["passed"] is True
 
 
 def test_a_check_against_a_server_that_is_down_reports_every_run(tmp_path):

@@ -191,3 +191,9 @@ def test_generate_assistant_reproduces_the_builtin_set(tmp_path):
     result = CliRunner().invoke(main, ["traces", "generate", "assistant", "--out", str(out)])
     assert result.exit_code == 0 and "36 episodes, 120 turns, 176 calls" in result.output
     assert out.read_bytes() == resolve_traces("assistant").read_bytes()
+
+
+def test_generate_rejects_zero_episodes(tmp_path):
+    out = tmp_path / "a.jsonl"
+    result = invoke("generate", "assistant", "--episodes", 0, "--out", out)
+    assert result.exit_code == 2 and "--episodes" in result.stderr and not out.exists()

@@ -1,4 +1,4 @@
-"""The closed forms of DESIGN.md sec. 6 on deterministic scenarios."""
+"""The closed forms of synchronous and asynchronous function calling on deterministic scenarios."""
 
 import pytest
 

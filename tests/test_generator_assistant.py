@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from rtsim.traces.generators.assistant import generate, main
+from rtsim.traces.generators.assistant import generate
 from rtsim.traces.generators.assistant_world import SAFE
 from rtsim.traces.schema import load_traces, parse_episode, write_traces
 
@@ -101,14 +101,3 @@ def test_committed_builtin_set_is_the_seed_0_output(rows, tmp_path):
     assert BUILTIN.read_bytes() == expected.read_bytes()
     assert len(load_traces(BUILTIN)) == 36
 
-
-def test_main_writes_a_loadable_file(tmp_path, capsys):
-    out = tmp_path / "set.jsonl"
-    main(["--episodes", "4", "--seed", "5", "--out", str(out)])
-    assert [e.id for e in load_traces(out)] == [raw["id"] for raw in generate(4, 5)]
-    assert "wrote 4 episodes" in capsys.readouterr().out
-
-
-def test_main_rejects_zero_episodes(tmp_path):
-    with pytest.raises(SystemExit):
-        main(["--episodes", "0", "--out", str(tmp_path / "x.jsonl")])

@@ -1,6 +1,6 @@
 """Invariants that must hold for any turn (hypothesis), and orderings between policies."""
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from rtsim.engine.metrics import turn_metrics
@@ -119,7 +119,9 @@ def test_async_is_never_slower_than_sync_without_contention(case):
 @settings(max_examples=200, deadline=None)
 @given(turns())
 def test_perfect_speculation_is_never_slower_than_async_when_the_model_is_free(case):
+    # with dependencies, the order of ready calls can make it slower: see test_orderings
     ep, tools = case
+    assume(not any(c.depends_on for c in ep.turns[0].calls))
     sc = aligned(tools)
     spec_rows = run(ep, SpeculativePolicy, sc)
     assert turn_metrics(spec_rows)[0]["wasted_tokens"] == 0

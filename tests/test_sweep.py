@@ -13,7 +13,7 @@ from click.testing import CliRunner
 
 from rtsim.cli import main
 from rtsim.errors import InputError
-from rtsim.sweep.spec import parse_values, point_seed, resolve
+from rtsim.sweeps.spec import parse_values, point_seed, resolve
 
 from .test_cli_run import TINY
 

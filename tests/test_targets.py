@@ -14,7 +14,7 @@ from rtsim.analysis.targets import (
     Num,
     Scalar,
     evaluate,
-    format_comparison,
+    format_expr,
     parse_target,
     uses_baseline,
     walk,
@@ -27,6 +27,11 @@ TL, FA = FunctionCall("mean", "turn_latency"), FunctionCall("p90", "first_audio_
 def one(text: str) -> Comparison:
     (comparison,) = parse_target(text)
     return comparison
+
+
+def format_comparison(comparison: Comparison) -> str:
+    """Canonical text of a comparison (format_expr, the op, the threshold's repr)."""
+    return f"{format_expr(comparison.stat)} {comparison.op} {comparison.threshold!r}"
 
 
 def test_a_simple_target():

@@ -61,7 +61,7 @@ def compare(both: pd.DataFrame, policies: list[str]) -> dict:
     return out
 
 
-def verdict(result: dict) -> dict:
+def fidelity_verdict(result: dict) -> dict:
     """Whether the simulation met the fidelity targets: speedups within 10%, MAPE <= 15%."""
     speed = [abs(p["speedup_vs_sync"]["relative_error"]) for n, p in result.items()
              if n != "sync" and "speedup_vs_sync" in p]

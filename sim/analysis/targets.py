@@ -15,15 +15,14 @@ import operator
 import re
 from dataclasses import dataclass, field
 
+from rtsim.engine.metrics import METRICS as DECLARED
 from rtsim.engine.metrics import TURN_COLUMNS
 from rtsim.errors import InputError
 
 METRICS = tuple(c for c in TURN_COLUMNS if c not in ("turn", "speech_start", "speech_end"))
 SCALARS = {  # name: (statistic method, its arguments)
     "speedup_vs_sync": ("speedup", ("turn_latency",)),
-    "wasted_tokens_per_turn": ("mean", ("wasted_tokens",)),
-    "wasted_tool_calls_per_turn": ("mean", ("wasted_tool_calls",)),
-    "model_busy_per_turn": ("mean", ("model_busy",)),
+    **{f"{m.name}_per_turn": ("mean", (m.name,)) for m in DECLARED if m.summary == "per_turn"},
     "hit_rate": ("ratio", ("spec_hits", "spec_guesses")),
 }
 FUNCTIONS = ("mean", "min", "max", "speedup_vs_sync", "pNN")
@@ -250,11 +249,6 @@ def format_expr(node, parent: int = 0, right: bool = False) -> str:
     prec = _PRECEDENCE[node.op]
     text = f"{format_expr(node.left, prec)} {node.op} {format_expr(node.right, prec, True)}"
     return f"({text})" if prec < parent or (right and prec == parent) else text
-
-
-def format_comparison(comparison: Comparison) -> str:
-    """Canonical text of a comparison; parsing it gives an equal comparison."""
-    return f"{format_expr(comparison.stat)} {comparison.op} {comparison.threshold!r}"
 
 
 def evaluate(node, stats):

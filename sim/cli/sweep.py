@@ -17,9 +17,9 @@ from rtsim.cli.common import (
     user_errors,
 )
 from rtsim.errors import InputError
-from rtsim.sweep.executors import connect_dask, run_dask, run_local
-from rtsim.sweep.spec import parse_values, read_sweep_file, resolve
-from rtsim.sweep.store import SweepStore, run_sweep
+from rtsim.sweeps.executors import connect_dask, run_dask, run_local
+from rtsim.sweeps.spec import parse_values, read_sweep_file, resolve
+from rtsim.sweeps.store import SweepStore, run_sweep
 from rtsim.traces.sets import load_trace_set
 
 

@@ -1,4 +1,4 @@
-"""Per-turn metrics (DESIGN.md sec. 5) as pure functions of an episode's event rows.
+"""Per-turn metrics (docs/metrics.md) as pure functions of an episode's event rows.
 
 Latencies are measured from the end of the user's last word (`speech_end`).
 """

@@ -51,7 +51,7 @@ QUICK = Plan(cold_words=(50, 200), prefix_words=(100, 400), suffix_words=(12, 16
 
 
 @dataclass(frozen=True)
-class Point:
+class Measurement:
     """Medians over the repeats of one measured point."""
 
     label: str
@@ -72,7 +72,7 @@ class Calibration:
     model: str
     plan: Plan
     rtt: float
-    points: tuple[Point, ...]
+    points: tuple[Measurement, ...]
     decode: DecodeFit
     cached: PrefillFit | None  # None when the server keeps no prompt cache
     cold: PrefillFit
@@ -146,26 +146,26 @@ async def measure(backend, plan: Plan, echo=print, seed: int = 0) -> list[tuple]
     return samples
 
 
-def summarize(samples: list[tuple]) -> tuple[float, list[Point]]:
-    """The median round trip and one Point of medians per label, in measuring order."""
+def medians(samples: list[tuple]) -> tuple[float, list[Measurement]]:
+    """The median round trip and one Measurement of medians per label, in measuring order."""
     groups: dict[str, list[tuple]] = defaultdict(list)
     for sample in samples:
         groups[sample[0]].append(sample)
     rtt = statistics.median(s[4] for s in groups.pop("rtt", [("", "", 0, 0, 0.0)]))
-    points = [Point(label, rows[0][1], len(rows),
-                    *(statistics.median(r[i] for r in rows) for i in range(2, 7)))
+    points = [Measurement(label, rows[0][1], len(rows),
+                          *(statistics.median(r[i] for r in rows) for i in range(2, 7)))
               for label, rows in groups.items()]
     return rtt, points
 
 
-def reuses_prefix(points: list[Point], cold: PrefillFit, decode: DecodeFit) -> bool:
+def reuses_prefix(points: list[Measurement], cold: PrefillFit, decode: DecodeFit) -> bool:
     """The cached point with the longest prefix came in under half its cold prediction."""
     p = max((p for p in points if p.kind == "cached"), key=lambda p: p.ctx)
     n = p.ctx + p.new
     return bool(p.ttft < 0.5 * (cold.overhead + n / cold.rate + float(decode.per_token(n))))
 
 
-def fit_points(points: list[Point]) -> tuple[DecodeFit, PrefillFit | None, PrefillFit]:
+def fit_points(points: list[Measurement]) -> tuple[DecodeFit, PrefillFit | None, PrefillFit]:
     """Decode, cached-prefill (tiny and cached points; None without a prompt cache) and
     cold-prefill fits."""
     decode = fit_decode([p.decode_ctx for p in points], [p.per_token for p in points])
@@ -182,7 +182,7 @@ def fit_points(points: list[Point]) -> tuple[DecodeFit, PrefillFit | None, Prefi
 async def calibrate(backend, plan: Plan, echo=print) -> Calibration:
     """Measure `backend` (a rtsim.real.backend.client.Backend) and fit."""
     start = time.perf_counter()
-    rtt, points = summarize(await measure(backend, plan, echo))
+    rtt, points = medians(await measure(backend, plan, echo))
     try:
         decode, cached, cold = fit_points(points)
     except ValueError as exc:

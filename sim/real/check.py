@@ -9,7 +9,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from rtsim.analysis.fidelity import call_arguments, compare, paired, verdict
+from rtsim.analysis.fidelity import call_arguments, compare, fidelity_verdict, paired
 from rtsim.engine.runner import Run, episode_runs, known_policies, tables
 from rtsim.errors import InputError, option
 from rtsim.files.atomic import write_atomic
@@ -129,6 +129,6 @@ def _report(out, scenario, episodes, runs, policies, url, model) -> dict:
               "traces": scenario.traces, "episodes": [e.id for e in episodes],
               "compared_episodes": sorted(set(both.episode)), "policies": result,
               "call_arguments": call_arguments(real_events),
-              "fidelity": verdict(result), "failures": failed, "complete": not failed}
+              "fidelity": fidelity_verdict(result), "failures": failed, "complete": not failed}
     write_atomic(out / "check.json", json.dumps(report, indent=2) + "\n")
     return report

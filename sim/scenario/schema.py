@@ -159,7 +159,7 @@ class Scenario:
         return self.tools.get(name) or self.tools["default"]
 
 
-def _check(value, check: str, where: str) -> None:
+def _check_range(value, check: str, where: str) -> None:
     if check == POSITIVE:
         lo = value.support[0] if hasattr(value, "support") else value
         if not lo > 0:
@@ -222,7 +222,7 @@ def _parse_section(cls, raw, where: str):
             values[name] = _parse_tools(raw[name], key)
         else:
             values[name] = _parse_leaf(kind, raw[name], key)
-            _check(values[name], f.metadata.get("check", ""), key)
+            _check_range(values[name], f.metadata.get("check", ""), key)
     return cls(**values)
 
 

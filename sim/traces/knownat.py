@@ -1,4 +1,4 @@
-"""When every argument value of a call has been spoken (`known_at`, DESIGN.md sec. 4)."""
+"""When every argument value of a call has been spoken (`known_at`, docs/trace-format.md)."""
 
 import re
 

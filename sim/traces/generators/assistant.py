@@ -1,17 +1,14 @@
 """Seeded generator of multi-step personal-assistant voice episodes: the built-in trace set.
 
-    python -m rtsim.traces.generators.assistant --episodes 36 --seed 0 \
-        --out scenarios/traces/assistant.jsonl
+    rtsim traces generate assistant --episodes 36 --seed 0 --out scenarios/traces/assistant.jsonl
 """
 
-import argparse
 import random
 from functools import partial
 
 from rtsim.traces.generators import assistant_errands as e
 from rtsim.traces.generators import assistant_templates as t
 from rtsim.traces.generators.assistant_world import Ctx
-from rtsim.traces.schema import write_traces
 
 # A story: (templates played in a row, probability of playing them), in order.
 STORIES = {
@@ -75,21 +72,3 @@ def generate(episodes: int, seed: int) -> list[dict]:
     return [episode(random.Random(rng.getrandbits(64)), f"assistant-{i + 1:02d}-{story}", story)
             for i, story in enumerate(stories[:episodes])]
 
-
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(
-        prog="python -m rtsim.traces.generators.assistant",
-        description="Write a synthetic personal-assistant trace set as JSON Lines.")
-    parser.add_argument("--episodes", type=int, default=36, help="episodes (default 36)")
-    parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    parser.add_argument("--out", required=True, help="output .jsonl path")
-    args = parser.parse_args(argv)
-    if args.episodes < 1:
-        parser.error("--episodes must be at least 1")
-    rows = generate(args.episodes, args.seed)
-    write_traces(rows, args.out)
-    print(f"wrote {len(rows)} episodes to {args.out}")
-
-
-if __name__ == "__main__":
-    main()

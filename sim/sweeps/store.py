@@ -19,7 +19,7 @@ from rtsim.errors import InputError, option
 from rtsim.files.atomic import write_atomic
 from rtsim.files.inputs import read_json, read_yaml
 from rtsim.files.results import table_bytes
-from rtsim.sweep.spec import GridPoint, Sweep
+from rtsim.sweeps.spec import GridPoint, Sweep
 
 WRITE_EVERY = 1.0
 

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
 from rtsim.errors import InputError, option
-from rtsim.sweep.results import point_rows
+from rtsim.sweeps.results import point_rows
 
 _EPISODES: dict = {}
 

@@ -109,12 +109,14 @@ def _check_values(key: str, values, label: str) -> tuple:
     return tuple(values)
 
 
-def _file_grid(raw, path: str) -> list[tuple[str, tuple]]:
+def parse_grid(raw, where: str) -> list[tuple[str, tuple]]:
+    """A grid given as a mapping of dotted keys to value lists or "start:stop:step" ranges;
+    errors start with `where`."""
     if not isinstance(raw, dict):
-        raise InputError(f"{path}: grid: expected a mapping of dotted keys to values")
+        raise InputError(f"{where}: grid: expected a mapping of dotted keys to values")
     grid = []
     for key, values in raw.items():
-        label = f"{path}: grid"
+        label = f"{where}: grid"
         if isinstance(values, str):
             grid.append((str(key), parse_values(str(key), values, label)))
         else:
@@ -131,7 +133,7 @@ def read_sweep_file(path: str) -> dict:
     if unknown:
         raise InputError(f"{path}: unknown key {unknown[0]!r} (known: {', '.join(FILE_KEYS)})")
     out = dict(raw)
-    out["grid"] = _file_grid(raw.get("grid", {}), path)
+    out["grid"] = parse_grid(raw.get("grid", {}), path)
     for key in ("traces", "policies"):
         if isinstance(out.get(key), str):
             out[key] = [s.strip() for s in out[key].split(",") if s.strip()]

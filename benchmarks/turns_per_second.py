@@ -15,7 +15,7 @@ from rtsim.engine.draws import realize
 from rtsim.engine.metrics import turn_metrics
 from rtsim.engine.simpy_driver import simulate_episode
 from rtsim.policies import POLICIES
-from rtsim.scenario.schema import load_scenario
+from rtsim.scenario.load import load_scenario
 from rtsim.traces.sets import load_trace_set
 
 

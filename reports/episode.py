@@ -20,7 +20,7 @@ from rtsim.errors import InputError, option
 from rtsim.policies import POLICIES
 from rtsim.reports.files import read_table
 from rtsim.reports.inputs import EVENT_KEYS, RunInput
-from rtsim.scenario.schema import load_scenario
+from rtsim.scenario.load import load_scenario
 from rtsim.traces.sets import load_trace_set
 from rtsim.traces.tokens import tokenizer_name
 

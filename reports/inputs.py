@@ -2,7 +2,7 @@
 
 A run folder (`rtsim run --out DIR`) holds summary.json, turns.csv|parquet, config.yaml and
 maybe events.csv|parquet. A sweep folder (`rtsim sweep`) holds sweep.yaml and
-results.parquet|csv. A check folder (`rtsim check`) holds check.json (reports/check_inputs.py).
+results.parquet|csv. A check folder (`rtsim check`) holds check.json (rtsim.reports.check_inputs).
 """
 
 from dataclasses import dataclass

@@ -19,8 +19,9 @@ from rtsim.engine.runner import simulate as simulate_policies
 from rtsim.errors import InputError
 from rtsim.files.results import write_run
 from rtsim.policies import POLICIES
-from rtsim.scenario.schema import Scenario, scenario_yaml
-from rtsim.scenario.schema import load_scenario as load_scenario_file
+from rtsim.scenario.load import load_scenario as load_scenario_file
+from rtsim.scenario.load import scenario_yaml
+from rtsim.scenario.schema import Scenario
 from rtsim.sweeps.executors import run_local
 from rtsim.sweeps.spec import parse_grid, resolve
 from rtsim.sweeps.store import SweepStore, run_sweep

@@ -14,7 +14,7 @@ from rtsim.real.backend.stream import StreamResult
 from rtsim.real.fit import fit_cold, fit_decode, fit_prefill
 from rtsim.real.profile import model_values, profile_yaml, report
 from rtsim.scenario.distributions import Fixed
-from rtsim.scenario.schema import load_scenario, read_scenario_yaml
+from rtsim.scenario.load import load_scenario, read_scenario_yaml
 
 TRUE = {"overhead": 0.02, "prefill_rate": 400.0, "prefill_slowdown": 0.15,
         "decode_rate": 120.0, "decode_slowdown": 0.08}

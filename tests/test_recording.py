@@ -7,7 +7,7 @@ from rtsim.engine.metrics import turn_metrics
 from rtsim.engine.simpy_driver import simulate_episode
 from rtsim.policies import POLICIES
 from rtsim.real.measured_traces import recorded_episode
-from rtsim.scenario.schema import load_scenario
+from rtsim.scenario.load import load_scenario
 from rtsim.traces.schema import load_traces, parse_episode, write_traces
 from rtsim.traces.sets import load_trace_set
 

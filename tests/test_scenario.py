@@ -6,13 +6,9 @@ import yaml
 
 from rtsim.errors import InputError
 from rtsim.scenario.distributions import LogNormal, Normal, parse_dist
-from rtsim.scenario.schema import (
-    apply_overrides,
-    builtin_scenarios,
-    load_scenario,
-    parse_scenario,
-    scenario_to_dict,
-)
+from rtsim.scenario.load import builtin_scenarios, load_scenario, scenario_to_dict
+from rtsim.scenario.overrides import apply_overrides
+from rtsim.scenario.schema import parse_scenario
 
 
 @pytest.mark.parametrize("name", sorted(builtin_scenarios()))
@@ -78,7 +74,7 @@ def test_distribution_means_match_samples():
 
 
 def test_errors_in_overridden_keys_name_set():
-    from rtsim.scenario.schema import load_scenario
+    from rtsim.scenario.load import load_scenario
 
     # the library names its parameter, the command line its flag
     with pytest.raises(InputError, match=r"^set endpointing.silense: unknown key") as caught:

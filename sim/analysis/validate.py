@@ -2,7 +2,7 @@
 
 Every statistic is computed on the whole sample and on `BOOTSTRAP_SAMPLES` resamples of
 units (replication, episode): each unit keeps its turns together, and the same resampled
-units serve every policy, so speedups are paired as in sim/summary.py. A resample is a
+units serve every policy, so speedups are paired as in rtsim.analysis.summary. A resample is a
 vector of unit weights (how often each unit was drawn); means and ratios are weighted
 sums, percentiles are those of the resampled turns (numpy's linear interpolation).
 """

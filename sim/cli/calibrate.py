@@ -12,7 +12,8 @@ from rtsim.real import calibrate as measure
 from rtsim.real import profile
 from rtsim.real.backend.errors import BackendError
 from rtsim.real.connect import check_target, require_real_extra
-from rtsim.scenario.schema import parse_scenario, read_scenario_yaml
+from rtsim.scenario.load import read_scenario_yaml
+from rtsim.scenario.schema import parse_scenario
 
 
 def _check_out(out: Path) -> None:

@@ -15,7 +15,7 @@ from rtsim.cli.common import (
 from rtsim.engine.runner import simulate
 from rtsim.files.results import write_run
 from rtsim.reports.table import load_table, summary_table
-from rtsim.scenario.schema import load_scenario, scenario_yaml
+from rtsim.scenario.load import load_scenario, scenario_yaml
 from rtsim.traces.sets import load_trace_set
 
 

@@ -5,12 +5,7 @@ from pathlib import Path
 import click
 
 from rtsim.cli.common import user_errors
-from rtsim.scenario.schema import (
-    builtin_scenarios,
-    load_scenario,
-    read_scenario_yaml,
-    scenario_yaml,
-)
+from rtsim.scenario.load import builtin_scenarios, load_scenario, read_scenario_yaml, scenario_yaml
 
 
 @click.group("scenarios")

@@ -14,7 +14,7 @@ from rtsim.errors import InputError
 from rtsim.files.atomic import write_atomic
 from rtsim.files.inputs import read_yaml
 from rtsim.policies import POLICIES
-from rtsim.scenario.schema import builtin_scenarios, load_scenario
+from rtsim.scenario.load import builtin_scenarios, load_scenario
 from rtsim.traces.sets import load_trace_set
 
 EXIT_FAIL = 1

@@ -3,8 +3,8 @@
 A driver plays one episode under one policy class into an EventLog. It turns the policy's
 actions into timed work and the ends of that work into events. Subclasses give the clock
 (`now`), the scheduler (`_at`) and the model lane (`_on_start`, `_on_cancel`): the SimPy
-driver (sim/engine.py) computes phase times from the latency model; the real driver
-(sim/realdriver.py) streams from a model server. Everything else here runs unchanged in
+driver (rtsim.engine.simpy_driver) computes phase times from the latency model; the real driver
+(rtsim.real.driver) streams from a model server. Everything else here runs unchanged in
 both, so a measured run exercises the very turn-taking, tool and policy code simulated.
 """
 

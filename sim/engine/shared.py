@@ -1,13 +1,14 @@
 """Many conversations on one model server: closed populations and open arrivals.
 
-Each conversation is the single-user simulator (sim/engine.py) whose model requests go to
-a shared BatchServer (sim/server.py) instead of a private one. A closed population of
-`server.sessions` conversations starts spread evenly over `server.startup` seconds; each
-plays the next episode of the work list as soon as its last one ends. Open arrivals come
-as a Poisson process of `server.arrival_rate` per second, one episode each. The work list
-is the trace set, cycled to `server.episodes` entries; the k-th entry has the random draws
-of episode index k, so the first pass draws exactly what the single-user runs draw.
-Event rows are returned relative to each episode's start, as single-user runs write them.
+Each conversation is the single-user simulator (rtsim.engine.simpy_driver) whose model
+requests go to a shared BatchServer (rtsim.engine.batch_server) instead of a private one.
+A closed population of `server.sessions` conversations starts spread evenly over
+`server.startup` seconds; each plays the next episode of the work list as soon as its last
+one ends. Open arrivals come as a Poisson process of `server.arrival_rate` per second, one
+episode each. The work list is the trace set, cycled to `server.episodes` entries; the
+k-th entry has the random draws of episode index k, so the first pass draws exactly what
+the single-user runs draw. Event rows are returned relative to each episode's start, as
+single-user runs write them.
 """
 
 import numpy as np

@@ -1,4 +1,4 @@
-"""The SimPy driver: the model lane and the clock of sim/driver.py, from the latency model.
+"""The SimPy driver: the model lane and the clock of rtsim.engine.driver, from the latency model.
 
 One episode runs in one `simpy.Environment`. Each phase (a model request, a tool run, a
 transcript update) is a single timeout whose callback reports the fact; a cancelled phase's

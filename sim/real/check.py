@@ -19,7 +19,7 @@ from rtsim.real import profile as profiles
 from rtsim.real.check_folder import load_runs, record_measured, save_run
 from rtsim.real.connect import Target, check_target, require_real_extra, run_against
 from rtsim.real.episodes import run_episodes
-from rtsim.scenario.schema import load_scenario, read_scenario_yaml
+from rtsim.scenario.load import load_scenario, read_scenario_yaml
 from rtsim.traces.sets import load_trace_set
 
 NO_PLAYBACK = ("tts.words_per_minute=1000000", "user.think_time=0")

@@ -37,7 +37,7 @@ async def run_episodes(scenario: Scenario, episodes: list[tuple[int, Episode]],
                        forced_calls: bool = False) -> list[RealRun]:
     """Play each (index, episode) under each policy, except (policy, episode id) in `skip`.
 
-    With `forced_calls`, requests that write one call force it (sim/forcedcalls.py)."""
+    With `forced_calls`, requests that write one call force it (rtsim.real.forced_calls)."""
     runs = []
     for index, episode in episodes:
         draws = realize(scenario, episode, index, 0)

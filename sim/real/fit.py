@@ -1,4 +1,4 @@
-"""Least-squares fits of the simulator's model timing (sim/engine.py) to measurements.
+"""Least-squares fits of the simulator's model timing (rtsim.engine.simpy_driver) to measurements.
 
 The simulator charges a request `rtt + request_overhead`, then `new / prefill_rate *
 (1 + prefill_slowdown_per_1k * ctx / 1000)` to read `new` tokens on top of `ctx` tokens

@@ -7,14 +7,9 @@ Unknown keys and out-of-range values are rejected with the file and the dotted k
 import dataclasses
 import math
 from dataclasses import dataclass, field
-from importlib import resources
-from pathlib import Path
 from typing import get_type_hints
 
-import yaml
-
-from rtsim.errors import InputError, option
-from rtsim.files.inputs import read_yaml
+from rtsim.errors import InputError
 from rtsim.scenario.distributions import Dist, Fixed, parse_dist
 
 POSITIVE, NONNEG, UNIT = "positive", "non-negative", "within [0, 1]"
@@ -244,103 +239,3 @@ def parse_scenario(raw, source: str) -> Scenario:
         return _parse_section(Scenario, raw, "")
     except InputError as exc:
         raise InputError(f"{source}: {exc.template}") from None
-
-
-def apply_overrides(raw: dict, overrides: list[str]) -> dict:
-    """Apply `dotted.key=value` overrides (value read as YAML) to a raw scenario mapping."""
-    raw = _deep_copy(raw)
-    for item in overrides:
-        key, sep, text = item.partition("=")
-        if not sep or not key.strip():
-            raise InputError(f"{option('set')} {item!r}: expected dotted.key=value")
-        try:
-            value = yaml.safe_load(text)
-        except yaml.YAMLError:
-            raise InputError(f"{option('set')} {item!r}: value is not valid YAML") from None
-        set_dotted(raw, key.strip(), value, f"{option('set')} {key.strip()}")
-    return raw
-
-
-def set_dotted(raw: dict, key: str, value, label: str) -> None:
-    """Set `a.b.c` in nested mappings, creating levels; a scalar in the way is an error."""
-    node = raw
-    parts = key.split(".")
-    for part in parts[:-1]:
-        child = node.get(part)
-        if child is None:
-            child = node[part] = {}
-        elif not isinstance(child, dict):
-            child = node[part] = _expand_scalar(child, label)
-        node = child
-    node[parts[-1]] = value
-
-
-def _expand_scalar(value, label: str) -> dict:
-    """A fixed number in the way of a dotted key becomes `{dist: fixed, value: ...}`."""
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return {"dist": "fixed", "value": value}
-    raise InputError(f"{label}: cannot set a key inside {value!r}")
-
-
-def _deep_copy(raw):
-    if isinstance(raw, dict):
-        return {k: _deep_copy(v) for k, v in raw.items()}
-    if isinstance(raw, list):
-        return [_deep_copy(v) for v in raw]
-    return raw
-
-
-def builtin_scenarios() -> dict[str, Path]:
-    """Built-in scenario names and their files."""
-    folder = resources.files("rtsim.scenarios")
-    return {Path(p.name).stem: Path(str(p)) for p in folder.iterdir()
-            if p.name.endswith(".yaml") and not p.name.endswith(".targets.yaml")}
-
-
-def read_scenario_yaml(name_or_path: str) -> tuple[dict, str]:
-    """The raw mapping of a built-in scenario name or a YAML path, and its label for errors."""
-    builtins = builtin_scenarios()
-    path = builtins.get(name_or_path) or Path(name_or_path)
-    if not path.is_file():
-        raise InputError(f"scenario {name_or_path!r}: no such built-in scenario or file "
-                         f"(built-in: {', '.join(sorted(builtins))})")
-    raw = read_yaml(path)
-    if raw is not None and not isinstance(raw, dict):
-        raise InputError(f"{path}: a scenario must be a YAML mapping")
-    return raw or {}, str(path)
-
-
-def load_scenario(name_or_path: str, overrides: list[str] = ()) -> Scenario:
-    """Load a built-in or file scenario and apply `--set` overrides."""
-    raw, label = read_scenario_yaml(name_or_path)
-    try:
-        return parse_scenario(apply_overrides(raw, list(overrides)), label)
-    except InputError as exc:
-        raise _blame_override(exc, label, overrides) from None
-
-
-def _blame_override(exc: InputError, label: str, overrides) -> InputError:
-    """Name `--set` rather than the scenario file when an override's key is at fault."""
-    rest = exc.template.removeprefix(f"{label}: ")
-    failing = rest.partition(":")[0]
-    for key in (item.partition("=")[0].strip() for item in overrides):
-        if f"{key}.".startswith(f"{failing}.") or failing.startswith(f"{key}."):
-            return InputError(f"{option('set')} {rest}")
-    return exc
-
-
-def scenario_to_dict(scenario) -> dict:
-    """The fully resolved scenario as plain YAML-ready data (round-trips through the loader)."""
-    if hasattr(scenario, "to_yaml"):
-        return scenario.to_yaml()
-    if dataclasses.is_dataclass(scenario):
-        return {f.name: scenario_to_dict(getattr(scenario, f.name))
-                for f in dataclasses.fields(scenario)}
-    if isinstance(scenario, dict):
-        return {k: scenario_to_dict(v) for k, v in scenario.items()}
-    return scenario
-
-
-def scenario_yaml(scenario: Scenario) -> str:
-    """YAML text of the resolved scenario."""
-    return yaml.safe_dump(scenario_to_dict(scenario), sort_keys=False)

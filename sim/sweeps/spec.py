@@ -17,14 +17,9 @@ import yaml
 from rtsim.engine.seeds import SWEEP_POINTS, branch_sequence
 from rtsim.errors import InputError, option
 from rtsim.files.inputs import read_yaml
-from rtsim.scenario.schema import (
-    Scenario,
-    apply_overrides,
-    parse_scenario,
-    read_scenario_yaml,
-    scenario_yaml,
-    set_dotted,
-)
+from rtsim.scenario.load import read_scenario_yaml, scenario_yaml
+from rtsim.scenario.overrides import apply_overrides, set_dotted
+from rtsim.scenario.schema import Scenario, parse_scenario
 
 MAX_POINTS = 100_000
 FILE_KEYS = ("scenario", "traces", "policies", "seeds", "seed", "set", "grid")

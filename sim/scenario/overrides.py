@@ -1,0 +1,59 @@
+"""`--set` overrides: dotted keys set on a raw scenario mapping, and errors that name them."""
+
+import yaml
+
+from rtsim.errors import InputError, option
+
+
+def apply_overrides(raw: dict, overrides: list[str]) -> dict:
+    """Apply `dotted.key=value` overrides (value read as YAML) to a raw scenario mapping."""
+    raw = _deep_copy(raw)
+    for item in overrides:
+        key, sep, text = item.partition("=")
+        if not sep or not key.strip():
+            raise InputError(f"{option('set')} {item!r}: expected dotted.key=value")
+        try:
+            value = yaml.safe_load(text)
+        except yaml.YAMLError:
+            raise InputError(f"{option('set')} {item!r}: value is not valid YAML") from None
+        set_dotted(raw, key.strip(), value, f"{option('set')} {key.strip()}")
+    return raw
+
+
+def set_dotted(raw: dict, key: str, value, label: str) -> None:
+    """Set `a.b.c` in nested mappings, creating levels; a scalar in the way is an error."""
+    node = raw
+    parts = key.split(".")
+    for part in parts[:-1]:
+        child = node.get(part)
+        if child is None:
+            child = node[part] = {}
+        elif not isinstance(child, dict):
+            child = node[part] = _expand_scalar(child, label)
+        node = child
+    node[parts[-1]] = value
+
+
+def _expand_scalar(value, label: str) -> dict:
+    """A fixed number in the way of a dotted key becomes `{dist: fixed, value: ...}`."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return {"dist": "fixed", "value": value}
+    raise InputError(f"{label}: cannot set a key inside {value!r}")
+
+
+def _deep_copy(raw):
+    if isinstance(raw, dict):
+        return {k: _deep_copy(v) for k, v in raw.items()}
+    if isinstance(raw, list):
+        return [_deep_copy(v) for v in raw]
+    return raw
+
+
+def blame_override(exc: InputError, label: str, overrides) -> InputError:
+    """Name `--set` rather than the scenario file when an override's key is at fault."""
+    rest = exc.template.removeprefix(f"{label}: ")
+    failing = rest.partition(":")[0]
+    for key in (item.partition("=")[0].strip() for item in overrides):
+        if f"{key}.".startswith(f"{failing}.") or failing.startswith(f"{key}."):
+            return InputError(f"{option('set')} {rest}")
+    return exc

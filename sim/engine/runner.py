@@ -7,6 +7,7 @@ measured) into the tidy per-turn and event tables; `simulate` does all three.
 
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import NamedTuple
 
 import pandas as pd
@@ -96,11 +97,14 @@ def tables(runs: Iterable[Run], keep_events: bool = True) -> tuple[pd.DataFrame,
     turns, events = [], []
     for run in runs:
         key = (run.policy, run.replication, run.episode)
-        turns.extend(key + tuple(m.values()) for m in turn_metrics(run.rows))
+        turns.extend(key + _columns(m) for m in turn_metrics(run.rows))
         if keep_events:
             events.extend(key + tuple(row) for row in run.rows)
     return (pd.DataFrame(turns, columns=KEYS + TURN_COLUMNS),
             pd.DataFrame(events, columns=KEYS + COLUMNS))
+
+
+_columns = itemgetter(*TURN_COLUMNS)  # a turn's metrics in column order
 
 
 def simulate(scenario: Scenario, episodes: list[Episode], policies: list[str],

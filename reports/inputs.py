@@ -19,7 +19,7 @@ from rtsim.sweeps.results import SERVER_COLUMNS
 
 TURN_NEEDS = ("policy", "replication", "episode", "turn", "turn_latency", "tool_calls")
 EVENT_KEYS = ("policy", "replication", "episode")
-SWEEP_METRICS = (
+SWEEP_METRICS = (  # the results columns (rtsim.sweeps.results) the sweep report reads
     "turns", "turn_latency_mean", "turn_latency_p50", "turn_latency_p90",
     "first_audio_latency_mean", "first_audio_latency_p90", "speedup", "speedup_lo",
     "speedup_hi", "spec_hit_rate", "wasted_tokens_per_turn",

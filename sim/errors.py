@@ -20,8 +20,8 @@ def _render(template: str, flag: bool) -> str:
     return "".join(parts)
 
 
-class InputError(ValueError):
-    """A user-supplied input is invalid; the message names the file, key or value."""
+class OptionMessage:
+    """An exception whose message may name options with `option(name)`."""
 
     @property
     def template(self) -> str:
@@ -34,3 +34,7 @@ class InputError(ValueError):
     def cli_message(self) -> str:
         """The message with options named as command-line flags."""
         return _render(self.template, flag=True)
+
+
+class InputError(OptionMessage, ValueError):
+    """A user-supplied input is invalid; the message names the file, key or value."""

@@ -60,8 +60,8 @@ def calibrate_command(backend, model, api_key_env, threads, out, base_scenario, 
         try:
             cal = measure.run(target, plan, echo=click.echo)
         except BackendError as exc:
-            raise InputError(f"embedded model: {exc}" if backend == "embedded" else str(exc)) \
-                from None
+            raise InputError(f"embedded model: {exc.template}" if backend == "embedded"
+                             else exc.template) from None
         name = f"{base.get('name', 'custom')}-calibrated"
         write_atomic(out, profile.profile_yaml(cal, base, base_name, name))
     click.echo("\n" + profile.report(cal))

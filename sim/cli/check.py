@@ -71,7 +71,7 @@ def check_command(backend, model, api_key_env, threads, base, profile, traces, p
         try:
             report = run_check(opts, click.echo)
         except BackendError as exc:
-            raise click.ClickException(str(exc)) from None
+            raise click.ClickException(exc.cli_message()) from None
     _print(report, out)
     if not report["complete"]:
         raise Incomplete(f"{len(report['failures'])} runs failed (see check.json); "

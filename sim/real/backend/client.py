@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from rtsim.errors import option
 from rtsim.real.backend.errors import BackendError
 from rtsim.real.backend.stream import Stream, StreamResult, one_line
 
@@ -138,7 +139,7 @@ class Backend:
         if not self.model:
             listed = await self.models()
             if not listed:
-                raise BackendError(f"{self.base_url} lists no models; pass --model")
+                raise BackendError(f"{self.base_url} lists no models; pass {option('model')}")
             self.model = listed[0]
         return self.model
 

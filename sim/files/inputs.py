@@ -1,16 +1,90 @@
 """Reading the files a user gives: text, YAML and JSON (a document or JSON Lines), each
 failure one InputError line that names the file (and the line, where there is one).
 
-JSON Lines are split on "\\n" only: U+2028, U+2029 and NEL are characters inside a line, as
-the JSON writer leaves them.
+YAML is read as a user means it: numbers as YAML 1.2 reads them (`1e3` is a number, `1:30`
+and `010` are not sexagesimal or octal), and no aliases, duplicate keys or nesting deeper
+than MAX_DEPTH (they are refused, never expanded). JSON Lines are split on "\\n" only:
+U+2028, U+2029 and NEL are characters inside a line, as the JSON writer leaves them.
 """
 
 import json
+import re
 from pathlib import Path
 
 import yaml
 
 from rtsim.errors import InputError
+
+MAX_DEPTH = 100
+_INT = re.compile(r"^[-+]?(?:[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$")
+_FLOAT = re.compile(r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"
+                    r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$")
+
+
+class _Refused(yaml.MarkedYAMLError):
+    """A YAML construct rtsim does not accept."""
+
+
+class _Loader(yaml.SafeLoader):
+    """The safe loader with YAML 1.2 numbers, refusing aliases, duplicates and deep nests."""
+
+    def compose_node(self, parent, index):
+        if self.check_event(yaml.AliasEvent):
+            raise _Refused(problem="aliases (*name) are not accepted",
+                           problem_mark=self.peek_event().start_mark)
+        self._depth = getattr(self, "_depth", 0) + 1
+        try:
+            if self._depth > MAX_DEPTH:
+                raise _Refused(problem=f"nested deeper than {MAX_DEPTH} levels",
+                               problem_mark=self.peek_event().start_mark)
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+    def construct_mapping(self, node, deep=False):
+        seen = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=True)
+            if isinstance(key, (str, int, float, bool)) and key in seen:
+                raise _Refused(problem=f"duplicate key {key!r}",
+                               problem_mark=key_node.start_mark)
+            seen.add(key) if isinstance(key, (str, int, float, bool)) else None
+        return super().construct_mapping(node, deep)
+
+
+def _construct_int(loader, node):
+    text = loader.construct_scalar(node)
+    sign, digits = (-1, text[1:]) if text[0] == "-" else (1, text.lstrip("+"))
+    base = {"0o": 8, "0x": 16}.get(digits[:2], 10)
+    return sign * int(digits[2:] if base != 10 else digits, base)
+
+
+def _construct_float(loader, node):
+    text = loader.construct_scalar(node).lower()
+    return float(text.replace(".inf", "inf").replace(".nan", "nan"))
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers
+            if tag not in ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float")]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()}
+_Loader.add_implicit_resolver("tag:yaml.org,2002:int", _INT, list("-+0123456789"))
+_Loader.add_implicit_resolver("tag:yaml.org,2002:float", _FLOAT, list("-+.0123456789"))
+_Loader.add_constructor("tag:yaml.org,2002:int", _construct_int)
+_Loader.add_constructor("tag:yaml.org,2002:float", _construct_float)
+
+
+def parse_yaml(text: str, where: str):
+    """The YAML document in `text` (None when empty); errors start with `where`."""
+    try:
+        return yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
+    except _Refused as exc:
+        raise InputError(f"{where}: {exc.problem} (line {exc.problem_mark.line + 1})") \
+            from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        at = f" at line {mark.line + 1}" if mark else ""
+        raise InputError(f"{where}: not valid YAML{at}") from None
 
 
 def read_text(path: str | Path) -> str:
@@ -23,38 +97,47 @@ def read_text(path: str | Path) -> str:
 
 def read_yaml(path: str | Path):
     """The YAML document in the file (None when it is empty)."""
-    text = read_text(path)
+    return parse_yaml(read_text(path), str(path))
+
+
+def _loads(text: str, where: str, line_of_error: bool):
+    """The JSON value in `text`, no deeper than MAX_DEPTH; errors start with `where` (and,
+    with `line_of_error`, the line in `text`)."""
     try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        at = f" at line {mark.line + 1}" if mark else ""
-        raise InputError(f"{path}: not valid YAML{at}") from None
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        at = f"{where}:{exc.lineno}" if line_of_error else where
+        raise InputError(f"{at}: not valid JSON ({exc.msg} at column {exc.colno})") from None
+    except RecursionError:
+        value = None
+    if value is None and text.strip() != "null" or _depth(value) > MAX_DEPTH:
+        raise InputError(f"{where}: nested deeper than {MAX_DEPTH} levels")
+    return value
+
+
+def _depth(value) -> int:
+    """How deeply lists and objects nest in a decoded JSON value (iteratively)."""
+    deepest, todo = 0, [(value, 1)]
+    while todo:
+        item, depth = todo.pop()
+        if isinstance(item, (list, dict)):
+            deepest = max(deepest, depth)
+            if depth <= MAX_DEPTH:
+                todo.extend((v, depth + 1) for v in (item.values() if isinstance(item, dict)
+                                                     else item))
+    return deepest
 
 
 def read_json(path: str | Path):
     """The JSON document in the file."""
-    text = read_text(path)
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InputError(f"{path}:{exc.lineno}: not valid JSON "
-                         f"({exc.msg} at column {exc.colno})") from None
+    return _loads(read_text(path), str(path), True)
 
 
 def json_lines(path: str | Path, text: str | None = None) -> list[tuple[str, object]]:
     """The values of a JSON Lines file, each located as `FILE:LINE` (blank lines skipped)."""
     text = read_text(path) if text is None else text
-    values = []
-    for number, line in enumerate(text.split("\n"), start=1):
-        if not line.strip():
-            continue
-        try:
-            values.append((f"{path}:{number}", json.loads(line)))
-        except json.JSONDecodeError as exc:
-            raise InputError(f"{path}:{number}: not valid JSON "
-                             f"({exc.msg} at column {exc.colno})") from None
-    return values
+    return [(f"{path}:{number}", _loads(line, f"{path}:{number}", False))
+            for number, line in enumerate(text.split("\n"), start=1) if line.strip()]
 
 
 def json_values(path: str | Path) -> list[tuple[str, object]]:
@@ -67,11 +150,10 @@ def json_values(path: str | Path) -> list[tuple[str, object]]:
     if not text.strip():
         raise InputError(f"{path}: empty file")
     try:
-        value = json.loads(text)
-    except json.JSONDecodeError as exc:
-        if exc.msg != "Extra data":
-            raise InputError(f"{path}:{exc.lineno}: not valid JSON "
-                             f"({exc.msg} at column {exc.colno})") from None
+        value = _loads(text, str(path), True)
+    except InputError as exc:
+        if "(Extra data" not in exc.template:
+            raise
         return json_lines(path, text)
     if isinstance(value, list):
         return [(f"{path}[{i}]", item) for i, item in enumerate(value)]

@@ -166,7 +166,7 @@ def parse_dist(raw, where: str) -> Dist:
     if not isinstance(raw, dict):
         return Fixed(_number(raw, where))
     kind = raw.get("dist")
-    if kind not in _PARAMS:
+    if not isinstance(kind, str) or kind not in _PARAMS:
         raise InputError(f"{where}.dist: must be one of {', '.join(_PARAMS)}, got {kind!r}")
     for key in raw:
         if key != "dist" and key not in _PARAMS[kind]:

@@ -1,8 +1,7 @@
 """`--set` overrides: dotted keys set on a raw scenario mapping, and errors that name them."""
 
-import yaml
-
 from rtsim.errors import InputError, option
+from rtsim.files.inputs import parse_yaml
 
 
 def apply_overrides(raw: dict, overrides: list[str]) -> dict:
@@ -12,10 +11,7 @@ def apply_overrides(raw: dict, overrides: list[str]) -> dict:
         key, sep, text = item.partition("=")
         if not sep or not key.strip():
             raise InputError(f"{option('set')} {item!r}: expected dotted.key=value")
-        try:
-            value = yaml.safe_load(text)
-        except yaml.YAMLError:
-            raise InputError(f"{option('set')} {item!r}: value is not valid YAML") from None
+        value = parse_yaml(text, f"{option('set')} {item!r}: value")
         set_dotted(raw, key.strip(), value, f"{option('set')} {key.strip()}")
     return raw
 

@@ -12,11 +12,9 @@ import itertools
 import json
 from dataclasses import dataclass
 
-import yaml
-
 from rtsim.engine.seeds import SWEEP_POINTS, branch_sequence
 from rtsim.errors import InputError, option
-from rtsim.files.inputs import read_yaml
+from rtsim.files.inputs import parse_yaml, read_yaml
 from rtsim.scenario.load import read_scenario_yaml, scenario_yaml
 from rtsim.scenario.overrides import apply_overrides, set_dotted
 from rtsim.scenario.schema import Scenario, parse_scenario
@@ -70,10 +68,7 @@ def parse_values(key: str, text: str, label: str) -> tuple:
         return _range(key, text, label)
     values = []
     for item in text.split(","):
-        try:
-            values.append(yaml.safe_load(item.strip()))
-        except yaml.YAMLError:
-            raise InputError(f"{label} {key}: value {item.strip()!r} is not valid YAML") from None
+        values.append(parse_yaml(item.strip(), f"{label} {key}: value {item.strip()!r}"))
     return _check_values(key, values, label)
 
 

@@ -209,6 +209,8 @@ def _parse_call(f, raw, path, step, reasoning, words, seen, outputs, earlier) ->
     arguments = f.get(raw, "arguments", path, dict, required=False, default={})
     depends_on = tuple(f.get(raw, "depends_on", path, list, required=False, default=[]))
     for dep in depends_on:
+        if not isinstance(dep, str):
+            raise f.fail(f"{path}depends_on", f"must list call ids (strings), got {dep!r}")
         if dep not in earlier:
             raise f.fail(f"{path}depends_on",
                          f"{dep!r} is not a call of an earlier step of this turn")

@@ -168,10 +168,10 @@ class _Builder:
         return call
 
     def result(self, msg: dict, at: str) -> None:
-        call = self.by_source_id.get(msg.get("tool_call_id"))
+        source_id = msg.get("tool_call_id")
+        call = self.by_source_id.get(source_id) if isinstance(source_id, str) else None
         if call is None:
-            raise InputError(f"{at}.tool_call_id: no earlier tool call with id "
-                             f"{msg.get('tool_call_id')!r}")
+            raise InputError(f"{at}.tool_call_id: no earlier tool call with id {source_id!r}")
         call["output"] = message_text(msg, at)
 
     def _close(self) -> None:

@@ -8,6 +8,7 @@ driver (rtsim.engine.simpy_driver) computes phase times from the latency model; 
 both, so a measured run exercises the very turn-taking, tool and policy code simulated.
 """
 
+import math
 from bisect import bisect_right
 from collections import deque
 
@@ -116,13 +117,18 @@ class EpisodeDriver:
         self._dispatch(self.policy.start())
 
     def _schedule_partials(self, i: int, d) -> None:
-        interval, last, k = self.scenario.asr.interval, 0, 1
+        """A partial every `asr.interval` of audio that covers more words than the last one;
+        the partials between two word ends are skipped, so the work is bounded by the words,
+        however slow the speech or short the interval."""
+        interval, ends, last, k = self.scenario.asr.interval, d.word_ends, 0, 1
         while k * interval < d.speech_end:
-            words = bisect_right(d.word_ends, k * interval + EPS)
+            words = bisect_right(ends, k * interval + EPS)
             if words > last:
                 self._at(k * interval + d.asr_lag, self._hear, i, words)
                 last = words
-            k += 1
+            if last == len(ends):
+                return
+            k = max(k + 1, math.floor((ends[last] - EPS) / interval))
 
     def _mark(self, i: int, event: str) -> None:
         self.rec.add(self.now(), i, event)

@@ -12,6 +12,8 @@ import numpy as np
 from rtsim.errors import InputError
 
 Z95 = 1.6448536269514722  # standard normal quantile of 0.95
+MIN_KEPT = 0.01  # a truncated normal keeps at least this share of its mass
+MAX_RESAMPLES = 100_000  # rounds of resampling: P(not done) < 0.99 ** 100_000
 
 
 @dataclass(frozen=True)
@@ -78,13 +80,23 @@ class Normal:
     def support(self) -> tuple[float, float]:
         return (self.low, self.high)
 
+    @property
+    def kept(self) -> float:
+        """The share of the untruncated normal inside [low, high]."""
+        if self.sd == 0:
+            return 1.0
+        return (_phi_cdf((self.high - self.mu) / self.sd)
+                - _phi_cdf((self.low - self.mu) / self.sd))
+
     def sample(self, rng, size):
         out = rng.normal(self.mu, self.sd, size)
         bad = (out < self.low) | (out > self.high)
-        while bad.any():
+        for _ in range(MAX_RESAMPLES):  # at least MIN_KEPT is kept: never reached
+            if not bad.any():
+                return out
             out[bad] = rng.normal(self.mu, self.sd, int(bad.sum()))
             bad = (out < self.low) | (out > self.high)
-        return out
+        raise RuntimeError(f"{self}: truncated normal not sampled in {MAX_RESAMPLES} rounds")
 
     def to_yaml(self):
         out = {"dist": "normal", "mean": self.mu, "sd": self.sd}
@@ -196,7 +208,11 @@ def _build_normal(raw, where):
     mu = _need(raw, "mean", where)
     if not low <= mu <= high:
         raise InputError(f"{where}.mean: must lie within [low, high], got {mu}")
-    return Normal(mu, sd, low, high)
+    dist = Normal(mu, sd, low, high)
+    if dist.kept < MIN_KEPT:
+        raise InputError(f"{where}: [low, high] keeps {dist.kept:.2%} of the normal, less than "
+                         f"{MIN_KEPT:.0%} (widen it, or use a fixed or uniform distribution)")
+    return dist
 
 
 def _build_lognormal(raw, where):

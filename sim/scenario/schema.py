@@ -10,22 +10,27 @@ from dataclasses import dataclass, field
 from typing import get_type_hints
 
 from rtsim.errors import InputError
-from rtsim.scenario.distributions import Dist, Fixed, parse_dist
+from rtsim.scenario.distributions import Dist, Fixed, LogNormal, parse_dist
 
 POSITIVE, NONNEG, UNIT = "positive", "non-negative", "within [0, 1]"
+SECONDS = (0, 1e5)  # sane limits of a duration
+TOKEN_RATE = (1e-2, 1e15)  # tokens/s (1e12 in tests: reading takes no time)
 
 
-def _spec(check: str, doc: str = "", **kw):
-    """A dataclass field carrying its range check and a one-line description."""
-    return field(metadata={"check": check, "doc": doc}, **kw)
+def _spec(check: str, doc: str = "", limits: tuple[float, float] | None = None, **kw):
+    """A dataclass field carrying its range check, the sane limits of its values (a typo's
+    guard: an hour-long round trip or a token a day is no one's setup) and a description."""
+    return field(metadata={"check": check, "doc": doc, "limits": limits}, **kw)
 
 
 @dataclass(frozen=True)
 class Speech:
     """The user's speaking: rate and pauses after punctuation."""
 
-    words_per_minute: Dist = _spec(POSITIVE, "speaking rate, words/min", default=Fixed(150.0))
-    pause: Dist = _spec(NONNEG, "pause after a word ending in , . ; ? !, s", default=Fixed(0.0))
+    words_per_minute: Dist = _spec(POSITIVE, "speaking rate, words/min",
+                                   default=Fixed(150.0), limits=(1, 1e4))
+    pause: Dist = _spec(NONNEG, "pause after a word ending in , . ; ? !, s",
+                        default=Fixed(0.0), limits=SECONDS)
 
 
 @dataclass(frozen=True)
@@ -33,24 +38,25 @@ class Asr:
     """Streaming speech recognition."""
 
     interval: float = _spec(POSITIVE, "seconds of audio between partial transcripts",
-                            default=0.25)
-    lag: Dist = _spec(NONNEG, "delay of a partial behind the audio, s", default=Fixed(0.0))
+                            default=0.25, limits=(1e-3, 1e4))
+    lag: Dist = _spec(NONNEG, "delay of a partial behind the audio, s",
+                      default=Fixed(0.0), limits=SECONDS)
     final_lag: Dist = _spec(NONNEG, "delay of the final transcript after speech end, s",
-                            default=Fixed(0.0))
+                            default=Fixed(0.0), limits=SECONDS)
 
 
 @dataclass(frozen=True)
 class Endpointing:
     """Silence the turn detector waits for before the turn counts as ended."""
 
-    silence: Dist = _spec(NONNEG, "seconds of silence", default=Fixed(0.0))
+    silence: Dist = _spec(NONNEG, "seconds of silence", default=Fixed(0.0), limits=SECONDS)
 
 
 @dataclass(frozen=True)
 class Network:
     """Round trip between the agent and the model server, paid by each request."""
 
-    rtt: Dist = _spec(NONNEG, "round trip, s", default=Fixed(0.0))
+    rtt: Dist = _spec(NONNEG, "round trip, s", default=Fixed(0.0), limits=SECONDS)
 
 
 @dataclass(frozen=True)
@@ -58,25 +64,27 @@ class Model:
     """Model server: request overhead, prefill and decode speed, prompt cache."""
 
     request_overhead: Dist = _spec(NONNEG, "time to first token beyond rtt and prefill, s",
-                                   default=Fixed(0.0))
-    prefill_rate: Dist = _spec(POSITIVE, "tokens/s read", default=Fixed(1000.0))
-    decode_rate: Dist = _spec(POSITIVE, "tokens/s generated", default=Fixed(50.0))
+                                   default=Fixed(0.0), limits=SECONDS)
+    prefill_rate: Dist = _spec(POSITIVE, "tokens/s read", default=Fixed(1000.0), limits=TOKEN_RATE)
+    decode_rate: Dist = _spec(POSITIVE, "tokens/s generated",
+                              default=Fixed(50.0), limits=TOKEN_RATE)
     prefill_slowdown_per_1k: float = _spec(NONNEG, "extra prefill time per 1k context tokens, "
-                                           "as a fraction", default=0.0)
+                                           "as a fraction", default=0.0, limits=(0, 1e3))
     decode_slowdown_per_1k: float = _spec(NONNEG, "extra decode time per 1k context tokens, "
-                                          "as a fraction", default=0.0)
+                                          "as a fraction", default=0.0, limits=(0, 1e3))
     prompt_cache: bool = _spec("", "only new tokens are prefilled (KV cache kept)", default=True)
     incremental: bool = _spec("", "a session API: reading more input or writing on needs no "
                               "new request (false: every request pays round trip and "
                               "overhead, and a read writes one token)", default=True)
-    system_tokens: int = _spec(NONNEG, "system prompt and tool schema tokens", default=0)
+    system_tokens: int = _spec(NONNEG, "system prompt and tool schema tokens",
+                               default=0, limits=(0, 10**7))
 
 
 @dataclass(frozen=True)
 class Tool:
     """One tool's latency and, when set, its safety (overrides the trace)."""
 
-    latency: Dist = _spec(NONNEG, "execution time, s", default=Fixed(0.0))
+    latency: Dist = _spec(NONNEG, "execution time, s", default=Fixed(0.0), limits=SECONDS)
     safe: bool | None = _spec("", "read-only; null keeps the trace's flag", default=None)
 
 
@@ -84,8 +92,10 @@ class Tool:
 class Tts:
     """Speech output."""
 
-    first_audio: Dist = _spec(NONNEG, "first answer text to first audio, s", default=Fixed(0.0))
-    words_per_minute: float = _spec(POSITIVE, "playback rate of the answer", default=165.0)
+    first_audio: Dist = _spec(NONNEG, "first answer text to first audio, s",
+                              default=Fixed(0.0), limits=SECONDS)
+    words_per_minute: float = _spec(POSITIVE, "playback rate of the answer",
+                                    default=165.0, limits=(1, 1e9))
 
 
 @dataclass(frozen=True)
@@ -93,7 +103,7 @@ class User:
     """The user between turns."""
 
     think_time: Dist = _spec(NONNEG, "end of the answer's playback to the next utterance, s",
-                             default=Fixed(0.0))
+                             default=Fixed(0.0), limits=SECONDS)
 
 
 @dataclass(frozen=True)
@@ -111,17 +121,18 @@ class Server:
     """The model server when many conversations share it (continuous batching)."""
 
     sessions: int = _spec(POSITIVE, "conversations at once (closed population); 1 is the "
-                          "single-user model", default=1)
+                          "single-user model", default=1, limits=(1, 10**6))
     arrival_rate: float = _spec(NONNEG, "new conversations per second (open arrivals, each "
-                                "plays one episode); 0 uses `sessions`", default=0.0)
+                                "plays one episode); 0 uses `sessions`", default=0.0,
+                                limits=(0, 1e6))
     episodes: int = _spec(NONNEG, "episodes per replication under load; 0 plays the trace "
-                          "set once", default=0)
+                          "set once", default=0, limits=(0, 10**7))
     max_batch: int = _spec(POSITIVE, "sequences the server decodes at once; more wait",
-                           default=64)
+                           default=64, limits=(1, 10**6))
     batch_slowdown: float = _spec(NONNEG, "extra time per token for each further sequence "
-                                  "in the batch, as a fraction", default=0.03)
+                                  "in the batch, as a fraction", default=0.03, limits=(0, 1e3))
     startup: float = _spec(NONNEG, "closed population: conversations start spread evenly "
-                           "over this many seconds", default=10.0)
+                           "over this many seconds", default=10.0, limits=(0, 1e6))
 
     @property
     def shared(self) -> bool:
@@ -136,8 +147,8 @@ class Scenario:
     name: str = _spec("", "scenario name", default="custom")
     description: str = _spec("", "one line", default="")
     traces: str = _spec("", "built-in trace set name or path", default="assistant")
-    seed: int = _spec(NONNEG, "root seed", default=0)
-    seeds: int = _spec(POSITIVE, "replications", default=1)
+    seed: int = _spec(NONNEG, "root seed", default=0, limits=(0, 2**63))
+    seeds: int = _spec(POSITIVE, "replications", default=1, limits=(1, 10**5))
     speech: Speech = field(default_factory=Speech)
     asr: Asr = field(default_factory=Asr)
     endpointing: Endpointing = field(default_factory=Endpointing)
@@ -165,6 +176,20 @@ def _check_range(value, check: str, where: str) -> None:
             raise InputError(f"{where}: must be {NONNEG} (a duration or count), got {_show(value)}")
     elif check == UNIT and not 0 <= value <= 1:
         raise InputError(f"{where}: must be {UNIT}, got {value}")
+
+
+def _check_limits(value, limits: tuple[float, float] | None, where: str) -> None:
+    """The value, or a distribution's mean and finite bounds, within `limits`."""
+    if limits is None:
+        return
+    lo, hi = limits
+    points = [value]
+    if hasattr(value, "support"):
+        natural_zero = isinstance(value, LogNormal)  # its support starts at 0, its mass not
+        points = [value.mean] + [b for b in value.support
+                                 if math.isfinite(b) and not (natural_zero and b == 0)]
+    if not all(lo <= p <= hi for p in points):
+        raise InputError(f"{where}: must stay within [{lo:g}, {hi:g}], got {_show(value)}")
 
 
 def _show(value) -> str:
@@ -218,6 +243,7 @@ def _parse_section(cls, raw, where: str):
         else:
             values[name] = _parse_leaf(kind, raw[name], key)
             _check_range(values[name], f.metadata.get("check", ""), key)
+            _check_limits(values[name], f.metadata.get("limits"), key)
     return cls(**values)
 
 

@@ -60,10 +60,14 @@ def test_a_check_against_a_server_that_is_down_reports_every_run(tmp_path):
     result = CliRunner().invoke(main, ["check", "-b", "http://127.0.0.1:9/v1", "-m", "x",
                                        "--profile", str(profile), "-n", "1", "-p", "sync",
                                        "-o", str(out)])
-    assert result.exit_code == 1, result.output
+    assert result.exit_code == 3, result.output
     assert "1 runs failed" in result.output and "--resume" in result.output
     report = json.loads((out / "check.json").read_text())
     assert report["complete"] is False
+    # the hint works: the profile is kept with the check, so --resume measures the run again
+    again = CliRunner().invoke(main, ["check", "-b", "http://127.0.0.1:9/v1", "-m", "x",
+                                      "-n", "1", "-p", "sync", "-o", str(out), "--resume"])
+    assert again.exit_code == 3 and "1 runs failed" in again.output, again.output
     assert report["failures"][0]["policy"] == "sync"
     assert "127.0.0.1:9" in report["failures"][0]["error"]
 
@@ -88,9 +92,10 @@ def test_a_short_real_check_on_the_embedded_model(tmp_path):
     out = tmp_path / "check"
     result = CliRunner().invoke(main, ["check", "-n", "1", "--quick-calibration",
                                        "-p", "sync,speculative", "-o", str(out)])
-    assert result.exit_code == 0, result.output
-    assert "speedup vs sync" in result.output
     report = json.loads((out / "check.json").read_text())
+    # a loaded machine may put the simulation outside its targets: the exit code says which
+    assert result.exit_code == (0 if report["fidelity"]["passed"] else 1), result.output
+    assert "speedup vs sync" in result.output
     assert report["complete"] and set(report["policies"]) == {"sync", "speculative"}
     spec = report["policies"]["speculative"]
     assert spec["turns"] >= 1 and spec["mape"] < 0.5  # gross errors only; fidelity is noisy

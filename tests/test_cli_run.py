@@ -103,3 +103,28 @@ def test_scenarios_list_and_show():
     resolved = invoke("scenarios", "show", "edge-3b", "--resolved").output
     assert "request_overhead" in resolved
     assert one_line_error(invoke("scenarios", "show", "nope"))
+
+
+def test_scenarios_show_prints_only_scenarios(tmp_path):
+    secret = tmp_path / "secret.txt"
+    secret.write_text("root:x:0:0:password\n")
+    result = CliRunner().invoke(main, ["scenarios", "show", str(secret)])
+    assert result.exit_code == 2 and "password" not in result.output
+
+
+def test_a_rerun_without_events_leaves_no_stale_event_table(tmp_path):
+    out = tmp_path / "run"
+    for extra in (["--events"], []):
+        result = CliRunner().invoke(main, ["run", "--seeds", "1", "-p", "sync", "-o", str(out),
+                                           *extra])
+        assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in out.iterdir()) == ["config.yaml", "summary.json", "turns.csv"]
+
+
+def test_an_output_folder_that_cannot_be_written_stops_before_the_work(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    result = CliRunner().invoke(main, ["run", "-o", str(blocker / "run")])
+    assert result.exit_code == 2
+    assert result.stderr.strip().splitlines() == [
+        f"Error: {blocker / 'run'}: cannot write here (Not a directory)"]

@@ -19,7 +19,13 @@ from rtsim.real.check import CheckOptions, run_check
 
 
 class Incomplete(click.ClickException):
-    """Some episodes failed: the results are written but incomplete (exit 1)."""
+    """Some episodes failed: the results are written but incomplete (exit 3)."""
+
+    exit_code = 3
+
+
+class OutsideTargets(click.ClickException):
+    """The simulation missed its fidelity targets (exit 1)."""
 
     exit_code = 1
 
@@ -50,6 +56,9 @@ def check_command(backend, model, api_key_env, threads, base, profile, traces, p
                   episodes, overrides, keep_playback, quick_calibration, calls, out, resume):
     """Run episodes on a real model and in simulation; compare latencies and speedups.
 
+    Exit codes: 0 within the fidelity targets, 1 outside them, 2 bad input, 3 some runs
+    failed (the others are kept; --resume measures the failed ones).
+
     Calibrates the backend (or takes --profile), plays the first episodes of the trace
     set for real under each policy (speech, transcripts, tools and speech output emulated
     in real time from the same draws the simulator uses; the model called for real),
@@ -75,7 +84,10 @@ def check_command(backend, model, api_key_env, threads, base, profile, traces, p
     _print(report, out)
     if not report["complete"]:
         raise Incomplete(f"{len(report['failures'])} runs failed (see check.json); "
-                         "rerun with --resume to measure them again")
+                         f"rerun with --resume -o {out} to measure them again")
+    if not report["fidelity"]["passed"]:
+        raise OutsideTargets("the simulation is outside its fidelity targets (see check.json); "
+                             "measure on an idle machine, or with more episodes (-n)")
 
 
 def _print(report: dict, out: Path) -> None:

@@ -13,6 +13,7 @@ from rtsim.cli.common import (
     user_errors,
 )
 from rtsim.engine.runner import simulate
+from rtsim.files.atomic import writable_folder
 from rtsim.files.results import write_run
 from rtsim.reports.table import load_table, summary_table
 from rtsim.scenario.load import load_scenario, scenario_yaml
@@ -42,6 +43,7 @@ def run_command(scenario, trace_set, seeds, seed, overrides, policies, out, fmt,
     with user_errors():
         names = policy_names(policies)
         resolved = load_scenario(scenario, list(overrides) + run_overrides(trace_set, seeds, seed))
+        writable_folder(out)
         episodes = load_trace_set(resolved.traces)
         sim = simulate(resolved, episodes, names, keep_events=events)
         summary = run_summary(resolved, len(episodes), sim)

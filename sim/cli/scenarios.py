@@ -1,11 +1,12 @@
 """`rtsim scenarios`: list and print the built-in scenarios."""
 
-from pathlib import Path
 
 import click
 
 from rtsim.cli.common import user_errors
+from rtsim.files.inputs import read_text
 from rtsim.scenario.load import builtin_scenarios, load_scenario, read_scenario_yaml, scenario_yaml
+from rtsim.scenario.schema import parse_scenario
 
 
 @click.group("scenarios")
@@ -30,5 +31,6 @@ def scenarios_show(name, resolved):
         if resolved:
             click.echo(scenario_yaml(load_scenario(name)), nl=False)
         else:
-            _, path = read_scenario_yaml(name)
-            click.echo(Path(path).read_text(encoding="utf-8"), nl=False)
+            raw, path = read_scenario_yaml(name)
+            parse_scenario(raw, path)  # print only what is a scenario, never any other file
+            click.echo(read_text(path), nl=False)

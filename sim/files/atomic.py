@@ -4,10 +4,35 @@ import os
 import tempfile
 from pathlib import Path
 
+from rtsim.errors import InputError
+
 
 def write_atomic(path: str | Path, data: str | bytes) -> None:
-    """Write `data` to `path` so readers see the old file or the whole new one, never a part."""
+    """Write `data` to `path` so readers see the old file or the whole new one, never a part;
+    a folder or file that cannot be written (no permission, a full disk, a name too long) is
+    an InputError naming it."""
     path = Path(path)
+    try:
+        _write(path, data)
+    except OSError as exc:
+        raise InputError(f"{path}: cannot write ({exc.strerror or exc.__class__.__name__})") \
+            from None
+
+
+def writable_folder(folder: str | Path) -> Path:
+    """Create `folder` if needed and check a file can be written in it, before any work."""
+    folder = Path(folder)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as exc:
+        raise InputError(f"{folder}: cannot write here "
+                         f"({exc.strerror or exc.__class__.__name__})") from None
+    return folder
+
+
+def _write(path: Path, data: str | bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:

@@ -87,6 +87,15 @@ def parse_yaml(text: str, where: str):
         raise InputError(f"{where}: not valid YAML{at}") from None
 
 
+def is_file(path: str | Path) -> bool:
+    """Whether `path` names a readable file; False for names the system refuses (too long,
+    a NUL byte, a lone surrogate), where Path.is_file raises."""
+    try:
+        return Path(path).is_file()
+    except (OSError, ValueError, UnicodeError):
+        return False
+
+
 def read_text(path: str | Path) -> str:
     """The file's text (UTF-8)."""
     try:

@@ -2,6 +2,7 @@
 
 import io
 import json
+import math
 from pathlib import Path
 
 import pandas as pd
@@ -28,13 +29,31 @@ def write_run(out: Path, turns: pd.DataFrame, summary: dict, config_yaml: str,
     """Write the run's files into `out`, each atomically; return their paths."""
     files = {
         f"turns.{fmt}": table_bytes(turns, fmt),
-        "summary.json": (json.dumps(summary, indent=2) + "\n").encode("utf-8"),
+        "summary.json": json_bytes(summary),
         "config.yaml": config_yaml.encode("utf-8"),
     }
     if events is not None:
         files[f"events.{fmt}"] = table_bytes(events, fmt)
+    for stale in ("turns.csv", "turns.parquet", "events.csv", "events.parquet"):
+        if stale not in files:  # an earlier run's table: the folder holds one run
+            (out / stale).unlink(missing_ok=True)
     paths = []
     for name, data in files.items():
         write_atomic(out / name, data)
         paths.append(out / name)
     return paths
+
+
+def json_bytes(value) -> bytes:
+    """`value` as indented JSON, a number that is not finite (NaN, infinity) as null."""
+    return (json.dumps(_finite(value), indent=2, allow_nan=False) + "\n").encode("utf-8")
+
+
+def _finite(value):
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    return value

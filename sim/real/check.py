@@ -13,6 +13,7 @@ from rtsim.analysis.fidelity import call_arguments, compare, fidelity_verdict, p
 from rtsim.engine.runner import Run, episode_runs, known_policies, tables
 from rtsim.errors import InputError, option
 from rtsim.files.atomic import write_atomic
+from rtsim.files.inputs import read_text
 from rtsim.files.results import table_bytes
 from rtsim.real import calibrate as measure
 from rtsim.real import profile as profiles
@@ -81,7 +82,10 @@ def run_check(opts: CheckOptions, echo=print) -> dict:
 
 async def _measure(backend, opts: CheckOptions, names: list[str], echo):
     out = opts.out
-    profile = opts.profile or (out / "profile.yaml" if opts.resume else None)
+    profile = out / "profile.yaml" if opts.resume else None
+    if opts.profile is not None and profile is None:  # kept with the check, so --resume works
+        profile = out / "profile.yaml"
+        write_atomic(profile, read_text(opts.profile))
     if profile is None:
         echo(f"calibrating {backend.base_url} (model {backend.model})")
         profile = await _calibrated(backend, out, opts.scenario, opts.quick_calibration, echo)

@@ -7,7 +7,7 @@ from pathlib import Path
 import yaml
 
 from rtsim.errors import InputError
-from rtsim.files.inputs import read_yaml
+from rtsim.files.inputs import is_file, read_yaml
 from rtsim.scenario.overrides import apply_overrides, blame_override
 from rtsim.scenario.schema import Scenario, parse_scenario
 
@@ -23,7 +23,7 @@ def read_scenario_yaml(name_or_path: str) -> tuple[dict, str]:
     """The raw mapping of a built-in scenario name or a YAML path, and its label for errors."""
     builtins = builtin_scenarios()
     path = builtins.get(name_or_path) or Path(name_or_path)
-    if not path.is_file():
+    if not is_file(path):
         raise InputError(f"scenario {name_or_path!r}: no such built-in scenario or file "
                          f"(built-in: {', '.join(sorted(builtins))})")
     raw = read_yaml(path)

@@ -4,6 +4,7 @@ from importlib import resources
 from pathlib import Path
 
 from rtsim.errors import InputError
+from rtsim.files.inputs import is_file
 from rtsim.traces.schema import Episode, load_traces
 
 
@@ -20,7 +21,7 @@ def resolve_traces(name_or_path: str) -> Path:
     if name_or_path in builtins:
         return builtins[name_or_path]
     path = Path(name_or_path)
-    if not path.is_file():
+    if not is_file(path):
         raise InputError(f"traces {name_or_path!r}: no such built-in trace set or file "
                          f"(built-in: {', '.join(sorted(builtins)) or 'none'})")
     return path

@@ -187,3 +187,21 @@ def test_unreachable_scheduler_fails_before_work(tmp_path):
                     "--scheduler", "tcp://127.0.0.1:9", "-q", "-o", str(tmp_path / "s"))
     assert result.exit_code == 2 and "cannot reach the Dask scheduler" in result.output
     assert not (tmp_path / "s").exists()
+
+
+@pytest.mark.parametrize("args, message", [
+    (["-g", "tools.default.latency=0:nan:1"], "start, stop and step must be finite numbers"),
+    (["-g", "tools.default.latency=0:inf:1"], "start, stop and step must be finite numbers"),
+    (["FILE:scenario: [1]"], "scenario: expected a name or path, got [1]"),
+    (["FILE:seeds: '3'"], "seeds: expected an integer, got '3'"),
+    (["FILE:set: [1, 2]"], "set: expected a mapping of dotted keys to values"),
+])
+def test_bad_ranges_and_sweep_files_are_one_line(tmp_path, args, message):
+    if args[0].startswith("FILE:"):
+        sweep_file = tmp_path / "sweep.yaml"
+        sweep_file.write_text(args[0][5:] + "\ngrid: {tools.default.latency: [1, 2]}\n")
+        args = [str(sweep_file)]
+    result = CliRunner().invoke(main, ["sweep", *args, "-o", str(tmp_path / "out"), "-q"])
+    assert result.exit_code == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and message in lines[0], result.stderr

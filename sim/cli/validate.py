@@ -1,6 +1,5 @@
 """`rtsim validate`: does a policy meet its latency targets with confidence? Exit 0, 1 or 2."""
 
-import json
 from pathlib import Path
 
 import click
@@ -13,6 +12,7 @@ from rtsim.engine.runner import simulate
 from rtsim.errors import InputError
 from rtsim.files.atomic import write_atomic
 from rtsim.files.inputs import read_yaml
+from rtsim.files.results import json_bytes
 from rtsim.policies import POLICIES
 from rtsim.scenario.load import builtin_scenarios, load_scenario
 from rtsim.traces.sets import load_trace_set
@@ -112,7 +112,7 @@ def validate_command(ctx, policy, scenario, trace_set, seeds, seed, overrides, l
         report = {"scenario": resolved.name, "traces": resolved.traces,
                   "episodes": len(episodes), "seed": resolved.seed, "seeds": resolved.seeds,
                   **validate_turns(turns, policy, comparisons, resolved.seed, confidence)}
-        text = json.dumps(report, indent=2) + "\n"
+        text = json_bytes(report).decode("utf-8")
         if json_out not in (None, "-"):
             _write(json_out, text)
     to_stderr = json_out == "-"

@@ -5,7 +5,6 @@ The folder it writes is described in rtsim.real.check_folder; the comparison in
 rtsim.analysis.fidelity; docs/backends.md explains the workflow.
 """
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -14,7 +13,7 @@ from rtsim.engine.runner import Run, episode_runs, known_policies, tables
 from rtsim.errors import InputError, option
 from rtsim.files.atomic import write_atomic
 from rtsim.files.inputs import read_text
-from rtsim.files.results import table_bytes
+from rtsim.files.results import json_bytes, table_bytes
 from rtsim.real import calibrate as measure
 from rtsim.real import profile as profiles
 from rtsim.real.check_folder import load_runs, record_measured, save_run
@@ -134,5 +133,5 @@ def _report(out, scenario, episodes, runs, policies, url, model) -> dict:
               "compared_episodes": sorted(set(both.episode)), "policies": result,
               "call_arguments": call_arguments(real_events),
               "fidelity": fidelity_verdict(result), "failures": failed, "complete": not failed}
-    write_atomic(out / "check.json", json.dumps(report, indent=2) + "\n")
+    write_atomic(out / "check.json", json_bytes(report))
     return report

@@ -10,6 +10,7 @@ import copy
 import hashlib
 import itertools
 import json
+import math
 from dataclasses import dataclass
 
 from rtsim.engine.seeds import SWEEP_POINTS, branch_sequence
@@ -77,6 +78,8 @@ def _range(key: str, text: str, label: str) -> tuple:
         start, stop, step = (float(x) for x in text.split(":"))
     except ValueError:
         raise InputError(f"{label} {key}={text}: a range is start:stop:step numbers") from None
+    if not all(math.isfinite(v) for v in (start, stop, step)):
+        raise InputError(f"{label} {key}={text}: start, stop and step must be finite numbers")
     if step <= 0 or stop < start:
         raise InputError(f"{label} {key}={text}: need step > 0 and stop >= start")
     count = int(round((stop - start) / step)) + 1
@@ -130,7 +133,13 @@ def read_sweep_file(path: str) -> dict:
         elif key in out and not (isinstance(out[key], list)
                                  and all(isinstance(s, str) for s in out[key])):
             raise InputError(f"{path}: {key}: expected a list of names")
+    for key, kind, what in (("scenario", str, "a name or path"), ("seeds", int, "an integer"),
+                            ("seed", int, "an integer")):
+        if key in out and (isinstance(out[key], bool) or not isinstance(out[key], kind)):
+            raise InputError(f"{path}: {key}: expected {what}, got {out[key]!r}")
     fixed = raw.get("set", {})
+    if isinstance(fixed, list) and not all(isinstance(s, str) for s in fixed):
+        raise InputError(f"{path}: set: expected a mapping of dotted keys to values")
     if isinstance(fixed, dict):
         out["set"] = [f"{k}={json.dumps(v)}" for k, v in fixed.items()]
     elif not isinstance(fixed, list):

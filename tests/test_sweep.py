@@ -14,6 +14,7 @@ from click.testing import CliRunner
 from rtsim.cli import main
 from rtsim.errors import InputError
 from rtsim.sweeps.spec import parse_values, point_seed, resolve
+from rtsim.traces.sets import resolve_traces
 
 from .test_cli_run import TINY
 
@@ -205,3 +206,21 @@ def test_bad_ranges_and_sweep_files_are_one_line(tmp_path, args, message):
     assert result.exit_code == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and message in lines[0], result.stderr
+
+
+@pytest.mark.parametrize("change", ["traces", "format"])
+def test_a_resume_refuses_changed_traces_or_format(tmp_path, change):
+    traces = tmp_path / "t.jsonl"
+    traces.write_text(resolve_traces("assistant").read_text(encoding="utf-8"))
+    out = tmp_path / "out"
+    args = ["sweep", "-g", "tools.default.latency=0.5,1", "-t", str(traces), "--seeds", "1",
+            "-p", "sync", "-o", str(out), "-q"]
+    assert CliRunner().invoke(main, args).exit_code == 0
+    if change == "traces":
+        traces.write_text("\n".join(traces.read_text().split("\n")[:4]) + "\n")
+    else:
+        args += ["--format", "csv"]
+    result = CliRunner().invoke(main, [*args, "--resume"])
+    assert result.exit_code == 2
+    key = "traces_sha256" if change == "traces" else "format"
+    assert f"is a different sweep ({key} differs)" in result.stderr

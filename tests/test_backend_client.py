@@ -349,3 +349,32 @@ def test_base_url_normalization(url, expected):
 def test_bad_base_url_is_rejected(url):
     with pytest.raises(BackendError, match="expected http"):
         normalize_base_url(url)
+
+
+def test_a_server_that_echoes_the_key_does_not_leak_it(monkeypatch):
+    monkeypatch.setenv("RTSIM_TEST_KEY", "sk-test-9f8e7d")
+
+    async def main():
+        body = {"error": {"message": "bad request; headers were Authorization: Bearer "
+                                     "sk-test-9f8e7d, key sk-test-9f8e7d"}}
+        async with FakeServer(status(400, body)) as server, backend(
+                server.url, api_key_env="RTSIM_TEST_KEY") as b:
+            with pytest.raises(BackendError) as err:
+                await b.generate(MESSAGES, 1)
+            return str(err.value), server.requests
+    message, requests = run(main())
+    assert requests[0][1]["authorization"] == "Bearer sk-test-9f8e7d"  # sent, never shown
+    assert "9f8e7d" not in message and "[redacted]" in message
+
+
+def test_credentials_in_the_url_are_used_but_never_shown():
+    async def main():
+        async with FakeServer(status(400, {"error": "no"})) as server:
+            url = server.url.replace("http://", "http://user:pa55word@")
+            async with backend(url) as b:
+                with pytest.raises(BackendError) as err:
+                    await b.generate(MESSAGES, 1)
+                return str(err.value), b.base_url, repr(b), server.requests
+    message, base_url, text, requests = run(main())
+    assert requests[0][1]["authorization"].startswith("Basic ")  # httpx sends them
+    assert all("pa55word" not in s for s in (message, base_url, text))

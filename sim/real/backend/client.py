@@ -24,7 +24,7 @@ import httpx
 
 from rtsim.errors import option
 from rtsim.real.backend.errors import BackendError
-from rtsim.real.backend.stream import Stream, StreamResult, one_line
+from rtsim.real.backend.stream import Stream, StreamResult, keep_secret, one_line
 
 RETRY_STATUS = frozenset({408, 429})
 EXACT_FIELDS = ("min_tokens", "ignore_eos")  # llama-cpp-python, vLLM, llama.cpp's server
@@ -37,6 +37,13 @@ def normalize_base_url(url: str) -> str:
         raise BackendError(f"backend URL {url!r}: expected http(s)://host[:port][/path]")
     path = parts.path.rstrip("/") or "/v1"
     return f"{parts.scheme}://{parts.netloc}{path}"
+
+
+def without_credentials(url: str) -> str:
+    """`url` as it may be shown or written: any user:password@ removed."""
+    parts = urlsplit(url)
+    host = parts.netloc.rpartition("@")[2]
+    return parts._replace(netloc=host).geturl()
 
 
 class Backend:
@@ -53,7 +60,8 @@ class Backend:
                  connect_timeout: float = 5.0, read_timeout: float = 60.0, retries: int = 3,
                  backoff: float = 0.5, temperature: float = 0.0,
                  exact_fields: tuple[str, ...] = EXACT_FIELDS):
-        self.base_url = normalize_base_url(base_url)
+        self._url = normalize_base_url(base_url)  # with credentials, for requests only
+        self.base_url = without_credentials(self._url)
         self.model = model
         self.api_key_env = api_key_env
         self.connect_timeout, self.read_timeout = connect_timeout, read_timeout
@@ -161,13 +169,14 @@ class Backend:
         if not key:
             raise BackendError(f"environment variable {self.api_key_env} (the API key) is "
                                "not set")
+        keep_secret(key)
         return {"Authorization": f"Bearer {key}"}
 
     async def _send(self, path: str, body: dict | None = None) -> httpx.Response:
         """Send with retries; the response (status < 400) is open for streaming."""
         client, url = self._client(), self.base_url + path
-        request = client.build_request("POST" if body is not None else "GET", url, json=body,
-                                       headers=self._headers())
+        request = client.build_request("POST" if body is not None else "GET", self._url + path,
+                                       json=body, headers=self._headers())
         for attempt in range(self.retries + 1):
             problem = await self._attempt(client, request, url)
             if isinstance(problem, httpx.Response):
@@ -217,18 +226,22 @@ async def _error_message(response: httpx.Response) -> str:
     return one_line(data)
 
 
+def _shown(response: httpx.Response) -> str:
+    return without_credentials(str(response.url))
+
+
 async def _json(response: httpx.Response) -> dict:
     """The JSON object body of a (non-streaming) response."""
     try:
         await response.aread()
         data = response.json()
     except httpx.HTTPError as exc:
-        raise BackendError(f"{response.url}: reply cut ({one_line(exc)})") from None
+        raise BackendError(f"{_shown(response)}: reply cut ({one_line(exc)})") from None
     except ValueError:
-        raise BackendError(f"{response.url}: reply is not JSON: "
+        raise BackendError(f"{_shown(response)}: reply is not JSON: "
                            f"{one_line(response.text)!r}") from None
     finally:
         await response.aclose()
     if not isinstance(data, dict):
-        raise BackendError(f"{response.url}: reply is not a JSON object")
+        raise BackendError(f"{_shown(response)}: reply is not a JSON object")
     return data

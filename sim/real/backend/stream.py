@@ -6,6 +6,7 @@ ends before that was cut (or interrupted by the server) and raises BackendError.
 """
 
 import json
+import re
 import time
 from dataclasses import dataclass
 
@@ -14,10 +15,29 @@ from httpx_sse import EventSource, SSEError
 
 from rtsim.real.backend.errors import BackendError
 
+_SECRETS: set[str] = set()
+_TOKEN = re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]+")
+_KEY_VALUE = re.compile(r"(?i)((?:authorization|api[-_]?key|x-api-key)[\"']?\s*[:=]\s*[\"']?)"
+                        r"(?!bearer\b|basic\b|\[redacted\])[^\s\"',}]+")
+
+
+def keep_secret(secret: str) -> None:
+    """Never show `secret` (an API key) in a message from here on."""
+    if secret:
+        _SECRETS.add(secret)
+
+
+def redact(text: str) -> str:
+    """`text` without API keys, bearer tokens or authorization values."""
+    for secret in _SECRETS:
+        text = text.replace(secret, "[redacted]")
+    text = _TOKEN.sub(lambda m: f"{m.group(1)} [redacted]", text)
+    return _KEY_VALUE.sub(lambda m: f"{m.group(1)}[redacted]", text)
+
 
 def one_line(value, limit: int = 200) -> str:
-    """`value` as one line of at most `limit` characters."""
-    text = " ".join(str(value).split())
+    """`value` as one line of at most `limit` characters, secrets redacted."""
+    text = redact(" ".join(str(value).split()))
     return text if len(text) <= limit else text[:limit - 3] + "..."
 
 

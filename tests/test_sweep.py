@@ -6,6 +6,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -150,7 +151,7 @@ def test_sweep_file_with_cli_additions(tmp_path, traces):
 
 
 def test_killed_sweep_resumes_to_the_same_results(tmp_path, traces):
-    args = [sys.executable, "-m", "sim", "sweep", "-g", "tools.default.latency=0.5:4:0.5",
+    args = [sys.executable, "-m", "rtsim", "sweep", "-g", "tools.default.latency=0.5:4:0.5",
             "-t", traces, "--seeds", "20", "--format", "csv", "--workers", "1", "-q"]
     full, cut = tmp_path / "full", tmp_path / "cut"
     subprocess.run(args + ["-o", str(full)], check=True, capture_output=True)
@@ -166,6 +167,63 @@ def test_killed_sweep_resumes_to_the_same_results(tmp_path, traces):
     again = subprocess.run(args + ["-o", str(cut), "--resume"], capture_output=True, text=True)
     assert again.returncode == 0 and f"{done} done already" in again.stderr
     assert (cut / "results.csv").read_bytes() == (full / "results.csv").read_bytes()
+
+
+def _children(pid: int) -> set[int]:
+    """The processes whose parent is `pid` (Linux /proc)."""
+    out = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rpartition(")")[2].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            out.add(int(stat.parent.name))
+    return out
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def _started_sweep(tmp_path, traces, workers=2):
+    args = [sys.executable, "-m", "rtsim", "sweep", "-g", "tools.default.latency=0.5:8:0.5",
+            "-t", traces, "--seeds", "20", "--format", "csv", "--workers", str(workers),
+            "-o", str(tmp_path / "s")]
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and proc.poll() is None and not list(
+            (tmp_path / "s" / "points").glob("*.json")):
+        time.sleep(0.05)
+    assert proc.poll() is None, proc.communicate()
+    return proc
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux /proc")
+def test_no_worker_outlives_a_sweep_killed_by_sigterm(tmp_path, traces):
+    proc = _started_sweep(tmp_path, traces)
+    workers = _children(proc.pid)
+    assert workers
+    proc.send_signal(signal.SIGTERM)
+    proc.communicate(timeout=60)
+    deadline = time.monotonic() + 30  # generous: a loaded machine
+    while time.monotonic() < deadline and any(_alive(w) for w in workers):
+        time.sleep(0.1)
+    assert not any(_alive(w) for w in workers)
+
+
+def test_ctrl_c_says_what_is_kept_and_how_to_resume(tmp_path, traces):
+    proc = _started_sweep(tmp_path, traces, workers=1)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130
+    last = err.strip().splitlines()[-1]
+    assert last.startswith("Error: interrupted: ") and "points are kept in" in last
+    assert last.endswith("--resume") and "rtsim sweep -g tools.default.latency=0.5:8:0.5" in last
 
 
 def test_dask_local_cluster_gives_identical_results(tmp_path, traces):

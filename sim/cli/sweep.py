@@ -1,6 +1,8 @@
 """`rtsim sweep`: a parameter grid over a scenario, run locally or on a Dask cluster."""
 
 import functools
+import shlex
+import sys
 
 import click
 from tqdm import tqdm
@@ -21,6 +23,18 @@ from rtsim.sweeps.executors import connect_dask, run_dask, run_local
 from rtsim.sweeps.spec import parse_values, read_sweep_file, resolve
 from rtsim.sweeps.store import SweepStore, run_sweep
 from rtsim.traces.sets import load_trace_set
+
+
+class Interrupted(click.ClickException):
+    """Ctrl-C: the finished points are kept (exit 130, as for SIGINT)."""
+
+    exit_code = 130
+
+
+def _resume_command() -> str:
+    """This command line with --resume."""
+    args = [a for a in sys.argv[1:] if a != "--resume"]
+    return " ".join(["rtsim", *map(shlex.quote, args), "--resume"])
 
 
 def _count(n: int, one: str, many: str | None = None) -> str:
@@ -120,6 +134,10 @@ def sweep_command(sweep_file, grid, scenario, traces, policies, seeds, seed, ove
     bar = tqdm(total=total, initial=done, unit="point", disable=quiet, dynamic_ncols=True)
     try:
         run_sweep(store, execute, episodes, bar.update)
+    except KeyboardInterrupt:
+        bar.close()
+        raise Interrupted(f"interrupted: {len(store.done)} of {total} points are kept in "
+                          f"{out}; continue with: {_resume_command()}") from None
     finally:
         bar.close()
         if client is not None:

@@ -11,12 +11,14 @@ from collections.abc import Iterator
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
 from rtsim.errors import InputError, option
+from rtsim.processes import die_with_parent
 from rtsim.sweeps.results import point_rows
 
 _EPISODES: dict = {}
 
 
 def _init_worker(episodes: dict) -> None:
+    die_with_parent()  # a sweep killed by a signal leaves no worker behind
     _EPISODES.update(episodes)
 
 

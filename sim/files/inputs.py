@@ -45,10 +45,12 @@ class _Loader(yaml.SafeLoader):
         seen = set()
         for key_node, _ in node.value:
             key = self.construct_object(key_node, deep=True)
-            if isinstance(key, (str, int, float, bool)) and key in seen:
+            if not isinstance(key, (str, int, float, bool)):
+                continue  # unhashable keys: the base constructor says so
+            if key in seen:
                 raise _Refused(problem=f"duplicate key {key!r}",
                                problem_mark=key_node.start_mark)
-            seen.add(key) if isinstance(key, (str, int, float, bool)) else None
+            seen.add(key)
         return super().construct_mapping(node, deep)
 
 
@@ -112,15 +114,16 @@ def read_yaml(path: str | Path):
 def _loads(text: str, where: str, line_of_error: bool):
     """The JSON value in `text`, no deeper than MAX_DEPTH; errors start with `where` (and,
     with `line_of_error`, the line in `text`)."""
+    too_deep = InputError(f"{where}: nested deeper than {MAX_DEPTH} levels")
     try:
         value = json.loads(text)
     except json.JSONDecodeError as exc:
         at = f"{where}:{exc.lineno}" if line_of_error else where
         raise InputError(f"{at}: not valid JSON ({exc.msg} at column {exc.colno})") from None
     except RecursionError:
-        value = None
-    if value is None and text.strip() != "null" or _depth(value) > MAX_DEPTH:
-        raise InputError(f"{where}: nested deeper than {MAX_DEPTH} levels")
+        raise too_deep from None
+    if _depth(value) > MAX_DEPTH:
+        raise too_deep
     return value
 
 

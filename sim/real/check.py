@@ -20,6 +20,7 @@ from rtsim.real.check_folder import load_runs, record_measured, save_run
 from rtsim.real.connect import Target, check_target, require_real_extra, run_against
 from rtsim.real.episodes import run_episodes
 from rtsim.scenario.load import load_scenario, read_scenario_yaml
+from rtsim.scenario.overrides import run_overrides
 from rtsim.traces.sets import load_trace_set
 
 NO_PLAYBACK = ("tts.words_per_minute=1000000", "user.think_time=0")
@@ -45,7 +46,7 @@ class CheckOptions:
     def scenario_overrides(self) -> list[str]:
         """The overrides both runs use: no playback unless kept, the trace set, the user's."""
         extra = [] if self.keep_playback else list(NO_PLAYBACK)
-        return extra + [f"traces={self.traces}"] * bool(self.traces) + list(self.overrides)
+        return extra + run_overrides(self.traces) + list(self.overrides)
 
 
 def prepare(opts: CheckOptions) -> list[str]:

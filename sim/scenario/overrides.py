@@ -4,6 +4,14 @@ from rtsim.errors import InputError, option
 from rtsim.files.inputs import parse_yaml
 
 
+def run_overrides(traces: str | None = None, seeds: int | None = None,
+                  seed: int | None = None) -> list[str]:
+    """The trace set, replications and root seed of a run as overrides (None: the
+    scenario's own)."""
+    return ([f"traces={traces}"] * bool(traces) + [f"seeds={seeds}"] * (seeds is not None)
+            + [f"seed={seed}"] * (seed is not None))
+
+
 def apply_overrides(raw: dict, overrides: list[str]) -> dict:
     """Apply `dotted.key=value` overrides (value read as YAML) to a raw scenario mapping."""
     raw = _deep_copy(raw)

@@ -12,13 +12,15 @@ import itertools
 import json
 import math
 from dataclasses import dataclass
+from pathlib import Path
 
 from rtsim.engine.seeds import SWEEP_POINTS, branch_sequence
 from rtsim.errors import InputError, option
 from rtsim.files.inputs import parse_yaml, read_yaml
 from rtsim.scenario.load import read_scenario_yaml, scenario_yaml
-from rtsim.scenario.overrides import apply_overrides, set_dotted
+from rtsim.scenario.overrides import apply_overrides, run_overrides, set_dotted
 from rtsim.scenario.schema import Scenario, parse_scenario
+from rtsim.traces.sets import resolve_traces
 
 MAX_POINTS = 100_000
 FILE_KEYS = ("scenario", "traces", "policies", "seeds", "seed", "set", "grid")
@@ -50,6 +52,7 @@ class Sweep:
     seeds: int
     seed: int
     base_digest: str
+    traces_digest: tuple[tuple[str, str], ...]
     points: tuple[GridPoint, ...]
 
     def record(self) -> dict:
@@ -57,7 +60,8 @@ class Sweep:
         return {"scenario": self.scenario, "set": list(self.overrides),
                 "grid": {k: list(v) for k, v in self.grid}, "policies": list(self.policies),
                 "traces": list(self.traces), "seeds": self.seeds, "seed": self.seed,
-                "base_sha256": self.base_digest, "points": len(self.points)}
+                "base_sha256": self.base_digest, "points": len(self.points),
+                "traces_sha256": dict(self.traces_digest)}
 
 
 def parse_values(key: str, text: str, label: str) -> tuple:
@@ -170,8 +174,7 @@ def resolve(scenario: str, overrides: list[str], grid: list[tuple[str, tuple]],
         raise InputError(f"sweep: key {next(k for k in keys if keys.count(k) > 1)} "
                          f"is swept twice")
     raw, label = read_scenario_yaml(scenario)
-    extra = [f"seeds={seeds}"] * (seeds is not None) + [f"seed={seed}"] * (seed is not None)
-    base_raw = apply_overrides(raw, list(overrides) + extra)
+    base_raw = apply_overrides(raw, list(overrides) + run_overrides(seeds=seeds, seed=seed))
     base = parse_scenario(base_raw, label)
     traces = list(dict.fromkeys(traces)) or [base.traces]
     count = len(traces)
@@ -190,5 +193,14 @@ def resolve(scenario: str, overrides: list[str], grid: list[tuple[str, tuple]],
             where = f"{label} with {', '.join(f'{k}={v}' for k, v in params)}"
             points.append(GridPoint(len(points), params, name, parse_scenario(point_raw, where)))
     digest = hashlib.sha256(scenario_yaml(base).encode("utf-8")).hexdigest()
+    traces_digest = tuple((name, _file_digest(resolve_traces(name))) for name in traces)
     return Sweep(scenario, tuple(overrides), tuple(grid), tuple(policies), tuple(traces),
-                 base.seeds, base.seed, digest, tuple(points))
+                 base.seeds, base.seed, digest, traces_digest, tuple(points))
+
+
+def _file_digest(path: Path) -> str:
+    """The SHA-256 of a file's content: a resume must play the same traces."""
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read ({exc.__class__.__name__})") from None

@@ -8,7 +8,6 @@ Layout of the folder:
                       rewritten as points finish (at most once a second, and at the end)
 """
 
-import hashlib
 import json
 import time
 from collections.abc import Callable, Iterator
@@ -22,7 +21,6 @@ from rtsim.files.atomic import write_atomic
 from rtsim.files.inputs import read_json, read_yaml
 from rtsim.files.results import table_bytes
 from rtsim.sweeps.spec import GridPoint, Sweep
-from rtsim.traces.sets import resolve_traces
 
 WRITE_EVERY = 1.0
 
@@ -30,14 +28,6 @@ WRITE_EVERY = 1.0
 def _point_record(point: GridPoint, rows: list[dict]) -> dict:
     return {"point": point.id, "params": dict(point.params), "traces": point.traces,
             "seed": point.scenario.seed, "rows": rows}
-
-
-def _digest(path: Path) -> str:
-    """The SHA-256 of a file's content: a resume must play the same traces."""
-    try:
-        return hashlib.sha256(path.read_bytes()).hexdigest()
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read ({exc.__class__.__name__})") from None
 
 
 class SweepStore:
@@ -51,9 +41,7 @@ class SweepStore:
     def open(self, resume: bool) -> None:
         """Check the folder against the sweep; load finished points when resuming."""
         record_path = self.out / "sweep.yaml"
-        record = {**self.sweep.record(), "format": self.fmt,
-                  "traces_sha256": {name: _digest(resolve_traces(name))
-                                    for name in self.sweep.traces}}
+        record = {**self.sweep.record(), "format": self.fmt}
         if record_path.is_file():
             self._check_same(record_path, record, resume)
             self._load_points()

@@ -5,7 +5,8 @@ rtsim outside itself, and nothing of simpy, asyncio or time.
 """
 
 from rtsim.policies.asynchronous import AsyncPolicy
+from rtsim.policies.preemptive import PreemptivePolicy
 from rtsim.policies.speculative import SpeculativePolicy
 from rtsim.policies.sync import SyncPolicy
 
-POLICIES = {p.name: p for p in (SyncPolicy, AsyncPolicy, SpeculativePolicy)}
+POLICIES = {p.name: p for p in (SyncPolicy, PreemptivePolicy, AsyncPolicy, SpeculativePolicy)}

@@ -4,7 +4,9 @@ The utterance is prefilled as partial transcripts arrive. After the endpoint the
 writes each call whose dependencies have returned, issues it at once and keeps writing;
 each result is injected when it arrives, interrupting the running decode (a restart that
 costs the result's prefill and a new request). The answer starts when every call returned.
-The model runs one request at a time; work that arrives meanwhile waits for it.
+The model runs one request at a time; work that arrives meanwhile waits for it. If the user
+resumes after a commit, what was read stays read; the answer and every call written from
+words that did not yet hold its arguments are thrown away, and reading goes on.
 """
 
 from dataclasses import replace
@@ -20,6 +22,8 @@ from rtsim.policies.events import (
     StartGeneration,
     ToolReturned,
     TranscriptUpdated,
+    UserPaused,
+    UserResumed,
     UtteranceEnded,
 )
 
@@ -72,6 +76,11 @@ class AsyncPolicy(Policy):
         elif isinstance(event, UtteranceEnded):
             self.heard, self.ended = event.words, True
             actions = self.on_commit()
+            actions += self._release_held()
+        elif isinstance(event, UserPaused):
+            actions = self.on_pause(event.words)
+        elif isinstance(event, UserResumed):
+            actions = self._resumed(event.words)
         elif isinstance(event, GenerationFinished):
             actions = self._finished(event.gen)
         elif isinstance(event, GenerationStopped):
@@ -87,7 +96,37 @@ class AsyncPolicy(Policy):
         return []
 
     def on_commit(self) -> list:
-        """Hook: the turn was endpointed."""
+        """Hook: the turn was committed."""
+        return []
+
+    def on_pause(self, words: int) -> list:
+        """Hook: a tentative end after `words` words (only with `listens_to_pauses`)."""
+        return []
+
+    def _release_held(self) -> list:
+        """At a commit, run the unsafe calls held back while the turn was open."""
+        actions = []
+        for call_id, attempt in self.current.items():
+            if attempt is not None and attempt.status == HELD:
+                attempt.status = RUNNING
+                actions.append(CallTool(call_id, attempt.number, attempt.speculative))
+        return actions
+
+    def _resumed(self, words: int) -> list:
+        """The user spoke on after a commit: drop the answer and the calls that do not hold."""
+        self.ended = False
+        self.heard = max(self.heard, words)
+        actions = self._drop_answer()
+        for call in self.plan.calls:
+            attempt = self.current[call.id]
+            if attempt is not None and not attempt.speculative and not attempt.right:
+                actions += self.discard(call.id, "false_start")
+        return actions
+
+    def _drop_answer(self) -> list:
+        gen, self.answer_gen = self.answer_gen, 0
+        if gen and self.inflight is not None and self.inflight.gen == gen:
+            return [CancelGeneration(gen)]
         return []
 
     def _finished(self, gen: int) -> list:
@@ -97,7 +136,7 @@ class AsyncPolicy(Policy):
         if done.purpose != "call":
             return []
         attempt = self.current[done.call]
-        if attempt.speculative and not self.ended and not self.calls[done.call].safe:
+        if not self.ended and not self.calls[done.call].safe:
             attempt.status = HELD
             return []
         attempt.status = RUNNING
@@ -169,8 +208,9 @@ class AsyncPolicy(Policy):
         return all(self.current[d].right for d in call.depends_on)
 
     def guess(self, call: CallPlan) -> tuple[bool, bool]:
-        """(right, premature) for a new attempt at `call`; after the commit always right."""
-        return True, False
+        """(right, premature) for a new attempt at `call`; after a commit it is right if
+        the words heard hold its arguments (always, unless the commit was false)."""
+        return self.holds(call, self.heard), False
 
     def _issue(self, call: CallPlan) -> list:
         right, premature = self.guess(call)

@@ -43,23 +43,40 @@ class TurnPlan:
         return len(self.word_tokens) - 1
 
 
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """What a scenario tells the policies: speculation and preemptive generation."""
+
+    accuracy: float = 1.0
+    premature_rate: float = 0.0
+    at_pause: bool = False
+    max_retries: int = 3
+    max_speech_duration: float = 10.0
+
+
 class Policy:
     """Base of the policies: names itself and hands out generation ids."""
 
     name = "base"
     listens_to_partials = True
+    listens_to_pauses = False
 
-    def __init__(self, plan: TurnPlan, rng=None, accuracy: float = 1.0,
-                 premature_rate: float = 0.0):
+    def __init__(self, plan: TurnPlan, rng=None, settings: Settings = Settings()):
         self.plan = plan
         self.rng = rng
-        self.accuracy = accuracy
-        self.premature_rate = premature_rate
+        self.settings = settings
         self._gens = 0
 
     def new_gen(self) -> int:
         self._gens += 1
         return self._gens
+
+    def holds(self, call: CallPlan, words: int) -> bool:
+        """A call written from the first `words` words is the one the whole utterance asks
+        for: every spoken argument value is among them, or the utterance is complete."""
+        if words >= self.plan.words:
+            return True
+        return call.known_at is not None and words >= max(call.known_at, 1)
 
     def start(self) -> list:
         """Actions at the start of the user's utterance."""

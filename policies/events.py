@@ -18,8 +18,29 @@ class TranscriptUpdated:
 
 
 @dataclass(frozen=True, slots=True)
+class UserPaused:
+    """A tentative end: the user has been silent a short while after `words` words (the
+    transcript of them final), having spoken for `speech_seconds`. Sent only to policies
+    that listen to pauses."""
+
+    words: int
+    speech_seconds: float
+
+
+@dataclass(frozen=True, slots=True)
 class UtteranceEnded:
-    """The turn is endpointed and the transcript final: the commit point."""
+    """The turn detector committed the turn after `words` words: the commit point.
+
+    It may be a false endpoint: the user may yet resume (UserResumed)."""
+
+    words: int
+
+
+@dataclass(frozen=True, slots=True)
+class UserResumed:
+    """The user spoke on after a commit at `words` words: the turn is open again, and what
+    the agent began on it no longer stands (its audio, if it had started, has cut the user
+    off)."""
 
     words: int
 
@@ -47,7 +68,8 @@ class ToolReturned:
     attempt: int
 
 
-Event = TranscriptUpdated | UtteranceEnded | GenerationFinished | GenerationStopped | ToolReturned
+Event = (TranscriptUpdated | UserPaused | UtteranceEnded | UserResumed | GenerationFinished
+         | GenerationStopped | ToolReturned)
 
 # ---- actions (policy -> driver) ---------------------------------------------------------
 
@@ -93,7 +115,8 @@ class CallTool:
 class DiscardCall:
     """Throw away attempt `attempt` of `call` (cancel the tool if it runs).
 
-    `reason` is "revised", "withdrawn" or "cascade"; `wasted_prefill` counts the result
+    `reason` is "revised", "withdrawn", "cascade" or "false_start" (begun on a commit the
+    user then spoke past); `wasted_prefill` counts the result
     tokens of this attempt the model had already read. The tokens of the generations that
     wrote the attempt are wasted too; metrics find them through the attempt's id.
     """

@@ -22,6 +22,8 @@ class SpeculativePolicy(AsyncPolicy):
     def __init__(self, plan, **kw):
         super().__init__(plan, **kw)
         self.early: list[str] = []
+        self.heard_at_pause: int | None = None
+        self.listens_to_pauses = self.settings.at_pause
 
     def known(self, call) -> bool:
         """Every spoken argument value of `call` has been heard."""
@@ -35,8 +37,8 @@ class SpeculativePolicy(AsyncPolicy):
                 if attempt.premature and self.known(call):
                     actions += self.discard(call.id, "revised")
             elif (not self.known(call) and call.id not in self.early
-                  and self.premature_rate > 0 and self.deps_returned(call)
-                  and self.rng.random() < self.premature_rate):
+                  and self.settings.premature_rate > 0 and self.deps_returned(call)
+                  and self.rng.random() < self.settings.premature_rate):
                 self.early.append(call.id)
         return actions
 
@@ -54,11 +56,20 @@ class SpeculativePolicy(AsyncPolicy):
 
     def guess(self, call) -> tuple[bool, bool]:
         if self.ended:
-            return True, False
+            return super().guess(call)
         if call.id in self.early and not self.known(call):
             self.early.remove(call.id)
+            if self.heard_at_pause is not None and self.holds(call, self.heard_at_pause):
+                return self.rng.random() < self.settings.accuracy, False
             return False, True
-        return self.rng.random() < self.accuracy, False
+        return self.rng.random() < self.settings.accuracy, False
+
+    def on_pause(self, words: int) -> list:
+        """A tentative end: guess the safe calls not yet guessed as if the user were done."""
+        self.heard_at_pause = words
+        self.early += [c.id for c in self.plan.calls if c.safe and self.current[c.id] is None
+                       and c.id not in self.early and self.deps_returned(c)]
+        return []
 
     def on_commit(self) -> list:
         self.early = []

@@ -26,7 +26,7 @@ def test_run_writes_the_three_files(tmp_path):
     assert "speculative" in result.output and "speedup vs sync" in result.output
     summary = json.loads((out / "summary.json").read_text())
     assert summary["scenario"] == "cloud-realtime" and summary["seed"] == 0
-    for policy in ("sync", "async", "speculative"):
+    for policy in ("sync", "preemptive", "async", "speculative"):
         entry = summary["policies"][policy]
         assert entry["turns"] == 3
         assert set(entry["turn_latency"]) == {"mean", "p50", "p90", "p99"}
@@ -34,7 +34,8 @@ def test_run_writes_the_three_files(tmp_path):
         lo, hi = entry["speedup_vs_sync"]["ci95"]
         assert lo <= entry["speedup_vs_sync"]["mean"] <= hi
     turns = pd.read_csv(out / "turns.csv")
-    assert len(turns) == 9 and set(turns.policy) == {"sync", "async", "speculative"}
+    assert len(turns) == 12 and set(turns.policy) == {"sync", "preemptive", "async",
+                                                      "speculative"}
     rerun = tmp_path / "rerun"
     assert invoke("run", "-s", str(out / "config.yaml"), "-o", str(rerun)).exit_code == 0
     assert (rerun / "turns.csv").read_bytes() == (out / "turns.csv").read_bytes()

@@ -31,7 +31,7 @@ def test_builtins_include_cloud_and_edge():
     ({"tools": {"x": {"latency": {"dist": "uniform", "low": 2, "high": 1}}}},
      "f.yaml: tools.x.latency.high: must be >= low"),
     ({"endpointing": {"silence": {"dist": "normal", "mean": 0.5, "sd": 0.1}}},
-     "f.yaml: endpointing.silence: must be non-negative"),
+     "f.yaml: turn_detection.silence: must be non-negative"),
     ({"seeds": 0}, "f.yaml: seeds: must be positive"),
     ({"model": {"prompt_cache": "yes"}}, "f.yaml: model.prompt_cache: must be true or false"),
 ])

@@ -56,7 +56,7 @@ def test_bad_values_name_the_key(text, message):
 def test_every_point_is_checked_before_work():
     with pytest.raises(InputError, match="latncy"):
         resolve("cloud-realtime", [], [("tools.default.latncy", (1,))], ["sync"], [], 1, 0)
-    with pytest.raises(InputError, match="silence=-1.*endpointing.silence"):
+    with pytest.raises(InputError, match="silence=-1.*turn_detection.silence"):
         resolve("cloud-realtime", [], [("endpointing.silence", (0.2, -1))], ["sync"], [], 1, 0)
     with pytest.raises(InputError, match="empty grid"):
         resolve("cloud-realtime", [], [], ["sync"], [], 1, 0)
@@ -72,13 +72,13 @@ def test_point_seeds_follow_params_not_grid_position():
     assert len(set(seeds.values())) == 4
     assert small.points[0].scenario.seed == point_seed(7, (("endpointing.silence", 0.2),),
                                                        "assistant")
-    assert small.points[1].scenario.endpointing.silence.value == 0.4
+    assert small.points[1].scenario.turn_detection.silence.value == 0.4
 
 
 def test_a_point_equals_rtsim_run_with_its_values_and_seed(tmp_path, traces):
     assert sweep(tmp_path / "s", traces).exit_code == 0
     results = pd.read_csv(tmp_path / "s" / "results.csv")
-    assert len(results) == 6 * 3
+    assert len(results) == 6 * 4
     assert list(results.columns[:5]) == ["point", "tools.default.latency",
                                          "endpointing.silence", "traces", "seed"]
     row = results[(results.point == 4) & (results.policy == "speculative")].iloc[0]

@@ -9,7 +9,7 @@ from rtsim.engine.runner import known_policies
 from rtsim.errors import InputError
 from rtsim.real.connect import Target
 
-ALL_POLICIES = "sync,async,speculative"
+ALL_POLICIES = "sync,preemptive,async,speculative"
 DEFAULT_SCENARIO = "cloud-realtime"
 
 

@@ -1,6 +1,7 @@
 """Random draws for one episode of one replication, shared by every policy.
 
-Each component (speech, ASR, endpointing, network, model, tools, TTS, user, speculation)
+Each component (speech, ASR, turn detection, network, model, tools, TTS, user, speculation,
+hesitations, the detector's verdicts, interruptions)
 draws from its own stream (rtsim.engine.seeds): any process of a sweep can rebuild any
 episode's streams, and every policy sees the same speech, tool latencies and server speed
 (common random numbers), so policy differences are not sampling noise.
@@ -12,7 +13,10 @@ import numpy as np
 
 from rtsim.engine.seeds import (
     ASR,
+    DETECTOR,
     ENDPOINT,
+    HESITATION,
+    INTERRUPTION,
     MODEL,
     NETWORK,
     SPEECH,
@@ -21,6 +25,7 @@ from rtsim.engine.seeds import (
     USER,
     episode_stream,
 )
+from rtsim.engine.turn_taking import Moment, Pause, detect
 from rtsim.policies.base import CallPlan, TurnPlan
 from rtsim.scenario.schema import Scenario
 from rtsim.traces.schema import Episode, Turn
@@ -36,9 +41,10 @@ class TurnDraws:
     plan: TurnPlan
     names: dict[str, str]
     word_ends: tuple[float, ...]
+    pauses: tuple[Pause, ...]
+    moments: tuple[Moment, ...]
     asr_lag: float
     final_lag: float
-    silence: float
     rtt: float
     request_overhead: float
     prefill_rate: float
@@ -47,6 +53,8 @@ class TurnDraws:
     tts_first_audio: float
     playback: float
     think: float
+    barge_in: float | None
+    backchannel: bool
 
     @property
     def speech_end(self) -> float:
@@ -78,27 +86,34 @@ def realize(scenario: Scenario, episode: Episode, index: int, replication: int) 
     wpm = scenario.speech.words_per_minute.sample(speech, n)
     lags = scenario.asr.lag.sample(asr, n)
     final_lags = scenario.asr.final_lag.sample(asr, n)
-    silences = scenario.endpointing.silence.sample(rng(ENDPOINT), n)
+    silences = scenario.turn_detection.silence.sample(rng(ENDPOINT), n)
     rtts = scenario.network.rtt.sample(net, n)
     overheads = scenario.model.request_overhead.sample(model, n)
     prefill = scenario.model.prefill_rate.sample(model, n)
     decode = scenario.model.decode_rate.sample(model, n)
     first_audio = scenario.tts.first_audio.sample(tts, n)
     think = scenario.user.think_time.sample(user, n)
-    tools = rng(TOOLS)
+    tools, hesitation, detector = rng(TOOLS), rng(HESITATION), rng(DETECTOR)
+    interruptions = rng(INTERRUPTION).random((n, 3))
     turns = []
     for i, turn in enumerate(episode.turns):
+        ends, pauses = _speak(turn, float(wpm[i]), scenario, speech, hesitation)
+        moments = detect(pauses, len(ends), ends[-1], float(final_lags[i]), float(silences[i]),
+                         scenario.turn_detection, detector)
+        barge, kind, at = interruptions[i]
         turns.append(TurnDraws(
             plan=plan_turn(turn, _safety(scenario, turn)),
             names={c.id: c.name for c in turn.calls},
-            word_ends=_word_ends(turn, float(wpm[i]), scenario, speech),
-            asr_lag=float(lags[i]), final_lag=float(final_lags[i]), silence=float(silences[i]),
+            word_ends=ends, pauses=pauses, moments=moments,
+            asr_lag=float(lags[i]), final_lag=float(final_lags[i]),
             rtt=float(rtts[i]), request_overhead=float(overheads[i]),
             prefill_rate=float(prefill[i]), decode_rate=float(decode[i]),
             tool_latency=tool_latencies(scenario, turn, tools),
             tts_first_audio=float(first_audio[i]),
             playback=turn.answer_tokens / TOKENS_PER_WORD * 60 / scenario.tts.words_per_minute,
             think=float(think[i]),
+            barge_in=float(at) if barge < scenario.interruption.barge_in else None,
+            backchannel=bool(kind < scenario.interruption.backchannel),
         ))
     return EpisodeDraws(episode, tuple(turns), scenario.seed, replication, index)
 
@@ -120,21 +135,46 @@ def _safety(scenario: Scenario, turn: Turn) -> dict[str, bool]:
     return out
 
 
-def _word_ends(turn: Turn, wpm: float, scenario: Scenario, rng) -> tuple[float, ...]:
-    """When each word ends, from the trace's word times or the speaking rate and pauses."""
+def _speak(turn: Turn, wpm: float, scenario: Scenario, rng,
+           hesitation_rng) -> tuple[tuple[float, ...], tuple[Pause, ...]]:
+    """When each word ends, and the silences between words: from the trace's word times,
+    or from the speaking rate, the pauses after punctuation and the hesitations."""
     if turn.word_times is not None:
         start = turn.word_times[0][0]
-        return tuple(end - start for _, end in turn.word_times)
+        ends = tuple(end - start for _, end in turn.word_times)
+        gaps = [(k + 1, end - start, nxt - end)
+                for k, ((_, end), (nxt, _)) in enumerate(zip(turn.word_times, turn.word_times[1:]))]
+        return ends, tuple(Pause(k, at, gap) for k, at, gap in gaps if gap > 0)
     marks = [w.endswith(PAUSE_MARKS) for w in turn.words[:-1]]
     pauses = scenario.speech.pause.sample(rng, sum(marks))
-    per_word, t, ends, k = 60.0 / wpm, 0.0, [], 0
+    hesitations = _hesitations(len(marks), scenario, hesitation_rng)
+    per_word, t, ends, silences, k = 60.0 / wpm, 0.0, [], [], 0
     for i in range(len(turn.words)):
         t += per_word
         ends.append(t)
-        if i < len(marks) and marks[i]:
-            t += float(pauses[k])
-            k += 1
-    return tuple(ends)
+        if i == len(marks):
+            break
+        silence = float(pauses[k]) if marks[i] else 0.0
+        k += marks[i]
+        if i in hesitations:
+            length, filler = hesitations[i]
+            t += per_word * filler
+            silence += length
+        if silence > 0:
+            silences.append(Pause(i + 1, t, silence))
+            t += silence
+    return tuple(ends), tuple(silences)
+
+
+def _hesitations(boundaries: int, scenario: Scenario, rng) -> dict[int, tuple[float, bool]]:
+    """The boundaries with a hesitation: its silence and whether a filler word opens it."""
+    spec = scenario.speech.hesitation
+    if spec.rate == 0 or boundaries == 0:
+        return {}
+    where = np.flatnonzero(rng.random(boundaries) < spec.rate)
+    lengths = spec.duration.sample(rng, len(where))
+    fillers = rng.random(len(where)) < spec.filler
+    return {int(b): (float(x), bool(f)) for b, x, f in zip(where, lengths, fillers)}
 
 
 def tool_latencies(scenario: Scenario, turn: Turn, rng) -> dict[str, float]:

@@ -15,6 +15,7 @@ from collections import deque
 from rtsim.engine.draws import EpisodeDraws
 from rtsim.engine.eventlog import EventLog
 from rtsim.engine.seeds import RETRIES, SPECULATION
+from rtsim.policies.base import Settings
 from rtsim.policies.events import (
     CallTool,
     CancelGeneration,
@@ -25,6 +26,8 @@ from rtsim.policies.events import (
     StartGeneration,
     ToolReturned,
     TranscriptUpdated,
+    UserPaused,
+    UserResumed,
     UtteranceEnded,
 )
 from rtsim.scenario.schema import Scenario
@@ -56,9 +59,14 @@ class EpisodeDriver:
         self.turn = -1
         self.policy = None
         self.first_token = None
+        self.commit_at: float | None = None
+        self.false_commit = False
         self._dispatching = False
         self.retry_rng = draws.live_stream(RETRIES)
         self.speculation_rng = draws.live_stream(SPECULATION)
+        spec, pre = scenario.speculation, scenario.preemptive
+        self.settings = Settings(spec.accuracy, spec.premature_rate, spec.at_pause,
+                                 pre.max_retries, pre.max_speech_duration)
         self._handlers = {
             StartGeneration: self._on_start, CancelGeneration: self._on_cancel,
             CallTool: self._on_call, DiscardCall: self._on_discard,
@@ -103,18 +111,28 @@ class EpisodeDriver:
     def _begin_turn(self, i: int) -> None:
         self.turn, self.first_token = i, None
         d = self.draws.turns[i]
-        self.policy = self.policy_cls(d.plan, rng=self.speculation_rng,
-                                      accuracy=self.scenario.speculation.accuracy,
-                                      premature_rate=self.scenario.speculation.premature_rate)
+        self.policy = self.policy_cls(d.plan, rng=self.speculation_rng, settings=self.settings)
         self.rec.add(self.now(), i, "speech_start")
-        words = d.plan.words
+        words, end = d.plan.words, d.moments[-1]
         if self.policy.listens_to_partials:
             self._schedule_partials(i, d)
-            if d.final_lag < d.silence:
+            if d.final_lag < end.delay:
                 self._at(d.speech_end + d.final_lag, self._hear, i, words)
         self._at(d.speech_end, self._mark, i, "speech_end")
-        self._at(d.speech_end + max(d.silence, d.final_lag), self._endpoint, i, words)
+        for moment in d.moments:
+            self._schedule_moment(i, moment)
         self._dispatch(self.policy.start())
+
+    def _schedule_moment(self, i: int, m) -> None:
+        """A pause's tentative end (for policies that listen), its commit, and the user
+        speaking on after either."""
+        told = m.tentative is not None and self.policy.listens_to_pauses
+        if told:
+            self._at(m.tentative, self._pause, i, m.words, m.start)
+        if m.commit is not None:
+            self._at(m.commit, self._endpoint, i, m.words, m.resume is not None)
+        if m.resume is not None and (told or m.commit is not None):
+            self._at(m.resume, self._resume, i, m.words)
 
     def _schedule_partials(self, i: int, d) -> None:
         """A partial every `asr.interval` of audio that covers more words than the last one;
@@ -138,18 +156,71 @@ class EpisodeDriver:
             self.rec.add(self.now(), i, "transcript", tokens=words)
             self._deliver(TranscriptUpdated(words))
 
-    def _endpoint(self, i: int, words: int) -> None:
-        self.rec.add(self.now(), i, "endpoint", tokens=words)
+    def _pause(self, i: int, words: int, spoken: float) -> None:
+        self.rec.add(self.now(), i, "pause", tokens=words)
+        self._deliver(UserPaused(words, spoken))
+
+    def _endpoint(self, i: int, words: int, false: bool) -> None:
+        self.commit_at, self.false_commit = self.now(), false
+        self.rec.add(self.commit_at, i, "endpoint", tokens=words, label="false" * false)
         self._deliver(UtteranceEnded(words))
+
+    def _resume(self, i: int, words: int) -> None:
+        """The user speaks on: the policy drops what it began (recording the first token of
+        an answer it cuts); if that answer's audio had begun, the user was cut off."""
+        self._deliver(UserResumed(words))
+        now = self.now()
+        audio = None
+        if self.first_token is not None and self.commit_at is not None:
+            audio = self._audio_start()
+        self.rec.add(now, i, "resume", tokens=words)
+        if audio is not None and audio < now:
+            stop = now + self.scenario.interruption.min_duration
+            played = min(stop, audio + self.draws.turns[i].playback) - audio
+            self.rec.add(now, i, "cut_off", seconds=played)
+        self.first_token, self.commit_at, self.false_commit = None, None, False
+
+    def _audio_start(self) -> float:
+        """When the answer's audio begins: its first text through speech synthesis, and
+        never before the commit (with preemptive synthesis, ready at the commit)."""
+        tts = self.draws.turns[self.turn].tts_first_audio
+        if self.scenario.preemptive.tts:
+            return max(self.first_token + tts, self.commit_at)
+        return max(self.first_token, self.commit_at) + tts
 
     def _end_turn(self) -> None:
         i, now = self.turn, self.now()
         d = self.draws.turns[i]
         self.rec.add(now, i, "turn_end")
-        audio = self.first_token + d.tts_first_audio
+        audio = self._audio_start()
         self.rec.add(audio, i, "first_audio")
+        if self.false_commit:
+            return  # the user speaks on; the resume cuts this answer off
         done = max(audio + d.playback, now + d.tts_first_audio)
-        self._at(done - now, self._after_playback, i, d.think)
+        if d.barge_in is None:
+            self._at(done - now, self._after_playback, i, d.think)
+        elif d.backchannel:
+            self._backchannel(i, audio + d.barge_in * d.playback, done)
+        else:
+            self._barge_in(i, audio + d.barge_in * d.playback, done)
+
+    def _backchannel(self, i: int, at: float, done: float) -> None:
+        """A "mm-hmm" at `at`: the agent pauses and resumes after the timeout."""
+        now, pause = self.now(), self.scenario.interruption.false_interruption_timeout
+        self.rec.add(at, i, "backchannel", seconds=pause)
+        self._at(done + pause - now, self._after_playback, i, self.draws.turns[i].think)
+
+    def _barge_in(self, i: int, at: float, done: float) -> None:
+        """The user's next utterance begins at `at`, over the answer; the agent stops
+        talking once it has heard `min_duration` of it; the rest is not played."""
+        now = self.now()
+        stop = min(done, at + self.scenario.interruption.min_duration)
+        self.rec.add(at, i, "barge_in", seconds=done - stop)
+        self._at(stop - now, self._mark, i, "playback_end")
+        if i + 1 < len(self.draws.turns):
+            self._at(at - now, self._begin_turn, i + 1)
+        else:
+            self._at(stop - now, self._episode_done)
 
     def _after_playback(self, i: int, think: float) -> None:
         self.rec.add(self.now(), i, "playback_end")

@@ -1,6 +1,8 @@
 """Per-turn metrics (docs/metrics.md) as pure functions of an episode's event rows.
 
-Latencies are measured from the end of the user's last word (`speech_end`).
+Latencies are measured from the end of the user's last word (`speech_end`). A resume (the
+user speaking on after a false endpoint) sets the turn's answer times back: only what
+follows the last resume counts.
 """
 
 from collections import defaultdict
@@ -13,9 +15,9 @@ class Metric:
 
     `summary`: "headline" or "latency" (statistics `stats` in summary.json and the sweep
     results' `NAME_STAT` columns listed in `sweep`), "per_turn" (its mean, `NAME_per_turn`;
-    in the sweep results when `sweep`), "speculation" (a total in the speculation block,
+    in the sweep results when `sweep`; a mean of a 0/1 metric is a rate), "speculation" (a total in the speculation block,
     named without `spec_`), or "" (the turns table only). `group` orders per-turn columns
-    in the sweep results: waste before cost. docs/metrics.md defines each metric.
+    in the sweep results: turn-taking, waste, cost. docs/metrics.md defines each metric.
     """
 
     name: str
@@ -45,7 +47,14 @@ METRICS = (
     Metric("spec_revisions", "speculation"),
     Metric("spec_withdrawals", "speculation"),
     Metric("spec_cascades", "speculation"),
+    Metric("false_endpoints", "per_turn", sweep=("mean",), group="turn_taking"),
+    Metric("cut_off", "per_turn", sweep=("mean",), group="turn_taking"),
+    Metric("resumes"),
+    Metric("false_start_tokens", "per_turn", group="waste"),
+    Metric("barge_ins", "per_turn", group="turn_taking"),
+    Metric("false_interruptions", "per_turn", group="turn_taking"),
 )
+RESET_BY_RESUME = ("endpoint", "first_token", "first_audio", "turn_end")
 TURN_COLUMNS = tuple(m.name for m in METRICS)
 
 
@@ -63,7 +72,12 @@ class _Turn:
         self.started_tools: set[tuple[str, int]] = set()
         self.guesses: set[tuple[str, int]] = set()
         self.reasons: dict[str, int] = defaultdict(int)
-        self.hits = 0
+        self.hits: set[tuple[str, int]] = set()
+        self.counts: dict[str, int] = defaultdict(int)
+        self.gen_calls: dict[int, str] = {}
+        self.gen_decoded: dict[int, int] = defaultdict(int)
+        self.false_gens: set[int] = set()
+        self.false_calls: list[tuple[str, int]] = []
 
 
 def turn_metrics(rows) -> list[dict]:
@@ -79,6 +93,7 @@ def _read(row, acc: _Turn, starts) -> None:
     event = row.event
     if event == "gen_start":
         starts[row.gen] = (row.t, row.seconds)
+        acc.gen_calls[row.gen] = row.call
         acc.prefill += row.tokens
         if row.call and "endpoint" not in acc.times:
             acc.guesses.add((row.call, row.attempt))
@@ -86,6 +101,7 @@ def _read(row, acc: _Turn, starts) -> None:
         begin, overhead = starts.get(row.gen, (row.t, 0.0))
         acc.busy += max(0.0, row.t - begin - overhead)
         acc.decode += row.tokens
+        acc.gen_decoded[row.gen] += row.tokens
         if row.call:
             acc.gen_tokens[(row.call, row.attempt)] += row.tokens
     elif event == "tool_start":
@@ -98,8 +114,20 @@ def _read(row, acc: _Turn, starts) -> None:
         acc.wasted_tool_time += row.seconds
         acc.wasted_calls += key in acc.started_tools
         acc.reasons[row.label] += 1
+        if row.label == "false_start":
+            acc.false_calls.append(key)
     elif event == "confirm":
-        acc.hits += 1
+        acc.hits.add((row.call, row.attempt))
+    elif event == "resume":
+        acc.counts[event] += 1
+        acc.false_gens |= set(acc.gen_calls)
+        for name in RESET_BY_RESUME:
+            acc.times.pop(name, None)
+    elif event in ("cut_off", "barge_in", "backchannel"):
+        acc.counts[event] += 1
+    elif event == "endpoint" and row.label == "false":
+        acc.counts["false_endpoint"] += 1
+        acc.times.setdefault(event, row.t)
     elif event not in acc.times:
         acc.times[event] = row.t
 
@@ -111,7 +139,9 @@ def _finish(turn: int, acc: _Turn) -> dict:
     def since_end(event):
         return t.get(event, float("nan")) - end
 
-    wasted = acc.wasted_prefill + sum(acc.gen_tokens[k] for k in acc.discarded)
+    stray = sum(acc.gen_decoded[g] for g in acc.false_gens if not acc.gen_calls[g])
+    wasted = acc.wasted_prefill + sum(acc.gen_tokens[k] for k in acc.discarded) + stray
+    false_start = stray + sum(acc.gen_tokens[k] for k in acc.false_calls)
     return {
         "turn": turn,
         "speech_start": t.get("speech_start", float("nan")),
@@ -128,8 +158,14 @@ def _finish(turn: int, acc: _Turn) -> dict:
         "wasted_tool_calls": acc.wasted_calls,
         "wasted_tool_time": acc.wasted_tool_time,
         "spec_guesses": len(acc.guesses),
-        "spec_hits": acc.hits,
+        "spec_hits": len(acc.hits),
         "spec_revisions": acc.reasons["revised"],
         "spec_withdrawals": acc.reasons["withdrawn"],
         "spec_cascades": acc.reasons["cascade"],
+        "false_endpoints": acc.counts["false_endpoint"],
+        "cut_off": int(acc.counts["cut_off"] > 0),
+        "resumes": acc.counts["resume"],
+        "false_start_tokens": false_start,
+        "barge_ins": acc.counts["barge_in"],
+        "false_interruptions": acc.counts["backchannel"],
     }

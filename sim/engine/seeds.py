@@ -11,7 +11,8 @@ Whole-run streams: `SeedSequence(root, spawn_key=(BRANCH, ...))`, with branch nu
 import numpy as np
 
 # components of an episode's draws
-SPEECH, ASR, ENDPOINT, NETWORK, MODEL, TOOLS, TTS, USER, SPECULATION, RETRIES = range(10)
+(SPEECH, ASR, ENDPOINT, NETWORK, MODEL, TOOLS, TTS, USER, SPECULATION, RETRIES, HESITATION,
+ DETECTOR, INTERRUPTION) = range(13)
 
 # whole-run branches
 SUMMARY_BOOTSTRAP = 2**31      # resamples of the speedup intervals in summaries

@@ -99,9 +99,9 @@ class RealEpisode(EpisodeDriver):
             self.chat.hear(words)
         super()._hear(i, words)
 
-    def _endpoint(self, i: int, words: int) -> None:
+    def _endpoint(self, i: int, words: int, false: bool) -> None:
         self.chat.hear(words)
-        super()._endpoint(i, words)
+        super()._endpoint(i, words, false)
 
     # ---- the model lane -----------------------------------------------------------------
 

@@ -17,20 +17,33 @@ SECONDS = (0, 1e5)  # sane limits of a duration
 TOKEN_RATE = (1e-2, 1e15)  # tokens/s (1e12 in tests: reading takes no time)
 
 
-def _spec(check: str, doc: str = "", limits: tuple[float, float] | None = None, **kw):
+def _spec(check: str | tuple[str, ...], doc: str = "", limits: tuple[float, float] | None = None, **kw):
     """A dataclass field carrying its range check, the sane limits of its values (a typo's
     guard: an hour-long round trip or a token a day is no one's setup) and a description."""
     return field(metadata={"check": check, "doc": doc, "limits": limits}, **kw)
 
 
 @dataclass(frozen=True)
+class Hesitation:
+    """Silent pauses at any word boundary, beyond those after punctuation."""
+
+    rate: float = _spec(UNIT, "chance of a hesitation at each boundary between two words",
+                        default=0.0)
+    duration: Dist = _spec(NONNEG, "length of a hesitation's silence, s", default=Fixed(0.0),
+                           limits=SECONDS)
+    filler: float = _spec(UNIT, "chance a hesitation opens with a filler word (\"um\": voiced, "
+                          "one word long, dropped by the transcript)", default=0.0)
+
+
+@dataclass(frozen=True)
 class Speech:
-    """The user's speaking: rate and pauses after punctuation."""
+    """The user's speaking: rate, pauses after punctuation, hesitations."""
 
     words_per_minute: Dist = _spec(POSITIVE, "speaking rate, words/min",
                                    default=Fixed(150.0), limits=(1, 1e4))
     pause: Dist = _spec(NONNEG, "pause after a word ending in , . ; ? !, s",
                         default=Fixed(0.0), limits=SECONDS)
+    hesitation: Hesitation = field(default_factory=Hesitation)
 
 
 @dataclass(frozen=True)
@@ -45,11 +58,60 @@ class Asr:
                             default=Fixed(0.0), limits=SECONDS)
 
 
-@dataclass(frozen=True)
-class Endpointing:
-    """Silence the turn detector waits for before the turn counts as ended."""
+SILENCE, MODEL = "silence", "model"
 
-    silence: Dist = _spec(NONNEG, "seconds of silence", default=Fixed(0.0), limits=SECONDS)
+
+@dataclass(frozen=True)
+class TurnDetection:
+    """When the agent takes the user's turn as ended (the commit point), at each pause.
+
+    `silence`: after `silence` seconds of silence (a VAD). `model`: a turn detector scores
+    each pause; the turn commits after `min_delay` when it says done, after `max_delay`
+    otherwise. A commit during a pause the user then speaks on is a false endpoint. Either
+    way a commit also waits for the final transcript (`asr.final_lag`).
+    """
+
+    mode: str = _spec((SILENCE, MODEL), "silence or model", default=SILENCE)
+    silence: Dist = _spec(NONNEG, "silence mode: seconds of silence", default=Fixed(0.0),
+                          limits=SECONDS)
+    min_delay: float = _spec(NONNEG, "model mode: silence before a commit the detector "
+                             "scores as done, s", default=0.5, limits=SECONDS)
+    max_delay: float = _spec(NONNEG, "model mode: silence before a commit otherwise, s",
+                             default=3.0, limits=SECONDS)
+    done_at_pause: float = _spec(UNIT, "model mode: chance the detector says done at a "
+                                 "pause inside the turn", default=0.0)
+    done_at_end: float = _spec(UNIT, "model mode: chance it says done at the true end",
+                               default=1.0)
+    tentative: float = _spec(NONNEG, "silence after which a pause is a tentative end, the "
+                             "early signal policies may act on, s", default=0.2,
+                             limits=SECONDS)
+
+
+@dataclass(frozen=True)
+class Interruption:
+    """The user talking over the agent's answer, and how the agent reacts."""
+
+    barge_in: float = _spec(UNIT, "chance the user talks over an answer while it plays",
+                            default=0.0)
+    backchannel: float = _spec(UNIT, "share of those that are a backchannel (\"mm-hmm\"): the "
+                               "agent pauses, then resumes", default=0.0)
+    min_duration: float = _spec(NONNEG, "user speech before the agent stops talking, s",
+                                default=0.5, limits=SECONDS)
+    false_interruption_timeout: float = _spec(NONNEG, "after a backchannel, silence before "
+                                              "the agent resumes its answer, s",
+                                              default=2.0, limits=SECONDS)
+
+
+@dataclass(frozen=True)
+class Preemptive:
+    """Preemptive generation (the preemptive policy): a reply begun at each tentative end."""
+
+    max_retries: int = _spec(NONNEG, "replies begun per turn at most", default=3,
+                             limits=(0, 1000))
+    max_speech_duration: float = _spec(NONNEG, "no preemptive reply once the user has spoken "
+                                       "this long, s", default=10.0, limits=SECONDS)
+    tts: bool = _spec("", "speech synthesis runs preemptively too (audio ready at the "
+                      "commit)", default=False)
 
 
 @dataclass(frozen=True)
@@ -114,6 +176,8 @@ class Speculation:
                             default=1.0)
     premature_rate: float = _spec(UNIT, "chance a call is guessed early, before its arguments "
                                   "are spoken (always wrong)", default=0.0)
+    at_pause: bool = _spec("", "at a tentative end, also guess the safe calls whose arguments "
+                           "are not yet all heard (right if the user is done)", default=False)
 
 
 @dataclass(frozen=True)
@@ -151,13 +215,15 @@ class Scenario:
     seeds: int = _spec(POSITIVE, "replications", default=1, limits=(1, 10**5))
     speech: Speech = field(default_factory=Speech)
     asr: Asr = field(default_factory=Asr)
-    endpointing: Endpointing = field(default_factory=Endpointing)
+    turn_detection: TurnDetection = field(default_factory=TurnDetection)
+    interruption: Interruption = field(default_factory=Interruption)
     network: Network = field(default_factory=Network)
     model: Model = field(default_factory=Model)
     tools: dict[str, Tool] = field(default_factory=lambda: {"default": Tool()})
     tts: Tts = field(default_factory=Tts)
     user: User = field(default_factory=User)
     speculation: Speculation = field(default_factory=Speculation)
+    preemptive: Preemptive = field(default_factory=Preemptive)
     server: Server = field(default_factory=Server)
 
     def tool(self, name: str) -> Tool:
@@ -165,8 +231,11 @@ class Scenario:
         return self.tools.get(name) or self.tools["default"]
 
 
-def _check_range(value, check: str, where: str) -> None:
-    if check == POSITIVE:
+def _check_range(value, check, where: str) -> None:
+    if isinstance(check, tuple):
+        if value not in check:
+            raise InputError(f"{where}: must be one of {', '.join(check)}, got {value!r}")
+    elif check == POSITIVE:
         lo = value.support[0] if hasattr(value, "support") else value
         if not lo > 0:
             raise InputError(f"{where}: must be {POSITIVE}, got {_show(value)}")
@@ -259,9 +328,34 @@ def _parse_tools(raw, where: str) -> dict[str, Tool]:
 
 def parse_scenario(raw, source: str) -> Scenario:
     """A Scenario from a decoded YAML mapping; errors start with `source`."""
-    if raw is None:
-        raw = {}
     try:
-        return _parse_section(Scenario, raw, "")
+        scenario = _parse_section(Scenario, _renamed(raw or {}), "")
+        _check_delays(scenario.turn_detection)
+        return scenario
     except InputError as exc:
         raise InputError(f"{source}: {exc.template}") from None
+
+
+def _renamed(raw):
+    """The mapping with the old `endpointing` section merged into `turn_detection`
+    (its keys win: they are how a `--set endpointing.silence=...` arrives)."""
+    if not isinstance(raw, dict) or "endpointing" not in raw:
+        return raw
+    raw = dict(raw)
+    old, new = raw.pop("endpointing"), raw.get("turn_detection", {})
+    if not isinstance(old, dict):
+        raise InputError(f"endpointing: must be a mapping, got {old!r}")
+    if not isinstance(new, dict):
+        raise InputError(f"turn_detection: must be a mapping, got {new!r}")
+    unknown = set(old) - {"silence"}
+    if unknown:
+        raise InputError(f"endpointing.{sorted(map(str, unknown))[0]}: unknown key (the old "
+                         "endpointing section knows only silence; see turn_detection)")
+    raw["turn_detection"] = {**new, **old}
+    return raw
+
+
+def _check_delays(detection: TurnDetection) -> None:
+    if detection.min_delay > detection.max_delay:
+        raise InputError(f"turn_detection.max_delay: must be >= min_delay "
+                         f"({detection.min_delay:g}), got {detection.max_delay:g}")

@@ -6,11 +6,12 @@ def _f(x, digits=2) -> str:
 
 
 def summary_table(summary: dict) -> str:
-    """One row per policy: latencies (s), speedup vs sync with its CI, speculation, waste."""
+    """One row per policy: latencies (s), speedup vs sync with its CI, speculation, waste,
+    and the share of turns whose answer cut the user off."""
     head = (f"{'policy':<12} {'turns':>6}  {'turn latency s':^20}  {'first token s':^20}  "
-            f"{'speedup vs sync':^22}  {'spec hits':>9}  {'wasted tok':>10}")
+            f"{'speedup vs sync':^22}  {'spec hits':>9}  {'wasted tok':>10}  {'cut off':>7}")
     sub = (f"{'':<12} {'':>6}  {'mean':>6} {'p50':>6} {'p90':>6}  {'mean':>6} {'p50':>6} "
-           f"{'p90':>6}  {'mean':>6} {'[95% CI]':>15}  {'rate':>9}  {'per turn':>10}")
+           f"{'p90':>6}  {'mean':>6} {'[95% CI]':>15}  {'rate':>9}  {'per turn':>10}  {'turns':>7}")
     lines = [head, sub]
     for policy, p in summary["policies"].items():
         tl, ft = p["turn_latency"], p["first_token_latency"]
@@ -21,7 +22,8 @@ def summary_table(summary: dict) -> str:
         lines.append(
             f"{policy:<12} {p['turns']:>6}  {tl['mean']:>6.2f} {tl['p50']:>6.2f} "
             f"{tl['p90']:>6.2f}  {ft['mean']:>6.2f} {ft['p50']:>6.2f} {ft['p90']:>6.2f}  "
-            f"{speed}  {_f(hit):>9}  {p['wasted_tokens_per_turn']:>10.1f}")
+            f"{speed}  {_f(hit):>9}  {p['wasted_tokens_per_turn']:>10.1f}  "
+            f"{p['cut_off_per_turn']:>7.1%}")
     return "\n".join(lines)
 
 

@@ -71,6 +71,7 @@ class _Turn:
         self.discarded: list[tuple[str, int]] = []
         self.started_tools: set[tuple[str, int]] = set()
         self.guesses: set[tuple[str, int]] = set()
+        self.written: set[tuple[str, int]] = set()
         self.reasons: dict[str, int] = defaultdict(int)
         self.hits: set[tuple[str, int]] = set()
         self.counts: dict[str, int] = defaultdict(int)
@@ -95,8 +96,11 @@ def _read(row, acc: _Turn, starts) -> None:
         starts[row.gen] = (row.t, row.seconds)
         acc.gen_calls[row.gen] = row.call
         acc.prefill += row.tokens
-        if row.call and "endpoint" not in acc.times:
-            acc.guesses.add((row.call, row.attempt))
+        key = (row.call, row.attempt)
+        if row.call and key not in acc.written:
+            acc.written.add(key)
+            if "endpoint" not in acc.times:
+                acc.guesses.add(key)
     elif event in ("gen_end", "gen_stop"):
         begin, overhead = starts.get(row.gen, (row.t, 0.0))
         acc.busy += max(0.0, row.t - begin - overhead)

@@ -24,12 +24,21 @@ def _tool_latencies(rows: list[EventRow]) -> dict[tuple[int, str], float]:
     return out
 
 
+def _word_starts(d) -> list[float]:
+    """When each word began: where the silence before it ended, else where the word
+    before it ended (so the replay meets the same pauses)."""
+    resumes = {p.words: p.start + p.length for p in d.pauses}
+    ends = (0.0,) + d.word_ends[:-1]
+    return [round(resumes.get(k, end), 6) for k, end in enumerate(ends)]
+
+
 def recorded_episode(episode: Episode, draws: EpisodeDraws, rows: list[EventRow]) -> dict:
     """The trace row of `episode` as measured in the run whose event rows are `rows`."""
     latency = _tool_latencies(rows)
     turns = []
     for i, (turn, d) in enumerate(zip(episode.turns, draws.turns, strict=True)):
         ends = [round(e, 6) for e in d.word_ends]
+        starts = _word_starts(d)
         steps = []
         for step in range(turn.steps):
             calls = [c for c in turn.calls if c.step == step]
@@ -41,8 +50,7 @@ def recorded_episode(episode: Episode, draws: EpisodeDraws, rows: list[EventRow]
                            "known_at": c.known_at, "latency": latency.get((i, c.id))}
                           for c in calls]})
         turns.append({"user": turn.user, "word_times": [[s, e] for s, e in
-                                                        zip([0.0] + ends[:-1], ends,
-                                                            strict=True)],
+                                                        zip(starts, ends, strict=True)],
                       "steps": steps, "answer_tokens": turn.answer_tokens,
                       "answer_reasoning_tokens": turn.answer_reasoning_tokens})
     row = {"id": episode.id, "source": f"measured:{episode.source}", "turns": turns}

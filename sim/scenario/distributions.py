@@ -107,24 +107,28 @@ class Normal:
 
 @dataclass(frozen=True)
 class LogNormal:
-    """Lognormal with the given median and log-space sigma (YAML may give p95 instead)."""
+    """`shift` plus a lognormal with the given median and log-space sigma (YAML may give
+    p95 instead); `median` and `p95` are of the lognormal part."""
 
     median: float
     sigma: float
+    shift: float = 0.0
 
     @property
     def mean(self) -> float:
-        return self.median * math.exp(self.sigma**2 / 2)
+        return self.shift + self.median * math.exp(self.sigma**2 / 2)
 
     @property
     def support(self) -> tuple[float, float]:
-        return (0.0, math.inf)
+        return (self.shift, math.inf)
 
     def sample(self, rng, size):
-        return rng.lognormal(math.log(self.median), self.sigma, size)
+        draws = rng.lognormal(math.log(self.median), self.sigma, size)
+        return draws + self.shift if self.shift else draws
 
     def to_yaml(self):
-        return {"dist": "lognormal", "median": self.median, "sigma": self.sigma}
+        out = {"dist": "lognormal", "median": self.median, "sigma": self.sigma}
+        return {**out, "shift": self.shift} if self.shift else out
 
 
 @dataclass(frozen=True)
@@ -154,7 +158,7 @@ _PARAMS = {
     "fixed": {"value"},
     "uniform": {"low", "high"},
     "normal": {"mean", "sd", "low", "high"},
-    "lognormal": {"median", "sigma", "p95"},
+    "lognormal": {"median", "sigma", "p95", "shift"},
     "empirical": {"samples"},
 }
 
@@ -221,15 +225,16 @@ def _build_lognormal(raw, where):
         raise InputError(f"{where}.median: must be > 0, got {median}")
     if ("sigma" in raw) == ("p95" in raw):
         raise InputError(f"{where}: give exactly one of sigma or p95")
+    shift = _need(raw, "shift", where) if "shift" in raw else 0.0
     if "p95" in raw:
         p95 = _need(raw, "p95", where)
         if p95 <= median:
             raise InputError(f"{where}.p95: must be > median ({median}), got {p95}")
-        return LogNormal(median, math.log(p95 / median) / Z95)
+        return LogNormal(median, math.log(p95 / median) / Z95, shift)
     sigma = _need(raw, "sigma", where)
     if sigma < 0:
         raise InputError(f"{where}.sigma: must be >= 0, got {sigma}")
-    return LogNormal(median, sigma)
+    return LogNormal(median, sigma, shift)
 
 
 def _build_empirical(raw, where):

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from rtsim.engine.metrics import turn_metrics
 from rtsim.errors import InputError
 from rtsim.policies import POLICIES, PreemptivePolicy, SyncPolicy
-from tests.helpers import call, episode, run, scenario, times, turn_latency
+from tests.helpers import call, episode, run, scenario, times
 from tests.test_properties import surviving, turns
 
 USER = "text Bob, that I am late"  # "Bob," ends at 0.2 s; the pause after it is fixed

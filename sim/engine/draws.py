@@ -142,8 +142,8 @@ def _speak(turn: Turn, wpm: float, scenario: Scenario, rng,
     if turn.word_times is not None:
         start = turn.word_times[0][0]
         ends = tuple(end - start for _, end in turn.word_times)
-        gaps = [(k + 1, end - start, nxt - end)
-                for k, ((_, end), (nxt, _)) in enumerate(zip(turn.word_times, turn.word_times[1:]))]
+        pairs = zip(turn.word_times[:-1], turn.word_times[1:], strict=True)
+        gaps = [(k + 1, end - start, nxt - end) for k, ((_, end), (nxt, _)) in enumerate(pairs)]
         return ends, tuple(Pause(k, at, gap) for k, at, gap in gaps if gap > 0)
     marks = [w.endswith(PAUSE_MARKS) for w in turn.words[:-1]]
     pauses = scenario.speech.pause.sample(rng, sum(marks))
@@ -174,7 +174,7 @@ def _hesitations(boundaries: int, scenario: Scenario, rng) -> dict[int, tuple[fl
     where = np.flatnonzero(rng.random(boundaries) < spec.rate)
     lengths = spec.duration.sample(rng, len(where))
     fillers = rng.random(len(where)) < spec.filler
-    return {int(b): (float(x), bool(f)) for b, x, f in zip(where, lengths, fillers)}
+    return {int(b): (float(x), bool(f)) for b, x, f in zip(where, lengths, fillers, strict=True)}
 
 
 def tool_latencies(scenario: Scenario, turn: Turn, rng) -> dict[str, float]:

@@ -15,8 +15,9 @@ class Metric:
 
     `summary`: "headline" or "latency" (statistics `stats` in summary.json and the sweep
     results' `NAME_STAT` columns listed in `sweep`), "per_turn" (its mean, `NAME_per_turn`;
-    in the sweep results when `sweep`; a mean of a 0/1 metric is a rate), "speculation" (a total in the speculation block,
-    named without `spec_`), or "" (the turns table only). `group` orders per-turn columns
+    in the sweep results when `sweep`; the mean of a 0/1 metric is a rate), "speculation"
+    (a total in the speculation block, named without `spec_`), or "" (the turns table
+    only). `group` orders per-turn columns
     in the sweep results: turn-taking, waste, cost. docs/metrics.md defines each metric.
     """
 

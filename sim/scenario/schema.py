@@ -17,7 +17,8 @@ SECONDS = (0, 1e5)  # sane limits of a duration
 TOKEN_RATE = (1e-2, 1e15)  # tokens/s (1e12 in tests: reading takes no time)
 
 
-def _spec(check: str | tuple[str, ...], doc: str = "", limits: tuple[float, float] | None = None, **kw):
+def _spec(check: str | tuple[str, ...], doc: str = "",
+          limits: tuple[float, float] | None = None, **kw):
     """A dataclass field carrying its range check, the sane limits of its values (a typo's
     guard: an hour-long round trip or a token a day is no one's setup) and a description."""
     return field(metadata={"check": check, "doc": doc, "limits": limits}, **kw)

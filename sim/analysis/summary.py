@@ -37,9 +37,11 @@ def speedup(turns: pd.DataFrame, policy: str, rng: np.random.Generator,
 
 def summarize(turns: pd.DataFrame, seed: int) -> dict:
     """Per-policy figures, as each metric's declaration asks (rtsim.engine.metrics.METRICS);
-    speedups need a `sync` run over the same episodes."""
+    speedups need a `sync` (or `preemptive`) run over the same episodes."""
     rng = branch_stream(seed, SUMMARY_BOOTSTRAP)
+    rng_preemptive = branch_stream(seed, SUMMARY_BOOTSTRAP, 1)
     has_sync = (turns.policy == "sync").any()
+    has_preemptive = (turns.policy == "preemptive").any()
     out = {}
     for policy, rows in turns.groupby("policy", sort=False):
         entry = {"turns": int(len(rows))}
@@ -51,6 +53,9 @@ def summarize(turns: pd.DataFrame, seed: int) -> dict:
         entry["speculation"] = _speculation(rows)
         if has_sync:
             entry["speedup_vs_sync"] = speedup(turns, policy, rng)
+        if has_preemptive:
+            entry["speedup_vs_preemptive"] = speedup(turns, policy, rng_preemptive,
+                                                     baseline="preemptive")
         out[policy] = entry
     return out
 

@@ -32,8 +32,9 @@ RC = {
     "path.simplify": False,
 }
 DPI = 120
-POLICY_COLORS = {"sync": "#555555", "async": "#1f77b4", "speculative": "#d95f02"}
-_EXTRA = ("#1b9e77", "#7570b3", "#e7298a", "#66a61e", "#e6ab02")
+POLICY_COLORS = {"sync": "#555555", "preemptive": "#7570b3", "async": "#1f77b4",
+                 "speculative": "#d95f02"}
+_EXTRA = ("#1b9e77", "#e7298a", "#66a61e", "#e6ab02", "#a6761d")
 PNG_META = {"Software": None}
 SVG_META = {"Date": None, "Creator": None}
 

@@ -16,6 +16,7 @@ from rtsim.reports.sweep_plots import (
     key_figure,
     points_figure,
 )
+from rtsim.reports.tradeoff import tradeoff_sections
 
 POINTS_TEXT = ("Each dot is a policy's speedup vs sync at one grid point (mean sync turn "
                "latency / mean policy turn latency), with its 95% bootstrap interval. Right of "
@@ -49,6 +50,9 @@ def sweep_document(sweep: SweepInput, out: Path):
                                                      scenario)
         sections += more
         paths += figure_paths
+    more, figure_paths, tradeoff = tradeoff_sections(results, keys, policies, out)
+    sections += more
+    paths += figure_paths
     for key in (k for k in keys if k != load):
         name = f"sweep-{slug(key)}"
         paths += save(key_figure(results, keys, key, policies), out, name)
@@ -73,5 +77,7 @@ def sweep_document(sweep: SweepInput, out: Path):
              f"Source: `{sweep.folder}`.",)
     if headline:
         intro += (f"Load curves over `{load}`. {headline}",)
+    if tradeoff:
+        intro += (tradeoff,)
     return title, intro, sections, paths
 

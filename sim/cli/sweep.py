@@ -86,9 +86,12 @@ def _executor(executor: str, scheduler: str | None, workers: int | None):
               help="Local pool size [default: all cores].")
 @click.option("--scheduler", default=None, metavar="ADDRESS",
               help="Dask scheduler address, e.g. tcp://10.0.0.5:8786 (with --executor dask).")
+@click.option("--common-seeds", is_flag=True,
+              help="Every point plays the same random draws (the root seed), so curves over a "
+                   "key differ only by the key: use it for trade-off curves.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 def sweep_command(sweep_file, grid, scenario, traces, policies, seeds, seed, overrides, out, fmt,
-          resume, executor, workers, scheduler, quiet):
+          resume, executor, workers, scheduler, common_seeds, quiet):
     """Simulate every point of a parameter grid under each policy and trace set.
 
     Keys are the dotted scenario keys of `rtsim scenarios show NAME --resolved`. Each
@@ -98,7 +101,8 @@ def sweep_command(sweep_file, grid, scenario, traces, policies, seeds, seed, ove
 
     \b
     Examples:
-      rtsim sweep -g tools.default.latency=0.25,0.5,1,2,4 -g endpointing.silence=0.2:0.8:0.2
+      rtsim sweep -g tools.default.latency=0.25,0.5,1,2,4 -g turn_detection.silence=0.2:0.8:0.2
+      rtsim sweep -g turn_detection.silence=0.2:1.2:0.1 --common-seeds --seeds 10
       rtsim sweep my-sweep.yaml --seeds 20 --out runs/edge-sweep --resume
       rtsim sweep -g model.decode_rate=20:140:40 --executor dask --scheduler tcp://head:8786
 
@@ -107,7 +111,7 @@ def sweep_command(sweep_file, grid, scenario, traces, policies, seeds, seed, ove
       scenario: edge-3b
       traces: [assistant]
       seeds: 10
-      set: {endpointing.silence: 0.3}
+      set: {turn_detection.silence: 0.3}
       grid:
         tools.default.latency: [0.25, 0.5, 1, 2, 4]
         model.decode_rate: "20:140:40"
@@ -120,7 +124,8 @@ def sweep_command(sweep_file, grid, scenario, traces, policies, seeds, seed, ove
                            spec["grid"] + _cli_grid(grid), names,
                            split_names(traces) or list(spec.get("traces") or []),
                            seeds if seeds is not None else spec.get("seeds"),
-                           seed if seed is not None else spec.get("seed"))
+                           seed if seed is not None else spec.get("seed"),
+                           common_seeds or bool(spec.get("common_seeds")))
         episodes = {name: load_trace_set(name) for name in resolved.traces}
         execute, client = _executor(executor, scheduler, workers)
         store = SweepStore(out, resolved, fmt)

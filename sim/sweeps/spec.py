@@ -3,7 +3,9 @@
 A sweep is read from a YAML file and/or CLI options, resolved (scenario loaded, every
 point's scenario built and checked) before any work starts, and expanded into points.
 Each point has its own root seed, derived from the sweep's seed and the point's own
-parameters, so adding values to a grid never changes the points already there.
+parameters, so adding values to a grid never changes the points already there; with
+common seeds every point plays the sweep's own root seed instead (common random numbers:
+the same speech, pauses and tool latencies at every point, for smooth curves).
 """
 
 import copy
@@ -23,7 +25,7 @@ from rtsim.scenario.schema import Scenario, parse_scenario
 from rtsim.traces.sets import resolve_traces
 
 MAX_POINTS = 100_000
-FILE_KEYS = ("scenario", "traces", "policies", "seeds", "seed", "set", "grid")
+FILE_KEYS = ("scenario", "traces", "policies", "seeds", "seed", "set", "grid", "common_seeds")
 
 
 @dataclass(frozen=True)
@@ -54,6 +56,7 @@ class Sweep:
     base_digest: str
     traces_digest: tuple[tuple[str, str], ...]
     points: tuple[GridPoint, ...]
+    common_seeds: bool = False
 
     def record(self) -> dict:
         """The sweep as written to sweep.yaml; a resume must match it exactly."""
@@ -61,7 +64,8 @@ class Sweep:
                 "grid": {k: list(v) for k, v in self.grid}, "policies": list(self.policies),
                 "traces": list(self.traces), "seeds": self.seeds, "seed": self.seed,
                 "base_sha256": self.base_digest, "points": len(self.points),
-                "traces_sha256": dict(self.traces_digest)}
+                "traces_sha256": dict(self.traces_digest),
+                **({"common_seeds": True} if self.common_seeds else {})}
 
 
 def parse_values(key: str, text: str, label: str) -> tuple:
@@ -141,6 +145,9 @@ def read_sweep_file(path: str) -> dict:
                             ("seed", int, "an integer")):
         if key in out and (isinstance(out[key], bool) or not isinstance(out[key], kind)):
             raise InputError(f"{path}: {key}: expected {what}, got {out[key]!r}")
+    if not isinstance(out.get("common_seeds", False), bool):
+        raise InputError(f"{path}: common_seeds: expected true or false, "
+                         f"got {out['common_seeds']!r}")
     fixed = raw.get("set", {})
     if isinstance(fixed, list) and not all(isinstance(s, str) for s in fixed):
         raise InputError(f"{path}: set: expected a mapping of dotted keys to values")
@@ -164,7 +171,7 @@ def point_seed(root: int, params, traces: str) -> int:
 
 def resolve(scenario: str, overrides: list[str], grid: list[tuple[str, tuple]],
             policies: list[str], traces: list[str], seeds: int | None,
-            seed: int | None) -> Sweep:
+            seed: int | None, common_seeds: bool = False) -> Sweep:
     """Build and check every point's scenario; fail before any work on bad keys or values."""
     if not grid:
         raise InputError(f"sweep: empty grid (give {option('grid')} KEY=V1,V2,... or a grid: "
@@ -188,14 +195,15 @@ def resolve(scenario: str, overrides: list[str], grid: list[tuple[str, tuple]],
         for name in traces:
             point_raw = copy.deepcopy(base_raw)
             for key, value in params + (("traces", name),
-                                        ("seed", point_seed(base.seed, params, name))):
+                                        ("seed", base.seed if common_seeds
+                                         else point_seed(base.seed, params, name))):
                 set_dotted(point_raw, key, value, f"{option('grid')} {key}")
             where = f"{label} with {', '.join(f'{k}={v}' for k, v in params)}"
             points.append(GridPoint(len(points), params, name, parse_scenario(point_raw, where)))
     digest = hashlib.sha256(scenario_yaml(base).encode("utf-8")).hexdigest()
     traces_digest = tuple((name, _file_digest(resolve_traces(name))) for name in traces)
     return Sweep(scenario, tuple(overrides), tuple(grid), tuple(policies), tuple(traces),
-                 base.seeds, base.seed, digest, traces_digest, tuple(points))
+                 base.seeds, base.seed, digest, traces_digest, tuple(points), common_seeds)
 
 
 def _file_digest(path: Path) -> str:

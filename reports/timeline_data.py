@@ -40,7 +40,8 @@ class Segment:
 
 @dataclass(frozen=True)
 class Mark:
-    """An instant in a lane: transcript, endpoint, discard or answer_done."""
+    """An instant in a lane: transcript, endpoint, false_endpoint, resume, discard,
+    answer_done, cut_off, barge_in or backchannel."""
 
     lane: str
     kind: str
@@ -64,15 +65,17 @@ def turn_timeline(rows, turn: int, measured: bool = False) -> Timeline:
     rows = [r for r in rows if r.turn == turn]
     if not rows:
         raise ValueError(f"no events for turn {turn}")
-    first = {}
+    first, last = {}, {}
     for r in rows:
         first.setdefault(r.event, r.t)
+        last[r.event] = r.t
     discarded = {(r.call, r.attempt) for r in rows if r.event == "discard"}
     segments = _speech(first) + _model(rows, discarded, measured)
     tools, tool_lanes = _tools(rows, discarded, max(r.t for r in rows))
     segments += tools
-    if "first_audio" in first and "playback_end" in first:
-        segments.append(Segment(OUTPUT, "playback", first["first_audio"], first["playback_end"]))
+    if "first_audio" in last and "playback_end" in first:  # the answer after any false start
+        segments.append(Segment(OUTPUT, "playback", last["first_audio"], first["playback_end"]))
+    segments += _cut_off_audio(rows)
     top = MEASURED_TOP if measured else FIXED_TOP
     return Timeline(top + tool_lanes + (OUTPUT,), tuple(segments),
                     _marks(rows), first.get("speech_start", rows[0].t),
@@ -146,14 +149,30 @@ def _tools(rows, discarded: set, last: float) -> tuple[list[Segment], tuple[str,
     return segments, tuple(lanes)
 
 
+def _cut_off_audio(rows) -> list[Segment]:
+    """The audio of each answer that cut the user off, from its first audio for as long
+    as it played (wasted)."""
+    out, audio = [], None
+    for r in rows:
+        if r.event == "first_audio":
+            audio = r.t
+        elif r.event == "cut_off" and audio is not None:
+            out.append(Segment(OUTPUT, "playback", audio, audio + r.seconds, wasted=True))
+    return out
+
+
 def _marks(rows) -> tuple[Mark, ...]:
     names, marks = {}, []
     for r in rows:
         event, key = r.event, (r.call, r.attempt)
         if event == "tool_start":
             names[key] = _tool_lane(r.label, *key)
-        elif event in ("transcript", "endpoint"):
+        elif event == "endpoint":
+            marks.append(Mark(SPEECH, "false_endpoint" if r.label else event, r.t))
+        elif event in ("transcript", "resume"):
             marks.append(Mark(SPEECH, event, r.t))
+        elif event in ("cut_off", "barge_in", "backchannel"):
+            marks.append(Mark(OUTPUT, event, r.t))
         elif event == "discard" and key in names:
             marks.append(Mark(names[key], "discard", r.t))
         elif event == "turn_end":

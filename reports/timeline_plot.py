@@ -17,6 +17,13 @@ PURPOSE_NAMES = {"input": "model: user's words", "result": "model: tool results"
 KIND_COLORS = {"speech": "#7f7f7f", "overhead": "#d9d9d9", "tool": "#8c6d31",
                "playback": "#17becf"}
 WASTED = "#d62728"
+MARKERS = {  # turn-taking instants: marker style and legend label
+    "resume": ({"marker": ">", "markersize": 9, "color": WASTED}, "user speaks on"),
+    "cut_off": ({"marker": "*", "markersize": 13, "color": WASTED}, "user cut off"),
+    "barge_in": ({"marker": "^", "markersize": 9, "color": "#7570b3"}, "user barges in"),
+    "backchannel": ({"marker": "o", "markersize": 8, "markerfacecolor": "none",
+                     "color": "#7570b3"}, "backchannel (agent pauses)"),
+}
 MIN_WIDTH = 0.004  # share of the time axis: shorter bars are widened to stay visible
 LANE_HEIGHT = 0.34  # inches per lane
 
@@ -66,6 +73,10 @@ def _panel(ax, tl: Timeline, span: float) -> None:
                     markeredgecolor="white")
         elif m.kind == "endpoint":
             ax.axvline(x, color="black", linestyle=":", linewidth=1.4)
+        elif m.kind == "false_endpoint":
+            ax.axvline(x, color=WASTED, linestyle=":", linewidth=1.4)
+        elif m.kind in MARKERS:
+            ax.plot(x, y[m.lane], linestyle="none", **MARKERS[m.kind][0])
         elif m.kind == "answer_done":
             ax.axvline(x, color=PURPOSE_COLORS["answer"], linestyle="--", linewidth=1.4)
     ax.set_yticks(range(len(tl.lanes)), tl.lanes)
@@ -86,10 +97,13 @@ def _legend() -> list:
         Line2D([], [], marker="v", color="black", linestyle="none",
                label="partial transcript"),
         Line2D([], [], color="black", linestyle=":", label="endpoint (turn over)"),
+        Line2D([], [], color=WASTED, linestyle=":", label="false endpoint"),
         Line2D([], [], color=PURPOSE_COLORS["answer"], linestyle="--",
                label="answer text complete"),
         Line2D([], [], marker="|", markersize=12, markeredgewidth=2.5, color="black",
                linestyle="none", label="stopped / cancelled"),
         Line2D([], [], marker="X", color=WASTED, linestyle="none", label="result discarded"),
     ]
+    patches += [Line2D([], [], linestyle="none", label=label, **style)
+                for style, label in MARKERS.values()]
     return patches

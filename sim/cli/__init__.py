@@ -23,7 +23,7 @@ def main():
 
     \b
     Start with:
-      rtsim run                        # built-in scenario and traces, all three policies
+      rtsim run                        # built-in scenario and traces, all four policies
       rtsim scenarios list             # what else is built in
       rtsim run -s edge-3b --set tools.default.latency=2.0 --seeds 20
     """

@@ -72,7 +72,7 @@ def _executor(executor: str, scheduler: str | None, workers: int | None):
               help=f"Built-in scenario name or YAML file [default: {DEFAULT_SCENARIO}].")
 @click.option("--traces", "-t", default=None,
               help="Comma-separated trace sets (names or files) [default: the scenario's].")
-@policies_option(None, "Comma-separated policies [default: sync,async,speculative].")
+@policies_option(None, "Comma-separated policies [default: sync,preemptive,async,speculative].")
 @seed_options("Replications of every episode at every point [default: the scenario's].",
               "Root seed; each point derives its own [default: the scenario's].")
 @set_option("Fixed override for every point (repeatable).")

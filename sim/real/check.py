@@ -35,7 +35,7 @@ class CheckOptions:
     scenario: str = "edge-3b"
     profile: Path | None = None
     traces: str | None = None
-    policies: tuple[str, ...] = ("sync", "async", "speculative")
+    policies: tuple[str, ...] = ("sync", "preemptive", "async", "speculative")
     episodes: int = 3
     overrides: tuple[str, ...] = ()
     keep_playback: bool = False

@@ -292,3 +292,18 @@ def test_the_timeline_marks_the_false_endpoint_the_resume_and_the_cut_off():
                      (OUTPUT, "cut_off", 2.2), (SPEECH, "endpoint", 3.0)]
     cut = [s for s in tl.segments if s.lane == OUTPUT and s.wasted]
     assert [(round(s.start, 3), round(s.end, 3)) for s in cut] == [(0.7, 1.518)]
+
+
+def test_without_hesitations_or_long_pauses_the_old_policies_see_no_new_event():
+    from rtsim.engine.draws import realize
+    from rtsim.engine.simpy_driver import simulate_episode
+    from rtsim.scenario.load import load_scenario
+    from rtsim.traces.sets import load_trace_set
+
+    sc = load_scenario("cloud-realtime", ["speech.hesitation.rate=0", "speech.pause=0.3"])
+    new = {"pause", "resume", "cut_off", "barge_in", "backchannel"}
+    for k, ep in enumerate(load_trace_set("assistant")[:6]):
+        for name in ("sync", "async", "speculative"):
+            rows = simulate_episode(realize(sc, ep, k, 0), POLICIES[name], sc)
+            assert not {r.event for r in rows} & new
+            assert all(r.label == "" for r in rows if r.event == "endpoint")

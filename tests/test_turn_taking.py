@@ -246,8 +246,10 @@ def hesitant(draw):
                   speculation={"accuracy": draw(st.sampled_from([0.5, 1.0])),
                                "premature_rate": draw(st.sampled_from([0.0, 0.3])),
                                "at_pause": draw(st.booleans())},
+                  interruption={"barge_in": draw(st.sampled_from([0.0, 0.5, 1.0])),
+                                "backchannel": draw(st.sampled_from([0.0, 0.5]))},
                   seed=draw(st.integers(0, 1000)), **tools)
-    return ep, sc
+    return dataclasses.replace(ep, turns=ep.turns * draw(st.integers(1, 2))), sc
 
 
 @settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -259,12 +261,13 @@ def test_no_audio_before_a_commit_no_cut_off_without_a_false_endpoint_no_call_lo
         commits = times(rows, "endpoint")
         for audio in times(rows, "first_audio"):
             assert any(c <= audio + 1e-9 for c in commits)
-        final = [r for r in rows if r.event == "endpoint"][-1]
-        assert final.label == "" and times(rows, "first_audio")[-1] >= final.t - 1e-9
-        m = turn_metrics(rows)[0]
-        assert m["cut_off"] <= m["false_endpoints"] <= m["resumes"]
-        done = surviving(rows)
-        assert sorted(c for c, _ in done) == sorted(c.id for c in ep.turns[0].calls)
+        for turn, m in enumerate(turn_metrics(rows)):
+            mine = [r for r in rows if r.turn == turn]
+            final = [r for r in mine if r.event == "endpoint"][-1]
+            assert final.label == "" and times(mine, "first_audio")[-1] >= final.t - 1e-9
+            assert m["cut_off"] <= m["false_endpoints"] <= m["resumes"]
+            done = surviving(mine)
+            assert sorted(c for c, _ in done) == sorted(c.id for c in ep.turns[turn].calls)
 
 
 @settings(max_examples=100, deadline=None)

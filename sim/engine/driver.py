@@ -110,6 +110,7 @@ class EpisodeDriver:
 
     def _begin_turn(self, i: int) -> None:
         self.turn, self.first_token = i, None
+        self.commit_at, self.false_commit = None, False
         d = self.draws.turns[i]
         self.policy = self.policy_cls(d.plan, rng=self.speculation_rng, settings=self.settings)
         self.rec.add(self.now(), i, "speech_start")
@@ -197,12 +198,13 @@ class EpisodeDriver:
         if self.false_commit:
             return  # the user speaks on; the resume cuts this answer off
         done = max(audio + d.playback, now + d.tts_first_audio)
-        if d.barge_in is None:
+        at = max(now, audio + d.barge_in * d.playback) if d.barge_in is not None else None
+        if at is None:
             self._at(done - now, self._after_playback, i, d.think)
         elif d.backchannel:
-            self._backchannel(i, audio + d.barge_in * d.playback, done)
+            self._backchannel(i, at, done)
         else:
-            self._barge_in(i, audio + d.barge_in * d.playback, done)
+            self._barge_in(i, at, done)
 
     def _backchannel(self, i: int, at: float, done: float) -> None:
         """A "mm-hmm" at `at`: the agent pauses and resumes after the timeout."""

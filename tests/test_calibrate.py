@@ -182,6 +182,31 @@ def test_cli_rejects_bad_input_in_one_line(args, message):
     assert code == 2 and message in output and len(output.strip().splitlines()) == 1
 
 
+MALFORMED_URLS = [
+    ("http://[::1", "not a valid URL (Invalid IPv6 URL)"),
+    ("http://127.0.0.1:99999/v1", "the port must be a number from 1 to 65535"),
+    ("http://h:abc/v1", "the port must be a number from 1 to 65535"),
+    ("http://h:0/v1", "the port must be a number from 1 to 65535"),
+    ("http:///v1", "expected http(s)://host[:port][/path]"),
+    ("http://a b/v1", "a URL has no spaces or control characters"),
+    ("http://a..b/v1", "'a..b' is not a valid host name"),
+    ("http://h/v1?api-version=1", "a base URL has no ?query or #fragment"),
+]
+
+
+@pytest.mark.parametrize("command", ["calibrate", "check"])
+@pytest.mark.parametrize("url, problem", MALFORMED_URLS)
+def test_malformed_backend_urls_are_one_line_naming_the_option(tmp_path, command, url, problem):
+    result = CliRunner().invoke(main, [command, "--backend", url, "--out", str(tmp_path / "o")])
+    assert result.exit_code == 2, result.output
+    assert result.output.strip().splitlines() == [f"Error: --backend {url!r}: {problem}"]
+
+
+def test_a_malformed_url_shows_no_credentials():
+    code, output = run_cli("--backend", "http://me:s3cret@[::1/v1")
+    assert code == 2 and "s3cret" not in output and "'http://[::1/v1'" in output
+
+
 def test_cli_out_under_a_file_is_rejected(tmp_path):
     (tmp_path / "file").write_text("x")
     code, output = run_cli("--out", str(tmp_path / "file" / "p.yaml"))

@@ -3,6 +3,7 @@
 import json
 
 import pandas as pd
+import pytest
 from click.testing import CliRunner
 
 from rtsim.cli import main
@@ -88,6 +89,27 @@ def test_bad_trace_file_names_line_and_field(tmp_path):
     bad.write_text(TINY + '{"id": "e2", "turns": [{"user": "hi", "answer_tokens": "x"}]}\n')
     line = one_line_error(invoke("run", "-t", str(bad), "-o", str(tmp_path / "o")))
     assert f"{bad}:2: turns[0].answer_tokens: must be an integer" in line
+
+
+LONE = "is a lone surrogate, not a character (text must be valid Unicode)"
+
+
+@pytest.mark.parametrize("field, line", [
+    ('"id": "e\\ud800"', r"id: '\ud800' " + LONE),
+    ('"id": "e2", "source": "\\udfff"', r"source: '\udfff' " + LONE),
+])
+def test_a_lone_surrogate_in_a_trace_is_one_line_naming_record_and_key(tmp_path, field, line):
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text(TINY + "{" + field + ', "turns": [{"user": "hi", "answer_tokens": 2}]}\n')
+    out = tmp_path / "o"
+    assert one_line_error(invoke("run", "-t", str(bad), "-o", str(out))) == (
+        f"Error: {bad}:2: {line}")
+    assert not (out / "turns.csv").exists()
+
+
+def test_a_lone_surrogate_in_a_scenario_value_is_one_line(tmp_path):
+    line = one_line_error(invoke("run", "--set", 'name="\\ud800x"', "-o", str(tmp_path / "o")))
+    assert line == "Error: --set 'name=\"\\\\ud800x\"': value: '\\ud800' " + LONE
 
 
 def test_unknown_policy_and_missing_traces():

@@ -5,6 +5,7 @@ input, as the commands do; docs/api.md walks through an example.
 """
 
 import tempfile
+import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -77,7 +78,8 @@ def import_traces(source: str, path: str | Path | None = None, **options) -> lis
 
     `source`: "bfcl" (options: category, limit, root, execute), "openai-messages" (path),
     "questions" (path; option: limit), or "assistant" (the generator; options: episodes,
-    seed). Write them with `rtsim traces import ... --out` to keep a file.
+    seed). Write them with `rtsim traces import ... --out` to keep a file. BFCL records of
+    the wrong shape are skipped, with a warning saying how many and why.
     """
     rows = _import_rows(source, path, options)
     return [parse_episode(row, f"{source} episode {row.get('id')!r}") for row in rows]
@@ -86,7 +88,10 @@ def import_traces(source: str, path: str | Path | None = None, **options) -> lis
 def _import_rows(source: str, path, options: dict) -> list[dict]:
     if source == "bfcl":
         from rtsim.traces.importers.bfcl import import_bfcl
-        return import_bfcl(**options)
+        imported = import_bfcl(**options)
+        if imported.skipped:
+            warnings.warn(imported.skipped_summary(), stacklevel=3)
+        return imported.episodes
     if source == "assistant":
         from rtsim.traces.generators.assistant import generate
         return generate(options.get("episodes", 36), options.get("seed", 0))

@@ -133,3 +133,54 @@ def test_question_sets_import_or_fail_with_one_line(tmp_path, rows):
     path = tmp_path / "q.json"
     path.write_text(json.dumps(rows, allow_nan=True), encoding="utf-8")
     loads_or_fails_in_one_line(import_questions, path)
+
+
+CALL_TEXT = st.sampled_from(["ls(a=True)", "cd('docs')", "cd({1, 2})", "cd(b'x')", "f()()",
+                             "cd(1e999)", "cd(**k)", "cd(folder=", "cat(x=[[[[1]]]])"])
+BFCL = {
+    "questions": [
+        {"id": "q0", "question": [[{"role": "user", "content": "Go to docs, show notes.txt"}], []],
+         "involved_classes": ["GorillaFileSystem"], "excluded_function": ["mv"],
+         "initial_config": {}},
+        {"id": "q1", "question": [[{"role": "user", "content": "List files"}]],
+         "involved_classes": ["GorillaFileSystem"]}],
+    "truths": [{"id": "q0", "ground_truth": [["cd(folder='docs')", "cat('notes.txt')"], []]},
+               {"id": "q1", "ground_truth": [["ls(a=True)"]]}],
+    "docs": [{"name": name, "parameters": {"properties": {"x": {"type": "string"}}},
+              "response": {"properties": {"out": {"type": kind}}}}
+             for name, kind in (("cd", "string"), ("cat", "string"), ("ls", "array"))],
+}
+BFCL_PATHS = [p for p in _paths(BFCL) if len(p) > 1]
+
+
+@FUZZ
+@given(st.lists(st.tuples(st.sampled_from(BFCL_PATHS), JSON | CALL_TEXT), max_size=3),
+       st.sampled_from(sorted(BFCL)), st.lists(JSON, max_size=1))
+def test_bfcl_data_imports_valid_episodes_or_fails_with_one_line(tmp_path, changes, extra_in,
+                                                                 extra):
+    from rtsim.traces.importers.bfcl import import_bfcl
+    from rtsim.traces.schema import parse_episode
+
+    data = BFCL
+    for path, value in changes:
+        try:
+            data = _replaced(data, path, value)
+        except (KeyError, IndexError, TypeError):  # an earlier change removed the path
+            continue
+    data = {**data, extra_in: data[extra_in] + extra}
+    name = "BFCL_v4_multi_turn_base.json"
+    files = {"questions": tmp_path / name, "truths": tmp_path / "possible_answer" / name,
+             "docs": tmp_path / "multi_turn_func_doc" / "gorilla_file_system.json"}
+    for key, path in files.items():
+        path.parent.mkdir(exist_ok=True)
+        path.write_text("".join(json.dumps(v, allow_nan=True) + "\n" for v in data[key]),
+                        encoding="utf-8")
+    try:
+        imported = import_bfcl(root=tmp_path)
+    except InputError as exc:
+        assert "\n" not in str(exc)
+        return
+    for episode in imported.episodes:
+        parse_episode(episode, "imported")
+        json.dumps(episode, allow_nan=False).encode("utf-8")
+    assert all("\n" not in reason for reason in imported.skipped)

@@ -176,11 +176,25 @@ def read_json(path: str | Path):
     return _loads(read_text(path), str(path), True)
 
 
-def json_lines(path: str | Path, text: str | None = None) -> list[tuple[str, object]]:
-    """The values of a JSON Lines file, each located as `FILE:LINE` (blank lines skipped)."""
+def json_lines(path: str | Path, text: str | None = None,
+               keep_errors: bool = False) -> list[tuple[str, object]]:
+    """The values of a JSON Lines file, each located as `FILE:LINE` (blank lines skipped).
+
+    A line that is not JSON raises InputError, or with `keep_errors` gives that InputError
+    as its value (for imports that skip bad records).
+    """
     text = read_text(path) if text is None else text
-    return [(f"{path}:{number}", _loads(line, f"{path}:{number}", False))
-            for number, line in enumerate(text.split("\n"), start=1) if line.strip()]
+    values = []
+    for number, line in enumerate(text.split("\n"), start=1):
+        if line.strip():
+            where = f"{path}:{number}"
+            try:
+                values.append((where, _loads(line, where, False)))
+            except InputError as exc:
+                if not keep_errors:
+                    raise
+                values.append((where, exc))
+    return values
 
 
 def json_values(path: str | Path) -> list[tuple[str, object]]:

@@ -133,7 +133,8 @@ def sweep(grid: Mapping[str, Iterable | str], scenario: str = "cloud-realtime", 
     local process pool; the results table (one row per point x trace set x policy).
 
     With `out`, the sweep is kept there as `rtsim sweep --out` keeps it (points written as
-    they finish; `resume=True` continues it); without, it runs in a temporary folder.
+    they finish; `resume=True` continues it, redoing damaged point files with a warning);
+    without, it runs in a temporary folder.
     """
     names = known_policies(policies)
     parsed = parse_grid({k: v if isinstance(v, str) else list(v) for k, v in grid.items()},
@@ -143,6 +144,8 @@ def sweep(grid: Mapping[str, Iterable | str], scenario: str = "cloud-realtime", 
     with tempfile.TemporaryDirectory(prefix="rtsim-sweep-") as tmp:
         store = SweepStore(Path(out) if out is not None else Path(tmp), spec, "parquet")
         store.open(resume)
+        if store.damaged:
+            warnings.warn(store.damaged_summary(), stacklevel=2)
         run_sweep(store, lambda tasks, eps: run_local(tasks, eps, workers), episodes)
         return store.results()
 

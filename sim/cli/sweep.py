@@ -131,6 +131,8 @@ def sweep_command(sweep_file, grid, scenario, traces, policies, seeds, seed, ove
                f"{_count(len(names), 'policy', 'policies')}, "
                f"{_count(resolved.seeds, 'seed')} each"
                + (f"; {done} done already" if done else ""), err=True)
+    if store.damaged:
+        click.echo(store.damaged_summary(), err=True)
     bar = tqdm(total=total, initial=done, unit="point", disable=quiet, dynamic_ncols=True)
     try:
         run_sweep(store, execute, episodes, bar.update)

@@ -150,3 +150,16 @@ def test_an_output_folder_that_cannot_be_written_stops_before_the_work(tmp_path)
     assert result.exit_code == 2
     assert result.stderr.strip().splitlines() == [
         f"Error: {blocker / 'run'}: cannot write here (Not a directory)"]
+
+
+def test_a_full_disk_is_one_line_and_leaves_the_earlier_run_whole(tmp_path, monkeypatch):
+    from tests.test_atomic import full_disk_after
+
+    out = tmp_path / "o"
+    args = ["run", "-p", "sync", "--seeds", "1", "-o", str(out)]
+    assert invoke(*args, "--events").exit_code == 0
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    full_disk_after(monkeypatch, 1)
+    line = one_line_error(CliRunner().invoke(main, [*args, "--seed", "5"]))
+    assert line == f"Error: {out / 'summary.json'}: cannot write (No space left on device)"
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before

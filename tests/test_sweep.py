@@ -379,3 +379,25 @@ def test_the_api_warns_when_it_redoes_a_damaged_point(tmp_path, traces):
     with pytest.warns(UserWarning, match=r"^redoing 1 damaged point file: .*00001\.json"):
         again = api_sweep({"tools.default.latency": [0.5, 1]}, **options, resume=True)
     pd.testing.assert_frame_equal(first, again)
+
+
+def test_a_full_disk_keeps_the_finished_points_and_says_how_to_resume(tmp_path, finished,
+                                                                      monkeypatch):
+    from tests.test_atomic import full_disk_after
+
+    out = tmp_path / "s"
+    args = ["sweep", *GRID, "-t", finished[1], "--seeds", "2", "--format", "csv",
+            "--workers", "1", "-q", "-o", str(out)]
+    monkeypatch.setattr(sys, "argv", ["rtsim", *args])  # the command the hint repeats
+    written = full_disk_after(monkeypatch, 2, names=("000",))
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 2
+    header, line = result.stderr.strip().splitlines()
+    assert header.startswith("sweep of 6 points")
+    assert line.startswith(f"Error: {out / 'points'}/0000") and line.endswith(
+        f": cannot write (No space left on device); 2 of 6 points are kept in {out}; "
+        "continue with: rtsim " + " ".join(args) + " --resume")
+    assert sorted((out / "points").iterdir()) == sorted(written)
+    monkeypatch.undo()
+    assert CliRunner().invoke(main, [*args, "--resume"]).exit_code == 0
+    assert (out / "results.csv").read_bytes() == (finished[0] / "results.csv").read_bytes()

@@ -10,6 +10,7 @@ from tqdm import tqdm
 from rtsim.cli.common import (
     ALL_POLICIES,
     DEFAULT_SCENARIO,
+    BadInput,
     out_option,
     policies_option,
     policy_names,
@@ -140,6 +141,10 @@ def sweep_command(sweep_file, grid, scenario, traces, policies, seeds, seed, ove
         bar.close()
         raise Interrupted(f"interrupted: {len(store.done)} of {total} points are kept in "
                           f"{out}; continue with: {_resume_command()}") from None
+    except InputError as exc:  # a point that cannot be written (a full disk)
+        bar.close()
+        raise BadInput(f"{exc.cli_message()}; {len(store.done)} of {total} points are kept "
+                       f"in {out}; continue with: {_resume_command()}") from None
     finally:
         bar.close()
         if client is not None:

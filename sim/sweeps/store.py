@@ -9,9 +9,10 @@ Layout of the folder:
                       rewritten as points finish (at most once a second, and at the end)
 """
 
+import contextlib
 import json
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator
 from pathlib import Path
 
 import pandas as pd
@@ -157,19 +158,30 @@ class SweepStore:
         return path
 
 
-def run_sweep(store: SweepStore, execute: Callable[[list], Iterator[tuple[int, list]]],
+def run_sweep(store: SweepStore,
+              execute: Callable[[list, dict], Generator[tuple[int, list], None, None]],
               episodes: dict, progress: Callable[[int], None] | None = None) -> int:
-    """Run the points not done yet through `execute`; return how many ran."""
+    """Run the points not done yet through `execute`; return how many ran.
+
+    The results table is written at the end, also when the sweep stops (Ctrl-C, a point
+    file that cannot be written); the error that stopped it is the one raised.
+    """
     todo = [(p.index, p.scenario, p.traces, store.sweep.policies)
             for p in store.sweep.points if p.index not in store.done]
     ran = 0
+    results = execute(todo, {n: episodes[n] for n in {t[2] for t in todo}})
     try:
-        for index, rows in execute(todo, {n: episodes[n] for n in {t[2] for t in todo}}):
+        for index, rows in results:
             store.add(index, rows)
             ran += 1
             if progress:
                 progress(1)
-    finally:
+    except BaseException:
+        results.close()  # stop the workers
         if store.done:
-            store.write_results()
+            with contextlib.suppress(InputError):
+                store.write_results()
+        raise
+    if store.done:
+        store.write_results()
     return ran

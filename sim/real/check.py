@@ -116,6 +116,9 @@ async def _calibrated(backend, out: Path, base: str, quick: bool, echo) -> Path:
     write_atomic(path, profiles.profile_yaml(cal, raw, label, f"{raw.get('name', base)}-check"))
     for line in profiles.fit_lines(cal):
         echo(f"  {line}")
+    measure.warn_low_fits(cal, "check again on an idle machine" + (
+        f" and without {option('quick_calibration')}" if quick else "")
+        + f", or give {option('profile')} the profile of a full `rtsim calibrate`")
     return path
 
 

@@ -31,14 +31,17 @@ def user_errors():
 
 @contextlib.contextmanager
 def printed_warnings():
-    """Print each warning raised inside the block at once on stderr, as one line
-    `warning: ...` with options named as flags."""
-    def show(message, category, filename, lineno, file=None, line=None):
-        text = message.cli_message() if isinstance(message, OptionMessage) else str(message)
-        click.echo(f"warning: {text}", err=True)
+    """Print each of rtsim's warnings (an OptionMessage) raised inside the block at once on
+    stderr, as one line `warning: ...` with options named as flags; others as usual."""
+    usual = warnings.showwarning
+
+    def show(message, *args, **kwargs):
+        if not isinstance(message, OptionMessage):
+            return usual(message, *args, **kwargs)
+        click.echo(f"warning: {message.cli_message()}", err=True)
 
     with warnings.catch_warnings():
-        warnings.simplefilter("always")
+        warnings.simplefilter("always", UserWarning)
         warnings.showwarning = show
         yield
 

@@ -95,9 +95,10 @@ def import_bfcl(category: str = "multi_turn_base", limit: int | None = None,
     records = _lines(questions_path, "question")[:limit]
     episodes, problems, ids = [], [], set()
     for where, row in records:
+        if isinstance(row, InputError):
+            problems.append(str(row))
+            continue
         try:
-            if isinstance(row, InputError):
-                raise row
             episode = _record_episode(row, where, truths, answers_path, docs, category, execute)
             if episode["id"] in ids:
                 raise InputError(f"{where}: id: duplicate episode id {episode['id']!r}")

@@ -5,6 +5,7 @@ input, as the commands do; docs/api.md walks through an example.
 """
 
 import tempfile
+import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -77,7 +78,8 @@ def import_traces(source: str, path: str | Path | None = None, **options) -> lis
 
     `source`: "bfcl" (options: category, limit, root, execute), "openai-messages" (path),
     "questions" (path; option: limit), or "assistant" (the generator; options: episodes,
-    seed). Write them with `rtsim traces import ... --out` to keep a file.
+    seed). Write them with `rtsim traces import ... --out` to keep a file. BFCL records of
+    the wrong shape are skipped, with a warning saying how many and why.
     """
     rows = _import_rows(source, path, options)
     return [parse_episode(row, f"{source} episode {row.get('id')!r}") for row in rows]
@@ -86,7 +88,10 @@ def import_traces(source: str, path: str | Path | None = None, **options) -> lis
 def _import_rows(source: str, path, options: dict) -> list[dict]:
     if source == "bfcl":
         from rtsim.traces.importers.bfcl import import_bfcl
-        return import_bfcl(**options)
+        imported = import_bfcl(**options)
+        if imported.skipped:
+            warnings.warn(imported.skipped_summary(), stacklevel=3)
+        return imported.episodes
     if source == "assistant":
         from rtsim.traces.generators.assistant import generate
         return generate(options.get("episodes", 36), options.get("seed", 0))
@@ -128,7 +133,8 @@ def sweep(grid: Mapping[str, Iterable | str], scenario: str = "cloud-realtime", 
     local process pool; the results table (one row per point x trace set x policy).
 
     With `out`, the sweep is kept there as `rtsim sweep --out` keeps it (points written as
-    they finish; `resume=True` continues it); without, it runs in a temporary folder.
+    they finish; `resume=True` continues it, redoing damaged point files with a warning);
+    without, it runs in a temporary folder.
     """
     names = known_policies(policies)
     parsed = parse_grid({k: v if isinstance(v, str) else list(v) for k, v in grid.items()},
@@ -138,6 +144,8 @@ def sweep(grid: Mapping[str, Iterable | str], scenario: str = "cloud-realtime", 
     with tempfile.TemporaryDirectory(prefix="rtsim-sweep-") as tmp:
         store = SweepStore(Path(out) if out is not None else Path(tmp), spec, "parquet")
         store.open(resume)
+        if store.damaged:
+            warnings.warn(store.damaged_summary(), stacklevel=2)
         run_sweep(store, lambda tasks, eps: run_local(tasks, eps, workers), episodes)
         return store.results()
 

@@ -2,6 +2,7 @@
 
 import asyncio
 import json
+import re
 import socket
 
 import pytest
@@ -349,6 +350,12 @@ def test_base_url_normalization(url, expected):
 def test_bad_base_url_is_rejected(url):
     with pytest.raises(BackendError, match="expected http"):
         normalize_base_url(url)
+
+
+@pytest.mark.parametrize("url", ["http://[::1", "http://h:99999/v1", "http://h:x", "http://a b"])
+def test_a_malformed_base_url_is_a_backend_error(url):
+    with pytest.raises(BackendError, match=f"^backend URL {re.escape(repr(url))}: "):
+        Backend(url, "m")
 
 
 def test_a_server_that_echoes_the_key_does_not_leak_it(monkeypatch):

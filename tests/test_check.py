@@ -109,3 +109,24 @@ def test_a_short_real_check_on_the_embedded_model(tmp_path):
     assert [e.id for e in load_traces(out / "measured.jsonl")] == report["episodes"]
     rendered = CliRunner().invoke(main, ["report", str(out)])
     assert rendered.exit_code == 0 and (out / "report" / "report.html").is_file()
+
+
+def test_a_full_disk_keeps_the_measured_runs_and_says_how_to_continue(tmp_path, monkeypatch):
+    pytest.importorskip("httpx")
+    from tests.test_atomic import full_disk_after
+
+    profile = tmp_path / "profile.yaml"
+    profile.write_text("name: p\ntraces: assistant\nmodel: {decode_rate: 50}\n")
+    out = tmp_path / "check"
+    args = ["check", "-b", "http://127.0.0.1:9/v1", "-m", "x", "-n", "2", "-p", "sync",
+            "-o", str(out)]
+    full_disk_after(monkeypatch, 1, names=("0",))
+    result = CliRunner().invoke(main, [*args, "--profile", str(profile)])
+    assert result.exit_code == 2
+    assert result.output.strip().splitlines()[-1] == (
+        f"Error: {out / 'real' / '0001-sync.json'}: cannot write (No space left on device); "
+        f"the runs measured so far are kept in {out}: free space and continue with --resume")
+    assert [r.index for r in load_runs(out)] == [0]
+    monkeypatch.undo()
+    again = CliRunner().invoke(main, [*args, "--resume"])
+    assert again.exit_code == 3 and "2 runs failed" in again.output, again.output

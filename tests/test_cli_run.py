@@ -3,6 +3,7 @@
 import json
 
 import pandas as pd
+import pytest
 from click.testing import CliRunner
 
 from rtsim.cli import main
@@ -91,6 +92,27 @@ def test_bad_trace_file_names_line_and_field(tmp_path):
     assert f"{bad}:2: turns[0].answer_tokens: must be an integer" in line
 
 
+LONE = "is a lone surrogate, not a character (text must be valid Unicode)"
+
+
+@pytest.mark.parametrize("field, line", [
+    ('"id": "e\\ud800"', r"id: '\ud800' " + LONE),
+    ('"id": "e2", "source": "\\udfff"', r"source: '\udfff' " + LONE),
+])
+def test_a_lone_surrogate_in_a_trace_is_one_line_naming_record_and_key(tmp_path, field, line):
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text(TINY + "{" + field + ', "turns": [{"user": "hi", "answer_tokens": 2}]}\n')
+    out = tmp_path / "o"
+    assert one_line_error(invoke("run", "-t", str(bad), "-o", str(out))) == (
+        f"Error: {bad}:2: {line}")
+    assert not (out / "turns.csv").exists()
+
+
+def test_a_lone_surrogate_in_a_scenario_value_is_one_line(tmp_path):
+    line = one_line_error(invoke("run", "--set", 'name="\\ud800x"', "-o", str(tmp_path / "o")))
+    assert line == "Error: --set 'name=\"\\\\ud800x\"': value: '\\ud800' " + LONE
+
+
 def test_unknown_policy_and_missing_traces():
     assert "unknown policy fast" in one_line_error(invoke("run", "-p", "sync,fast"))
     assert "no such built-in trace set or file" in one_line_error(invoke("run", "-t", "nope"))
@@ -129,3 +151,16 @@ def test_an_output_folder_that_cannot_be_written_stops_before_the_work(tmp_path)
     assert result.exit_code == 2
     assert result.stderr.strip().splitlines() == [
         f"Error: {blocker / 'run'}: cannot write here (Not a directory)"]
+
+
+def test_a_full_disk_is_one_line_and_leaves_the_earlier_run_whole(tmp_path, monkeypatch):
+    from tests.test_atomic import full_disk_after
+
+    out = tmp_path / "o"
+    args = ["run", "-p", "sync", "--seeds", "1", "-o", str(out)]
+    assert invoke(*args, "--events").exit_code == 0
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    full_disk_after(monkeypatch, 1)
+    line = one_line_error(CliRunner().invoke(main, [*args, "--seed", "5"]))
+    assert line == f"Error: {out / 'summary.json'}: cannot write (No space left on device)"
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before

@@ -68,14 +68,26 @@ def test_unknown_category_lists_valid_ones(tmp_path, bfcl_dir):
     assert not (tmp_path / "b.jsonl").exists()
 
 
-def test_bad_call_string_leaves_no_file(tmp_path):
+def test_a_bad_record_is_skipped_and_reported(tmp_path):
     root = write_bfcl(tmp_path / "bfcl", [row("a", "Go"), row("b", "Go")],
                       [[["cd(folder='x')"]], [["cd(folder='x'"]]])
     out = tmp_path / "b.jsonl"
     result = invoke("import", "bfcl", "--data-dir", root, "--out", out)
+    assert result.exit_code == 0, result.output
+    answers = root / "possible_answer" / "BFCL_v4_multi_turn_base.json"
+    assert result.output.splitlines() == [
+        f"wrote {out}: 1 episodes, 1 turns, 1 calls",
+        f"skipped 1 malformed record: {answers}:2: ground_truth[0][0]: cannot parse call "
+        "\"cd(folder='x'\" ('(' was never closed)"]
+    assert [json.loads(line)["id"] for line in out.read_text().splitlines()] == ["a"]
+
+
+def test_a_file_of_bad_records_is_one_line_and_leaves_no_file(tmp_path):
+    root = write_bfcl(tmp_path / "bfcl", [row("a", "Go")], [[["cd(folder='x'"]]])
+    out = tmp_path / "b.jsonl"
+    result = invoke("import", "bfcl", "--data-dir", root, "--out", out)
     assert result.exit_code == 2
-    assert "possible_answer/BFCL_v4_multi_turn_base.json:2: ground_truth[0][0]: cannot parse" \
-        in one_error_line(result)
+    assert "none of its 1 records has the expected shape" in one_error_line(result)
     assert list(tmp_path.iterdir()) == [tmp_path / "bfcl"]
 
 

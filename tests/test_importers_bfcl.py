@@ -87,7 +87,7 @@ def test_import_gives_exact_episode(tmp_path):
     root = write_bfcl(tmp_path, [row("multi_turn_base_0", "Go to docs and show notes.txt",
                                      "Thanks, nothing else")],
                       [[["cd(folder='docs')", "cat('notes.txt')"], []]])
-    [episode] = import_bfcl("multi_turn_base", root=root)
+    [episode] = import_bfcl("multi_turn_base", root=root).episodes
     system = parse_episode(episode, "x").system_tokens
     assert system > 0
     assert episode == {
@@ -111,7 +111,7 @@ def test_missing_function_turn_gets_bfcl_prompt_and_limit_applies(tmp_path):
             row("multi_turn_miss_func_1", "Hello")]
     root = write_bfcl(tmp_path, rows, [[[], ["ls(a=True)"]], [[]]],
                       category="multi_turn_miss_func")
-    episodes = import_bfcl("multi_turn_miss_func", limit=1, root=root)
+    episodes = import_bfcl("multi_turn_miss_func", limit=1, root=root).episodes
     assert len(episodes) == 1
     assert [t["user"] for t in episodes[0]["turns"]] == ["List all files", HOLDOUT_PROMPT]
 
@@ -119,23 +119,129 @@ def test_missing_function_turn_gets_bfcl_prompt_and_limit_applies(tmp_path):
 def test_excluded_functions_leave_the_system_prompt(tmp_path):
     rows = [row("a", "Hi"), row("b", "Hi", excluded_function=["cat", "tail", "mv"])]
     root = write_bfcl(tmp_path, rows, [[[]], [[]]])
-    full, reduced = (e["system_tokens"] for e in import_bfcl(root=root))
+    full, reduced = (e["system_tokens"] for e in import_bfcl(root=root).episodes)
     assert reduced < full
 
 
-def test_bad_call_string_names_file_row_and_field(tmp_path):
-    root = write_bfcl(tmp_path, [row("multi_turn_base_0", "Go")], [[["cd(folder='x'"]]])
+def test_bad_call_string_skips_the_record_naming_file_row_and_field(tmp_path):
+    root = write_bfcl(tmp_path, [row("a", "Go"), row("b", "Go")],
+                      [[["cd(folder='x'"]], [["cd(folder='x')"]]])
+    imported = import_bfcl(root=root)
+    assert [e["id"] for e in imported.episodes] == ["b"]
+    [reason] = imported.skipped
+    assert "possible_answer" in reason and ":1: ground_truth[0][0]: cannot parse call" in reason
+
+
+def test_turn_count_mismatch_and_missing_truth_are_skipped(tmp_path):
+    root = write_bfcl(tmp_path, [row("a", "one", "two"), row("b", "one")], [[["ls()"]], [[]]])
+    (root / "BFCL_v4_multi_turn_base.json").open("a").write(json.dumps(row("c", "hi")) + "\n")
+    imported = import_bfcl(root=root)
+    answers = root / "possible_answer" / "BFCL_v4_multi_turn_base.json"
+    assert [e["id"] for e in imported.episodes] == ["b"]
+    assert [r.split(": ", 1)[1] for r in imported.skipped] == [
+        "ground_truth: must list one entry per turn (2)",
+        f"id: no ground truth for 'c' in {answers}"]
+
+
+GOOD = row("good", "List the files")
+BAD_RECORDS = [
+    ([1, 2], "must be a JSON object, got a list"),
+    ({"question": []}, "id: must be a string, got null"),
+    ({"id": 7}, "id: must be a string, got a number"),
+    (row("r", "Hi", involved_classes="GorillaFileSystem"),
+     "involved_classes: must be a list of names"),
+    (row("r", "Hi", involved_classes=[{"a": 1}]), "involved_classes: must be a list of names"),
+    (row("r", "Hi", excluded_function=3), "excluded_function: must be a list of names"),
+    (row("r", "Hi", initial_config=[1]), "initial_config: must be an object, got a list"),
+    ({"id": "r", "question": "Hi"}, "question: must be a non-empty list of turns"),
+    ({"id": "r", "question": [["Hi"]]}, "question[0]: every message needs a string content"),
+    ({"id": "r", "question": ["Hi"]}, "question[0]: must be a list of messages"),
+    (row("good", "again"), "id: duplicate episode id 'good'"),
+]
+
+
+@pytest.mark.parametrize("record, problem", BAD_RECORDS)
+def test_a_question_record_of_the_wrong_shape_is_skipped_and_counted(tmp_path, record, problem):
+    root = write_bfcl(tmp_path, [GOOD], [[["ls(a=True)"]]])
+    questions = root / "BFCL_v4_multi_turn_base.json"
+    questions.write_text(questions.read_text() + json.dumps(record) + "\n")
+    answers = root / "possible_answer" / questions.name
+    answers.write_text(answers.read_text() + json.dumps({"id": "r", "ground_truth": [[]]})
+                       + "\n")
+    imported = import_bfcl(root=root)
+    assert [e["id"] for e in imported.episodes] == ["good"]
+    assert imported.skipped == [f"{questions}:2: {problem}"]
+    assert imported.skipped_summary() == f"skipped 1 malformed record: {questions}:2: {problem}"
+
+
+@pytest.mark.parametrize("truth, problem", [
+    ({"id": "good", "ground_truth": [[1]]}, "ground_truth[0][0]: must be a call string, got 1"),
+    ({"id": "good", "ground_truth": ["ls()"]}, "ground_truth[0]: must be a list of call "
+                                               "strings, got a string"),
+    ({"id": "good", "ground_truth": {"0": []}}, "ground_truth: must list one entry per turn"),
+    ({"id": "good", "ground_truth": [["cd({1, 2})"]]},
+     "ground_truth[0][0]: cannot parse call 'cd({1, 2})' (set {1, 2} is not a JSON value)"),
+    ({"id": "good", "ground_truth": [["cd(b'x')"]]}, "(bytes b'x' is not a JSON value)"),
+    ({"id": "good", "ground_truth": [["cd(1e999)"]]}, "(inf is not a JSON number)"),
+    ({"id": "good", "ground_truth": [["cd({1: 2})"]]}, "(an argument's object keys must be"),
+    ({"id": "good", "ground_truth": [["cd('\\ud800')"]]}, "(a string holds a lone surrogate)"),
+    ({"id": "good", "ground_truth": [["cd(" + "[" * 30 + "]" * 30 + ")"]]},
+     "(an argument nests deeper than 20 levels)"),
+    ({"id": "good", "ground_truth": [["cd(" + "-" * 100000 + "1)"]]}, "cannot parse call"),
+])
+def test_a_ground_truth_of_the_wrong_shape_skips_its_record(tmp_path, truth, problem):
+    root = write_bfcl(tmp_path, [GOOD, row("other", "Hi")], [[["ls()"]], [[]]])
+    answers = root / "possible_answer" / "BFCL_v4_multi_turn_base.json"
+    answers.write_text(json.dumps(truth) + "\n" + answers.read_text().split("\n", 1)[1])
+    imported = import_bfcl(root=root)
+    assert [e["id"] for e in imported.episodes] == ["other"]
+    [reason] = imported.skipped
+    assert reason.startswith(f"{answers}:1: ") and problem in reason and len(reason) < 400
+
+
+def test_bad_ground_truth_and_doc_lines_are_skipped_and_counted(tmp_path):
+    docs = [*DOCS, {"name": 3}, {"name": "x", "parameters": [1]}, "text"]
+    root = write_bfcl(tmp_path, [GOOD], [[["ls(a=True)"]]], docs=docs)
+    answers = root / "possible_answer" / "BFCL_v4_multi_turn_base.json"
+    answers.write_text(answers.read_text() + '{"id": "good", "ground_truth": []}\n[]\n{oops\n')
+    imported = import_bfcl(root=root)
+    assert [e["id"] for e in imported.episodes] == ["good"]
+    doc_file = root / "multi_turn_func_doc" / "gorilla_file_system.json"
+    assert [r.split(": ", 1)[0] for r in imported.skipped] == [
+        f"{answers}:2", f"{answers}:3", f"{answers}:4", f"{doc_file}:6", f"{doc_file}:7",
+        f"{doc_file}:8"]
+    assert "duplicate ground truth for 'good' (first at" in imported.skipped[0]
+    assert imported.skipped_summary().startswith("skipped 6 malformed records: ")
+    assert imported.skipped_summary().endswith("; and 3 more")
+
+
+@pytest.mark.parametrize("which", ["questions", "answers", "docs"])
+@pytest.mark.parametrize("text, problem", [
+    ('[{"id": "a"}]\n', "must be a JSON object, got a list"),
+    ('{\n  "id": "a"\n}\n', "not valid JSON"),
+    ("id,question\na,hi\n", "not valid JSON"),
+])
+def test_a_file_not_of_the_expected_format_is_one_line(tmp_path, which, text, problem):
+    root = write_bfcl(tmp_path, [GOOD], [[["ls(a=True)"]]])
+    path = {"questions": root / "BFCL_v4_multi_turn_base.json",
+            "answers": root / "possible_answer" / "BFCL_v4_multi_turn_base.json",
+            "docs": root / "multi_turn_func_doc" / "gorilla_file_system.json"}[which]
+    path.write_text(text)
     with pytest.raises(InputError) as info:
         import_bfcl(root=root)
     message = str(info.value)
-    assert "possible_answer" in message and ":1: ground_truth[0][0]: cannot parse call" in message
+    assert message.startswith(f"{path}: not a BFCL ") and problem in message
     assert "\n" not in message
 
 
-def test_turn_count_mismatch_and_missing_truth(tmp_path):
-    root = write_bfcl(tmp_path, [row("a", "one", "two")], [[["ls()"]]])
-    with pytest.raises(InputError, match="ground_truth: must list one entry per turn"):
+def test_a_file_whose_records_all_have_the_wrong_shape_is_one_line(tmp_path):
+    root = write_bfcl(tmp_path, [{"id": "a"}, {"id": "b"}], [[], []])
+    questions = root / "BFCL_v4_multi_turn_base.json"
+    with pytest.raises(InputError) as info:
         import_bfcl(root=root)
+    assert str(info.value) == (
+        f"{questions}: not BFCL multi_turn_base data: none of its 2 records has the expected "
+        f"shape ({questions}:1: question: must be a non-empty list of turns)")
 
 
 def test_unknown_category_lists_the_valid_ones(tmp_path):
@@ -162,7 +268,7 @@ def test_execute_gives_simulator_outputs(tmp_path):
     config = {"GorillaFileSystem": {"root": {"home": files}}}
     root = write_bfcl(tmp_path, [row("a", "Show notes.txt", initial_config=config)],
                       [[["cat(file_name='notes.txt')", "cat(file_name='gone.txt')"]]])
-    [episode] = import_bfcl(root=root, execute=True)
+    [episode] = import_bfcl(root=root, execute=True).episodes
     outputs = [c["output"] for s in episode["turns"][0]["steps"] for c in s["calls"]]
     assert outputs[0] == '{"file_content": "hi"}'
     assert "gone.txt" in outputs[1]
@@ -180,7 +286,9 @@ def test_execute_names_a_missing_simulator_dependency(tmp_path, monkeypatch):
 
 def test_real_multi_turn_base_counts():
     pytest.importorskip("bfcl_eval", reason="bfcl-eval is not installed")
-    episodes = [parse_episode(e, e["id"]) for e in import_bfcl("multi_turn_base")]
+    imported = import_bfcl("multi_turn_base")
+    assert imported.skipped == []
+    episodes = [parse_episode(e, e["id"]) for e in imported.episodes]
     turns = [t for e in episodes for t in e.turns]
     assert (len(episodes), len(turns), sum(len(t.calls) for t in turns)) == (200, 734, 1142)
 
@@ -188,5 +296,29 @@ def test_real_multi_turn_base_counts():
 @pytest.mark.parametrize("category", bfcl.CATEGORIES[1:])
 def test_real_other_categories_import(category):
     pytest.importorskip("bfcl_eval", reason="bfcl-eval is not installed")
-    episodes = [parse_episode(e, e["id"]) for e in import_bfcl(category)]
+    imported = import_bfcl(category)
+    assert imported.skipped == []
+    episodes = [parse_episode(e, e["id"]) for e in imported.episodes]
     assert len(episodes) == 200
+
+
+def test_the_api_warns_of_skipped_records(tmp_path):
+    from rtsim.api import import_traces
+
+    root = write_bfcl(tmp_path, [row("a", "Go"), {"id": "b"}], [[["ls()"]], [[]]])
+    with pytest.warns(UserWarning, match=r"^skipped 1 malformed record: .*:2: question: "):
+        episodes = import_traces("bfcl", root=root)
+    assert [e.id for e in episodes] == ["a"]
+
+
+def test_execute_skips_a_record_its_simulators_cannot_load(tmp_path):
+    pytest.importorskip("bfcl_eval", reason="bfcl-eval is not installed")
+    rows = [row("a", "Hi", initial_config={"GorillaFileSystem": {"root": 5}}),
+            row("b", "Hi", involved_classes=["NoSuchAPI"]), row("c", "Hi")]
+    root = write_bfcl(tmp_path, rows, [[[]], [[]], [[]]])
+    imported = import_bfcl(root=root, execute=True)
+    assert [e["id"] for e in imported.episodes] == ["c"]
+    first, second = imported.skipped
+    assert first.startswith(f"{root / 'BFCL_v4_multi_turn_base.json'}:1: initial_config."
+                            "GorillaFileSystem: BFCL's simulator cannot load it (")
+    assert second.endswith(":2: involved_classes: no BFCL simulator for 'NoSuchAPI'")

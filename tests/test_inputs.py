@@ -1,6 +1,8 @@
 """Reading user files (rtsim.files.inputs): located one-line errors, and traces that survive
 a write and read with every character a line splitter might break at."""
 
+import re
+
 import pytest
 
 from rtsim.errors import InputError
@@ -55,3 +57,26 @@ def test_missing_and_undecodable_files(tmp_path):
     bad.write_bytes(b"\xff\xfe{")
     with pytest.raises(InputError, match=r"bad\.json: cannot read \(UnicodeDecodeError\)"):
         read_json(bad)
+
+
+@pytest.mark.parametrize("text, message", [
+    ('[{"a": 1}, {"id": ["x", "\\udc00"]}]', r"\[1\]\.id\[1\]: '\\udc00' is a lone surrogate"),
+    ('{"k\\ud800": 1}', r"k\\ud800: '\\ud800' is a lone surrogate"),
+    ('"\\ud83d"', r"'\\ud83d' is a lone surrogate"),
+])
+def test_a_lone_surrogate_is_refused_with_its_key_path(tmp_path, text, message):
+    path = tmp_path / "f"
+    path.write_text(text, encoding="utf-8")
+    for reader in (read_json, read_yaml):
+        with pytest.raises(InputError, match=f"^{re.escape(str(path))}: {message}"):
+            reader(path)
+
+
+def test_a_surrogate_pair_and_an_escaped_backslash_are_text(tmp_path):
+    path = tmp_path / "t.jsonl"
+    path.write_text('{"id": "\\ud83d\\ude00 \\\\ud800", "turns": [{"user": "hi", '
+                    '"answer_tokens": 2}]}\n', encoding="utf-8")
+    [episode] = load_traces(path)
+    assert episode.id == "\U0001F600 \\ud800"
+    write_traces([{"id": episode.id, "turns": [{"user": "hi", "answer_tokens": 2}]}], path)
+    assert load_traces(path)[0].id == episode.id

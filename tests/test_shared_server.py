@@ -1,6 +1,7 @@
 """The shared server: closed forms of batching, the single-user special case, Little's law,
 and capacity bounds."""
 
+import pytest
 import simpy
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -79,6 +80,21 @@ def test_the_mark_is_reported_when_its_token_is_written():
 
 jobs = st.lists(st.tuples(st.floats(0, 5), st.floats(0, 0.5), st.integers(0, 40),
                           st.floats(0.005, 0.05)), min_size=1, max_size=30)
+
+
+def test_work_too_fast_for_a_late_clock_still_finishes_in_few_events():
+    """At t = 1e6 s a token time of 1e-15 s is below the clock's resolution: every wake-up
+    must still move the jobs on, not wake again at the same moment for ever."""
+    env = simpy.Environment(initial_time=1e6)
+    server, done = BatchServer(env, max_batch=4, batch_slowdown=0.1), []
+    for mark in (None, 3):
+        server.submit(Job(1e-15, 100, 1e-15, done.append, mark))
+    steps = 0
+    while env.peek() < float("inf") and steps < 100:
+        env.step()
+        steps += 1
+    assert len(done) == 2 and steps < 100
+    assert server.stats["tokens"] == pytest.approx(200)
 
 
 @settings(max_examples=150, deadline=None)

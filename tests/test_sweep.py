@@ -2,6 +2,7 @@
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -282,3 +283,121 @@ def test_a_resume_refuses_changed_traces_or_format(tmp_path, change):
     assert result.exit_code == 2
     key = "traces_sha256" if change == "traces" else "format"
     assert f"is a different sweep ({key} differs)" in result.stderr
+
+
+def _cut(text):
+    return text[:len(text) // 2]
+
+
+def _edit_row(change):
+    def edit(text):
+        record = json.loads(text)
+        change(record["rows"][0])
+        return json.dumps(record)
+    return edit
+
+
+DAMAGE = [
+    (_cut, "not valid JSON"),
+    (lambda text: "", "not valid JSON"),
+    (lambda text: "[]", "not a point record (expected the keys point, params, traces, seed, rows)"),
+    (lambda text: json.dumps({**json.loads(text), "rows": {}}), "rows: must be a list of objects"),
+    (lambda text: json.dumps({**json.loads(text), "rows": json.loads(text)["rows"][:2]}),
+     "rows: must hold one row for each of the policies sync, async, speculative"),
+    (_edit_row(lambda row: row.pop("turn_latency_p90")),
+     "rows[0]: misses turn_latency_p90 (not this version's result columns)"),
+    (_edit_row(lambda row: row.update(latency_p42=1.0)),
+     "rows[0]: has the unknown column latency_p42 (not this version's result columns)"),
+    (_edit_row(lambda row: row.update(turns="12")), "rows[0].turns: must be an integer, got '12'"),
+    (_edit_row(lambda row: row.update(turns=1.5)), "rows[0].turns: must be an integer, got 1.5"),
+    (_edit_row(lambda row: row.update(speedup=None)),
+     "rows[0].speedup: must be a number, got None"),
+    (_edit_row(lambda row: row.update(speedup=True)),
+     "rows[0].speedup: must be a number, got True"),
+]
+
+
+@pytest.fixture(scope="module")
+def finished(tmp_path_factory):
+    """A finished sweep (its folder and trace file), to copy and damage."""
+    folder = tmp_path_factory.mktemp("finished")
+    traces = folder / "t.jsonl"
+    traces.write_text(TINY + TINY.replace('"e1"', '"e2"').replace("Paris", "Rome"))
+    assert sweep(folder / "s", str(traces)).exit_code == 0
+    return folder / "s", str(traces)
+
+
+def resume_copy(finished, tmp_path):
+    """A copy of the finished sweep, and a function resuming it."""
+    part = tmp_path / "part"
+    shutil.copytree(finished[0], part)
+
+    def resume():
+        return CliRunner().invoke(main, ["sweep", *GRID, "-t", finished[1], "--seeds", "2",
+                                         "--format", "csv", "--workers", "1", "-q", "-o",
+                                         str(part), "--resume"])
+    return part, resume
+
+
+@pytest.mark.parametrize("damage, problem", DAMAGE)
+def test_a_damaged_point_file_is_redone_on_resume(tmp_path, finished, damage, problem):
+    full = finished[0]
+    part, resume = resume_copy(finished, tmp_path)
+    point = part / "points" / "00002.json"
+    point.write_text(damage(point.read_text()))
+    result = resume()
+    assert result.exit_code == 0, result.output
+    [line] = [x for x in result.stderr.splitlines() if x.startswith("redoing")]
+    assert line.startswith(f"redoing 1 damaged point file: {point}") and problem in line
+    assert point.read_bytes() == (full / "points" / "00002.json").read_bytes()
+    assert (part / "results.csv").read_bytes() == (full / "results.csv").read_bytes()
+
+
+@pytest.mark.parametrize("key, value", [("params", {"tools.default.latency": 9}),
+                                        ("traces", "other"), ("seed", 1), ("point", "00007")])
+def test_a_point_file_of_another_sweep_stops_the_resume(tmp_path, finished, key, value):
+    part, resume = resume_copy(finished, tmp_path)
+    point = part / "points" / "00002.json"
+    record = json.loads(point.read_text())
+    point.write_text(json.dumps({**record, key: value}))
+    before = point.read_bytes()
+    result = resume()
+    assert result.exit_code == 2
+    assert result.stderr.strip().splitlines() == [
+        f"Error: {point}: holds a point of another sweep ({key} {value!r}, expected "
+        f"{record[key]!r}); move it away or delete it to redo the point"]
+    assert point.read_bytes() == before
+
+
+def test_the_api_warns_when_it_redoes_a_damaged_point(tmp_path, traces):
+    from rtsim.api import sweep as api_sweep
+
+    options = {"traces": [traces], "policies": ["sync"], "seeds": 1, "out": tmp_path / "s",
+               "workers": 1}
+    first = api_sweep({"tools.default.latency": [0.5, 1]}, **options)
+    (tmp_path / "s" / "points" / "00001.json").write_text("{")
+    with pytest.warns(UserWarning, match=r"^redoing 1 damaged point file: .*00001\.json"):
+        again = api_sweep({"tools.default.latency": [0.5, 1]}, **options, resume=True)
+    pd.testing.assert_frame_equal(first, again)
+
+
+def test_a_full_disk_keeps_the_finished_points_and_says_how_to_resume(tmp_path, finished,
+                                                                      monkeypatch):
+    from tests.test_atomic import full_disk_after
+
+    out = tmp_path / "s"
+    args = ["sweep", *GRID, "-t", finished[1], "--seeds", "2", "--format", "csv",
+            "--workers", "1", "-q", "-o", str(out)]
+    monkeypatch.setattr(sys, "argv", ["rtsim", *args])  # the command the hint repeats
+    written = full_disk_after(monkeypatch, 2, names=("000",))
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 2
+    header, line = result.stderr.strip().splitlines()
+    assert header.startswith("sweep of 6 points")
+    assert line.startswith(f"Error: {out / 'points'}/0000") and line.endswith(
+        f": cannot write (No space left on device); 2 of 6 points are kept in {out}; "
+        "continue with: rtsim " + " ".join(args) + " --resume")
+    assert sorted((out / "points").iterdir()) == sorted(written)
+    monkeypatch.undo()
+    assert CliRunner().invoke(main, [*args, "--resume"]).exit_code == 0
+    assert (out / "results.csv").read_bytes() == (finished[0] / "results.csv").read_bytes()

@@ -13,6 +13,7 @@ from rtsim.analysis.targets import (
     Neg,
     Num,
     Scalar,
+    constant,
     evaluate,
     format_expr,
     parse_target,
@@ -114,6 +115,43 @@ def test_errors_name_the_target_the_column_and_the_problem(text, message, column
     assert str(err.value).startswith(prefix), str(err.value)
 
 
+TL_TEXT = "mean(turn_latency)"
+
+
+@pytest.mark.parametrize("text,message,column", [
+    (f"1/0 * {TL_TEXT} < 1", "division by zero in 1.0 / 0.0", 1),
+    (f"{TL_TEXT} / (2 - 2) < 1", "division by zero in mean(turn_latency) / (2.0 - 2.0)", 1),
+    (f"{TL_TEXT} * (1e300 * 1e300) < 1", "1e+300 * 1e+300 is not a finite number", 1),
+    (f"{TL_TEXT} * 1e999 < 1", "number 1e999 is out of range", 22),
+    (f"{TL_TEXT} < -1e99999", "number 1e99999 is out of range", 23),
+    ("-" * 51 + f"{TL_TEXT} < 1", "nested deeper than 50 levels", 51),
+    ("(" * 51 + TL_TEXT + ")" * 51 + " < 1", "nested deeper than 50 levels", 51),
+    (" + ".join(["hit_rate"] * 51) + " < 1", "nested deeper than 50 levels", 1),
+])
+def test_arithmetic_and_nesting_errors_name_the_target(text, message, column):
+    with pytest.raises(InputError) as err:
+        parse_target(text, where="--target: ")
+    shown = text if len(text) <= 80 else text[:80] + "..."
+    assert str(err.value) == f"--target: target {shown!r}, column {column}: {message}"
+
+
+@pytest.mark.parametrize("text", [
+    "(" * 5000 + TL_TEXT + ")" * 5000 + " < 1",
+    " + ".join([TL_TEXT] * 5000) + " < 1",
+    "-" * 100000 + TL_TEXT + " < 1",
+])
+def test_a_target_longer_than_the_bound_is_one_short_line(text):
+    with pytest.raises(InputError) as err:
+        parse_target(text)
+    assert str(err.value) == (f"target {text[:80] + '...'!r}, column 1001: "
+                              "longer than 1000 characters")
+
+
+def test_the_bounds_admit_a_long_reasonable_target():
+    text = "(" * 49 + " + ".join([TL_TEXT] * 20) + ")" * 49 + " < 1"
+    assert one(text).stat == one(" + ".join([TL_TEXT] * 20) + " < 1").stat
+
+
 def test_the_metric_list_is_named_in_the_error():
     with pytest.raises(InputError, match="metrics: endpoint_delay, first_token_latency"):
         parse_target("mean(x) < 1")
@@ -170,11 +208,16 @@ _TREES = st.recursive(_LEAVES, lambda inner: st.one_of(
     st.builds(BinOp, st.sampled_from("+-*/"), inner, inner)), max_leaves=8)
 
 
-def _has_metric(tree) -> bool:
+def _valid(tree) -> bool:
+    """The tree uses a metric, divides by no constant zero, and its constants are finite."""
+    try:
+        constant(tree)
+    except ArithmeticError:
+        return False
     return any(isinstance(n, (Scalar, FunctionCall)) for n in walk(tree))
 
 
-@given(_TREES.filter(_has_metric), st.sampled_from(["<", "<=", ">", ">="]),
+@given(_TREES.filter(_valid), st.sampled_from(["<", "<=", ">", ">="]),
        st.floats(allow_nan=False, allow_infinity=False))
 def test_printing_then_parsing_gives_the_same_target(tree, op, threshold):
     comparison = Comparison(tree, op, threshold)

@@ -306,6 +306,9 @@ def test_bad_input_exits_2_with_one_line(fixed, tmp_path):
     line = one_line_error(invoke("-p", "sync", "-s", str(fixed), "--targets", "missing.yaml",
                                  "--target", "hit_rate > 1"))
     assert "missing.yaml: cannot read" in line
+    line = one_line_error(invoke("-p", "sync", "-s", str(fixed), "--target",
+                                 "1/0 * mean(turn_latency) < 1"))
+    assert line.endswith("column 1: division by zero in 1.0 / 0.0")
     assert invoke("-p", "fast", "--target", "hit_rate > 1").exit_code == 2
     assert invoke("-p", "sync", "--confidence", "1", "--target", "hit_rate > 1").exit_code == 2
 

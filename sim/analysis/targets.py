@@ -9,8 +9,13 @@ a tokenizer and a recursive-descent parser into a small tree (never `eval`):
     expr       := term (("+" | "-") term)*
     term       := unary (("*" | "/") unary)*
     unary      := "-" unary | NUMBER | SCALAR | FUNCTION "(" METRIC ")" | "(" expr ")"
+
+A target is at most MAX_LENGTH characters and its expression tree at most MAX_DEPTH levels
+deep (each term, factor, minus sign and parenthesis a level); numbers must be finite, and
+constant parts (`1/0`, `1e300 * 1e300`) must be finite numbers.
 """
 
+import math
 import operator
 import re
 from dataclasses import dataclass, field
@@ -33,6 +38,9 @@ _PRECEDENCE = {"+": 1, "-": 1, "*": 2, "/": 2}
 _TOKEN = re.compile(r"\s*(?:(?P<num>(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)"
                     r"|(?P<name>[A-Za-z_]\w*)|(?P<op><=|>=|[-+*/()<>,]))")
 _PERCENTILE = re.compile(r"p([1-9]\d?)")
+MAX_LENGTH = 1000
+MAX_DEPTH = 50
+_SHOWN = 80  # characters of a long target an error message shows
 
 
 @dataclass(frozen=True)
@@ -104,11 +112,22 @@ class _Parser:
 
     def __init__(self, text: str, where: str):
         self.text, self.where = text, where
+        self.nesting = 0
+        if len(text) > MAX_LENGTH:
+            self.fail(f"longer than {MAX_LENGTH} characters", MAX_LENGTH)
         self.tokens = _tokenize(text, self.fail)
         self.i = 0
 
     def fail(self, problem: str, pos: int):
-        raise InputError(f"{self.where}target {self.text!r}, column {pos + 1}: {problem}")
+        shown = self.text if len(self.text) <= _SHOWN else self.text[:_SHOWN] + "..."
+        raise InputError(f"{self.where}target {shown!r}, column {pos + 1}: {problem}")
+
+    def number(self) -> float:
+        tok = self.take()
+        value = float(tok.text)
+        if not math.isfinite(value):
+            self.fail(f"number {tok.text} is out of range", tok.pos)
+        return value
 
     @property
     def tok(self) -> _Token:
@@ -137,6 +156,12 @@ class _Parser:
     def comparison(self) -> Comparison:
         start = self.tok.pos
         stat = self.expr()
+        if depth(stat) > MAX_DEPTH:
+            self.fail(f"nested deeper than {MAX_DEPTH} levels", start)
+        try:
+            constant(stat)
+        except ArithmeticError as exc:
+            self.fail(str(exc), start)
         if not any(isinstance(n, (Scalar, FunctionCall)) for n in walk(stat)):
             self.fail("the left side uses no metric", start)
         if self.tok.text not in COMPARISONS or self.tok.kind != "op":
@@ -148,9 +173,9 @@ class _Parser:
             self.take()
         if self.tok.kind != "num":
             self.fail(f"expected a number after {op!r}, found {_show(self.tok)}", self.tok.pos)
-        number = self.take()
-        text = self.text[start:number.pos + len(number.text)]
-        return Comparison(stat, op, sign * float(number.text), text)
+        end = self.tok.pos + len(self.tok.text)
+        threshold = sign * self.number()
+        return Comparison(stat, op, threshold, self.text[start:end])
 
     def expr(self):
         node = self.term()
@@ -166,16 +191,18 @@ class _Parser:
 
     def unary(self):
         tok = self.tok
-        if tok.kind == "op" and tok.text == "-":
+        if tok.kind == "op" and tok.text in "-(":
+            self.nesting += 1
+            if self.nesting > MAX_DEPTH:
+                self.fail(f"nested deeper than {MAX_DEPTH} levels", tok.pos)
             self.take()
-            return Neg(self.unary())
-        if tok.kind == "num":
-            return Num(float(self.take().text))
-        if tok.kind == "op" and tok.text == "(":
-            self.take()
-            node = self.expr()
-            self.expect(")", "')'")
+            node = Neg(self.unary()) if tok.text == "-" else self.expr()
+            if tok.text == "(":
+                self.expect(")", "')'")
+            self.nesting -= 1
             return node
+        if tok.kind == "num":
+            return Num(self.number())
         if tok.kind == "name" and tok.text != "and":
             return self.named()
         self.fail(f"expected a number, a name or '(', found {_show(tok)}", tok.pos)
@@ -217,17 +244,53 @@ def parse_target(text: str, name: str | None = None, where: str = "") -> list[Co
 
     `where` prefixes error messages (e.g. the file and entry the target came from).
     """
+    if not isinstance(text, str):
+        raise InputError(f"{where}target {text!r}: must be a string")
     return [Comparison(c.stat, c.op, c.threshold, c.text, name)
             for c in _Parser(text, where).target()]
+
+
+def depth(node) -> int:
+    """Levels of the expression tree under `node` (counted without recursion)."""
+    deepest, todo = 0, [(node, 1)]
+    while todo:
+        item, level = todo.pop()
+        deepest = max(deepest, level)
+        todo.extend((child, level + 1) for child in _children(item))
+    return deepest
+
+
+def _children(node) -> list:
+    return [c for c in (getattr(node, "operand", None), getattr(node, "left", None),
+                        getattr(node, "right", None)) if c is not None]
+
+
+def constant(node) -> float | None:
+    """The value of a metric-free expression (None if it uses a metric); ArithmeticError
+    when a part divides by zero or is not a finite number."""
+    if isinstance(node, Num):
+        return node.value
+    if isinstance(node, Neg):
+        value = constant(node.operand)
+        return None if value is None else -value
+    if not isinstance(node, BinOp):
+        return None
+    left, right = constant(node.left), constant(node.right)
+    if node.op == "/" and right == 0:
+        raise ZeroDivisionError(f"division by zero in {format_expr(node)}")
+    if left is None or right is None:
+        return None
+    value = _ARITH[node.op](left, right)
+    if not math.isfinite(value):
+        raise OverflowError(f"{format_expr(node)} is not a finite number")
+    return value
 
 
 def walk(node):
     """The node and all nodes below it."""
     yield node
-    for child in (getattr(node, "operand", None), getattr(node, "left", None),
-                  getattr(node, "right", None)):
-        if child is not None:
-            yield from walk(child)
+    for child in _children(node):
+        yield from walk(child)
 
 
 def uses_baseline(comparisons: list[Comparison]) -> bool:

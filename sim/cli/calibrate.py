@@ -5,8 +5,8 @@ from pathlib import Path
 
 import click
 
-from rtsim.cli.common import backend_options, backend_target, user_errors
-from rtsim.errors import InputError
+from rtsim.cli.common import backend_options, backend_target, printed_warnings, user_errors
+from rtsim.errors import InputError, option
 from rtsim.files.atomic import write_atomic
 from rtsim.real import calibrate as measure
 from rtsim.real import profile
@@ -65,4 +65,7 @@ def calibrate_command(backend, model, api_key_env, threads, out, base_scenario, 
         name = f"{base.get('name', 'custom')}-calibrated"
         write_atomic(out, profile.profile_yaml(cal, base, base_name, name))
     click.echo("\n" + profile.report(cal))
+    with printed_warnings():
+        measure.warn_low_fits(cal, "calibrate again on an idle machine" + (
+            f" and without {option('quick')}, which measures fewer points" if quick else ""))
     click.echo(f"\nwrote {out} (rtsim run -s {out})")

@@ -10,6 +10,7 @@ from rtsim.cli.common import (
     backend_target,
     out_option,
     policies_option,
+    printed_warnings,
     set_option,
     split_names,
     user_errors,
@@ -76,7 +77,7 @@ def check_command(backend, model, api_key_env, threads, base, profile, traces, p
                         policies=tuple(split_names(policies)), episodes=episodes,
                         overrides=tuple(overrides), keep_playback=keep_playback,
                         quick_calibration=quick_calibration, calls=calls, resume=resume)
-    with user_errors():
+    with user_errors(), printed_warnings():
         try:
             report = run_check(opts, click.echo)
         except BackendError as exc:

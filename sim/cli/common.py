@@ -1,12 +1,13 @@
 """What the commands share: options declared once, and user errors as one line, exit 2."""
 
 import contextlib
+import warnings
 from pathlib import Path
 
 import click
 
 from rtsim.engine.runner import known_policies
-from rtsim.errors import InputError
+from rtsim.errors import InputError, OptionMessage
 from rtsim.real.connect import Target
 
 ALL_POLICIES = "sync,preemptive,async,speculative"
@@ -26,6 +27,23 @@ def user_errors():
         yield
     except InputError as exc:
         raise BadInput(exc.cli_message()) from None
+
+
+@contextlib.contextmanager
+def printed_warnings():
+    """Print each of rtsim's warnings (an OptionMessage) raised inside the block at once on
+    stderr, as one line `warning: ...` with options named as flags; others as usual."""
+    usual = warnings.showwarning
+
+    def show(message, *args, **kwargs):
+        if not isinstance(message, OptionMessage):
+            return usual(message, *args, **kwargs)
+        click.echo(f"warning: {message.cli_message()}", err=True)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("always", UserWarning)
+        warnings.showwarning = show
+        yield
 
 
 def split_names(text: str | None) -> list[str]:

@@ -10,6 +10,7 @@ from tqdm import tqdm
 from rtsim.cli.common import (
     ALL_POLICIES,
     DEFAULT_SCENARIO,
+    BadInput,
     out_option,
     policies_option,
     policy_names,
@@ -136,6 +137,8 @@ def sweep_command(sweep_file, grid, scenario, traces, policies, seeds, seed, ove
                f"{_count(len(names), 'policy', 'policies')}, "
                f"{_count(resolved.seeds, 'seed')} each"
                + (f"; {done} done already" if done else ""), err=True)
+    if store.damaged:
+        click.echo(store.damaged_summary(), err=True)
     bar = tqdm(total=total, initial=done, unit="point", disable=quiet, dynamic_ncols=True)
     try:
         run_sweep(store, execute, episodes, bar.update)
@@ -143,6 +146,10 @@ def sweep_command(sweep_file, grid, scenario, traces, policies, seeds, seed, ove
         bar.close()
         raise Interrupted(f"interrupted: {len(store.done)} of {total} points are kept in "
                           f"{out}; continue with: {_resume_command()}") from None
+    except InputError as exc:  # a point that cannot be written (a full disk)
+        bar.close()
+        raise BadInput(f"{exc.cli_message()}; {len(store.done)} of {total} points are kept "
+                       f"in {out}; continue with: {_resume_command()}") from None
     finally:
         bar.close()
         if client is not None:

@@ -54,8 +54,10 @@ def import_bfcl_command(category, limit, data_dir, execute, out):
     Example: rtsim traces import bfcl --category multi_turn_miss_param --limit 20
     """
     with user_errors():
-        rows = import_bfcl(category, limit, data_dir, execute)
-    write_checked(rows, out or Path("traces") / f"bfcl-{category}.jsonl")
+        imported = import_bfcl(category, limit, data_dir, execute)
+    write_checked(imported.episodes, out or Path("traces") / f"bfcl-{category}.jsonl")
+    if imported.skipped:
+        click.echo(imported.skipped_summary())
 
 
 @import_group.command("openai-messages")

@@ -90,10 +90,11 @@ class BatchServer:
 
     # ---- the fluid dynamics -------------------------------------------------------------
 
-    def _advance(self) -> None:
-        """Move every job's progress to now; accumulate the statistics."""
+    def _advance(self, dt: float | None = None) -> None:
+        """Move every job's progress on by `dt` seconds (default: to now); accumulate the
+        statistics."""
         now = self.env.now
-        dt = now - self._last
+        dt = now - self._last if dt is None else dt
         if dt <= 0:
             return
         s = self.stats
@@ -132,12 +133,15 @@ class BatchServer:
         else:
             return
         epoch = self._epoch
-        self.env.timeout(delay).callbacks.append(lambda _ev: self._wake(epoch))
+        self.env.timeout(delay).callbacks.append(lambda _ev: self._wake(epoch, delay))
 
-    def _wake(self, epoch: int) -> None:
+    def _wake(self, epoch: int, delay: float) -> None:
+        """The wake-up `delay` seconds after the last change; the jobs move on by exactly
+        `delay`, even where the clock is too coarse to show it (a delay below the
+        resolution of a late time leaves `now` unchanged), so every wake-up makes progress."""
         if epoch != self._epoch:
             return
-        self._advance()
+        self._advance(delay)
         finished = []
         if self.prefilling and self.prefilling[0].left <= EPS:
             job = self.prefilling.popleft()

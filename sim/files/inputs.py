@@ -5,6 +5,8 @@ YAML is read as a user means it: numbers as YAML 1.2 reads them (`1e3` is a numb
 and `010` are not sexagesimal or octal), and no aliases, duplicate keys or nesting deeper
 than MAX_DEPTH (they are refused, never expanded). JSON Lines are split on "\\n" only:
 U+2028, U+2029 and NEL are characters inside a line, as the JSON writer leaves them.
+A string with a lone surrogate (an escape such as "\\ud800" that is half of a pair) is
+refused in both, with the key path to it: it is not Unicode text and cannot be written out.
 """
 
 import json
@@ -17,6 +19,7 @@ from rtsim.errors import InputError
 
 MAX_DEPTH = 100
 _INT = re.compile(r"^[-+]?(?:[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$")
+_SURROGATE_ESCAPE = re.compile(r"\\(?:u|U0000)[dD][89a-fA-F]")
 _FLOAT = re.compile(r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"
                     r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$")
 
@@ -79,7 +82,7 @@ _Loader.add_constructor("tag:yaml.org,2002:float", _construct_float)
 def parse_yaml(text: str, where: str):
     """The YAML document in `text` (None when empty); errors start with `where`."""
     try:
-        return yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
+        value = yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
     except _Refused as exc:
         raise InputError(f"{where}: {exc.problem} (line {exc.problem_mark.line + 1})") \
             from None
@@ -87,6 +90,33 @@ def parse_yaml(text: str, where: str):
         mark = getattr(exc, "problem_mark", None)
         at = f" at line {mark.line + 1}" if mark else ""
         raise InputError(f"{where}: not valid YAML{at}") from None
+    _refuse_surrogates(value, text, where)
+    return value
+
+
+def _refuse_surrogates(value, text: str, where: str) -> None:
+    """InputError naming the first string (value or key) of `value` that holds a lone
+    surrogate; `text` is its source, which has one only where it has such an escape."""
+    if not _SURROGATE_ESCAPE.search(text):
+        return
+    todo = [(value, "")]
+    while todo:
+        item, path = todo.pop()
+        if isinstance(item, str) and not item.isascii():
+            lone = next((c for c in item if "\ud800" <= c <= "\udfff"), None)
+            if lone is not None:
+                at = f"{path}: " if path else ""
+                raise InputError(f"{where}: {at}{lone!r} is a lone surrogate, not a character "
+                                 "(text must be valid Unicode)")
+        children = []
+        if isinstance(item, dict):
+            for key, child in item.items():
+                name = str(key).encode("utf-8", "backslashreplace").decode("utf-8")
+                sub = f"{path}.{name}" if path else name
+                children += [(key, sub), (child, sub)]
+        elif isinstance(item, list):
+            children = [(child, f"{path}[{i}]") for i, child in enumerate(item)]
+        todo.extend(reversed(children))
 
 
 def is_file(path: str | Path) -> bool:
@@ -124,6 +154,7 @@ def _loads(text: str, where: str, line_of_error: bool):
         raise too_deep from None
     if _depth(value) > MAX_DEPTH:
         raise too_deep
+    _refuse_surrogates(value, text, where)
     return value
 
 
@@ -145,11 +176,25 @@ def read_json(path: str | Path):
     return _loads(read_text(path), str(path), True)
 
 
-def json_lines(path: str | Path, text: str | None = None) -> list[tuple[str, object]]:
-    """The values of a JSON Lines file, each located as `FILE:LINE` (blank lines skipped)."""
+def json_lines(path: str | Path, text: str | None = None,
+               keep_errors: bool = False) -> list[tuple[str, object]]:
+    """The values of a JSON Lines file, each located as `FILE:LINE` (blank lines skipped).
+
+    A line that is not JSON raises InputError, or with `keep_errors` gives that InputError
+    as its value (for imports that skip bad records).
+    """
     text = read_text(path) if text is None else text
-    return [(f"{path}:{number}", _loads(line, f"{path}:{number}", False))
-            for number, line in enumerate(text.split("\n"), start=1) if line.strip()]
+    values = []
+    for number, line in enumerate(text.split("\n"), start=1):
+        if line.strip():
+            where = f"{path}:{number}"
+            try:
+                values.append((where, _loads(line, where, False)))
+            except InputError as exc:
+                if not keep_errors:
+                    raise
+                values.append((where, exc))
+    return values
 
 
 def json_values(path: str | Path) -> list[tuple[str, object]]:

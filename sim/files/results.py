@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 
 from rtsim.errors import InputError, option
-from rtsim.files.atomic import write_atomic
+from rtsim.files.atomic import write_files
 
 
 def table_bytes(df: pd.DataFrame, fmt: str) -> bytes:
@@ -26,7 +26,8 @@ def table_bytes(df: pd.DataFrame, fmt: str) -> bytes:
 
 def write_run(out: Path, turns: pd.DataFrame, summary: dict, config_yaml: str,
               fmt: str = "csv", events: pd.DataFrame | None = None) -> list[Path]:
-    """Write the run's files into `out`, each atomically; return their paths."""
+    """Write the run's files into `out`, all or none (an earlier run's stay whole if one
+    cannot be written, e.g. on a full disk); return their paths."""
     files = {
         f"turns.{fmt}": table_bytes(turns, fmt),
         "summary.json": json_bytes(summary),
@@ -34,14 +35,11 @@ def write_run(out: Path, turns: pd.DataFrame, summary: dict, config_yaml: str,
     }
     if events is not None:
         files[f"events.{fmt}"] = table_bytes(events, fmt)
+    write_files({out / name: data for name, data in files.items()})
     for stale in ("turns.csv", "turns.parquet", "events.csv", "events.parquet"):
         if stale not in files:  # an earlier run's table: the folder holds one run
             (out / stale).unlink(missing_ok=True)
-    paths = []
-    for name, data in files.items():
-        write_atomic(out / name, data)
-        paths.append(out / name)
-    return paths
+    return [out / name for name in files]
 
 
 def json_bytes(value) -> bytes:

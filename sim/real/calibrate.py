@@ -16,11 +16,13 @@ prompt count minus the prefix-only prompt's.
 
 import statistics
 import time
+import warnings
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
+from rtsim.errors import OptionMessage
 from rtsim.real.backend.errors import BackendError
 from rtsim.real.connect import Target, run_against
 from rtsim.real.fit import DecodeFit, PrefillFit, fit_cold, fit_decode, fit_prefill
@@ -45,6 +47,16 @@ class Plan:
     tiny_repeats: int = 5
 
 
+ROUNDS = 3
+"""Most measuring rounds of one calibration (see `calibrate`)."""
+MIN_R2 = 0.8
+"""A fit below this R^2 gets a warning: noise, not the model, explains much of the times."""
+
+
+class CalibrationWarning(OptionMessage, UserWarning):
+    """A calibration whose fit is poor; the message says what to do, naming options."""
+
+
 CHECK = Plan(cold_words=(100, 400), prefix_words=(200, 1000), repeats=2, tiny_repeats=3)
 QUICK = Plan(cold_words=(50, 200), prefix_words=(100, 400), suffix_words=(12, 160),
              decode_tokens=12, repeats=1, tiny_repeats=3)
@@ -66,7 +78,8 @@ class Measurement:
 
 @dataclass(frozen=True)
 class Calibration:
-    """Measured points, the fits, and where they came from."""
+    """Measured points, the fits, and where they came from (`plan`: what was measured,
+    repeats of every round counted)."""
 
     base_url: str
     model: str
@@ -180,15 +193,46 @@ def fit_points(points: list[Measurement]) -> tuple[DecodeFit, PrefillFit | None,
 
 
 async def calibrate(backend, plan: Plan, echo=print) -> Calibration:
-    """Measure `backend` (a rtsim.real.backend.client.Backend) and fit."""
+    """Measure `backend` (a rtsim.real.backend.client.Backend) and fit.
+
+    When the points do not fit at all (a burst of load made a longer prompt faster than a
+    shorter one), every point is measured again and the medians of all rounds are fitted,
+    up to ROUNDS rounds.
+    """
     start = time.perf_counter()
-    rtt, points = medians(await measure(backend, plan, echo))
-    try:
-        decode, cached, cold = fit_points(points)
-    except ValueError as exc:
-        raise BackendError(f"the measurements do not fit the model: {exc}") from None
-    return Calibration(backend.base_url, backend.model, plan, rtt, tuple(points), decode,
+    samples = []
+    for round_ in range(1, ROUNDS + 1):
+        samples += await measure(backend, plan, echo, seed=round_ - 1)
+        rtt, points = medians(samples)
+        try:
+            decode, cached, cold = fit_points(points)
+            break
+        except ValueError as exc:
+            if round_ == ROUNDS:
+                raise BackendError(f"the measurements do not fit the model after {ROUNDS} "
+                                   f"rounds: {exc}") from None
+            echo(f"  the points do not fit ({exc}); measuring them again "
+                 f"(round {round_ + 1} of {ROUNDS})")
+    measured = replace(plan, repeats=plan.repeats * round_,
+                       tiny_repeats=plan.tiny_repeats * round_)
+    return Calibration(backend.base_url, backend.model, measured, rtt, tuple(points), decode,
                        cached, cold, time.perf_counter() - start)
+
+
+def low_fits(cal: Calibration) -> list[tuple[str, float]]:
+    """(name, R^2) of each fit the profile takes its values from whose R^2 is below MIN_R2."""
+    fits = [("decode", cal.decode.fit.r2),
+            ("cached prefill", cal.cached.fit.r2) if cal.prompt_cache else
+            ("cold prefill", cal.cold.fit.r2)]
+    return [(name, r2) for name, r2 in fits if r2 < MIN_R2]
+
+
+def warn_low_fits(cal: Calibration, advice: str) -> None:
+    """A CalibrationWarning for each low fit (low_fits), ending with `advice`."""
+    for name, r2 in low_fits(cal):
+        warnings.warn(CalibrationWarning(
+            f"the {name} fit has R^2 {r2:.3f}, below {MIN_R2}: the times are noisy and the "
+            f"profile may be off; {advice}"), stacklevel=2)
 
 
 def run(target: Target, plan: Plan, echo=print) -> Calibration:

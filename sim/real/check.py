@@ -5,13 +5,14 @@ The folder it writes is described in rtsim.real.check_folder; the comparison in
 rtsim.analysis.fidelity; docs/backends.md explains the workflow.
 """
 
+import contextlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from rtsim.analysis.fidelity import call_arguments, compare, fidelity_verdict, paired
 from rtsim.engine.runner import Run, episode_runs, known_policies, tables
 from rtsim.errors import InputError, option
-from rtsim.files.atomic import write_atomic
+from rtsim.files.atomic import write_atomic, write_files
 from rtsim.files.inputs import read_text
 from rtsim.files.results import json_bytes, table_bytes
 from rtsim.real import calibrate as measure
@@ -95,7 +96,8 @@ async def _measure(backend, opts: CheckOptions, names: list[str], echo):
     skip = frozenset((r.policy, r.episode) for r in earlier)
 
     def done(run):
-        save_run(out, run)
+        with _kept(out):
+            save_run(out, run)
         state = f"FAILED: {run.error}" if run.error else \
             f"{sum(1 for r in run.rows if r.event == 'turn_end')} turns"
         echo(f"  {run.episode:<24} {run.policy:<12} {run.seconds:6.1f} s  {state}")
@@ -114,6 +116,9 @@ async def _calibrated(backend, out: Path, base: str, quick: bool, echo) -> Path:
     write_atomic(path, profiles.profile_yaml(cal, raw, label, f"{raw.get('name', base)}-check"))
     for line in profiles.fit_lines(cal):
         echo(f"  {line}")
+    measure.warn_low_fits(cal, "check again on an idle machine" + (
+        f" and without {option('quick_calibration')}" if quick else "")
+        + f", or give {option('profile')} the profile of a full `rtsim calibrate`")
     return path
 
 
@@ -123,10 +128,9 @@ def _report(out, scenario, episodes, runs, policies, url, model) -> dict:
               for r in runs if r.rows is None]
     real_turns, real_events = tables(ok)
     sim_turns, sim_events = tables(episode_runs(scenario, enumerate(episodes), policies))
-    for name, df in (("real_turns", real_turns), ("real_events", real_events),
-                     ("sim_turns", sim_turns), ("sim_events", sim_events)):
-        write_atomic(out / f"{name}.csv", table_bytes(df, "csv"))
-    record_measured(out / "measured.jsonl", scenario, episodes, runs)
+    files = {out / f"{name}.csv": table_bytes(df, "csv") for name, df in (
+        ("real_turns", real_turns), ("real_events", real_events), ("sim_turns", sim_turns),
+        ("sim_events", sim_events))}
     both = paired(real_turns, sim_turns, policies)
     result = compare(both, policies)
     report = {"backend": url, "model": model, "scenario": scenario.name,
@@ -134,5 +138,18 @@ def _report(out, scenario, episodes, runs, policies, url, model) -> dict:
               "compared_episodes": sorted(set(both.episode)), "policies": result,
               "call_arguments": call_arguments(real_events),
               "fidelity": fidelity_verdict(result), "failures": failed, "complete": not failed}
-    write_atomic(out / "check.json", json_bytes(report))
+    with _kept(out):
+        record_measured(out / "measured.jsonl", scenario, episodes, runs)
+        write_files({**files, out / "check.json": json_bytes(report)})
     return report
+
+
+@contextlib.contextmanager
+def _kept(out: Path):
+    """A write that fails (a full disk) says that the measured runs are kept, and how to
+    continue."""
+    try:
+        yield
+    except InputError as exc:
+        raise InputError(f"{exc.template}; the runs measured so far are kept in {out}: free "
+                         f"space and continue with {option('resume')}") from None

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from rtsim.errors import InputError, option
+from rtsim.real.backend.urls import url_problem, without_credentials
 
 T = TypeVar("T")
 
@@ -28,10 +29,14 @@ class Target:
 
 
 def check_target(target: Target) -> None:
-    """InputError unless the backend is 'embedded' or an http(s) URL."""
-    if not target.embedded and not target.backend.startswith(("http://", "https://")):
-        raise InputError(f"{option('backend')} {target.backend!r}: expected 'embedded' or an "
-                         "http(s):// URL of an OpenAI-compatible server")
+    """InputError unless the backend is 'embedded' or a valid http(s) base URL."""
+    if target.embedded:
+        return
+    problem = (url_problem(target.backend) if target.backend.startswith(("http://", "https://"))
+               else "expected 'embedded' or an http(s):// URL of an OpenAI-compatible server")
+    if problem:
+        raise InputError(f"{option('backend')} {without_credentials(target.backend)!r}: "
+                         f"{problem}")
 
 
 def require_real_extra() -> None:

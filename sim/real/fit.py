@@ -70,10 +70,17 @@ def least_squares(columns: list, y, keep_nonneg: tuple[int, ...] = ()) -> Fit:
 
 
 def fit_decode(ctx, per_token) -> DecodeFit:
-    """Fit seconds per token against the context it was generated at."""
+    """Fit seconds per token against the context it was generated at.
+
+    When noise tilts the best line so far that it gives no positive time per token at no
+    context, the slowdown cannot be measured: it is fixed at 0 (the mean time per token,
+    with R^2 0, which the calibration warns of).
+    """
     ctx = np.asarray(ctx, float)
     fit = least_squares([np.ones_like(ctx), ctx / 1000], per_token, keep_nonneg=(1,))
-    base, growth = fit.coef
+    if fit.coef[0] <= 0:
+        fit = least_squares([np.ones_like(ctx)], per_token)
+    base, growth = (*fit.coef, 0.0)[:2]
     if base <= 0:
         raise ValueError("decode fit has no positive time per token; measure more points")
     return DecodeFit(1 / base, growth / base, fit)

@@ -18,13 +18,13 @@ import asyncio
 import contextlib
 import os
 import time
-from urllib.parse import urlsplit
 
 import httpx
 
 from rtsim.errors import option
 from rtsim.real.backend.errors import BackendError
 from rtsim.real.backend.stream import Stream, StreamResult, keep_secret, one_line
+from rtsim.real.backend.urls import normalize_url, url_problem, without_credentials
 
 RETRY_STATUS = frozenset({408, 429})
 EXACT_FIELDS = ("min_tokens", "ignore_eos")  # llama-cpp-python, vLLM, llama.cpp's server
@@ -32,18 +32,10 @@ EXACT_FIELDS = ("min_tokens", "ignore_eos")  # llama-cpp-python, vLLM, llama.cpp
 
 def normalize_base_url(url: str) -> str:
     """`url` without a trailing slash; a bare http(s)://host:port gets the usual /v1."""
-    parts = urlsplit(url.strip())
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise BackendError(f"backend URL {url!r}: expected http(s)://host[:port][/path]")
-    path = parts.path.rstrip("/") or "/v1"
-    return f"{parts.scheme}://{parts.netloc}{path}"
-
-
-def without_credentials(url: str) -> str:
-    """`url` as it may be shown or written: any user:password@ removed."""
-    parts = urlsplit(url)
-    host = parts.netloc.rpartition("@")[2]
-    return parts._replace(netloc=host).geturl()
+    problem = url_problem(url)
+    if problem:
+        raise BackendError(f"backend URL {url!r}: {problem}")
+    return normalize_url(url)
 
 
 class Backend:

@@ -8,11 +8,13 @@ import ast
 import importlib.util
 import itertools
 import json
+import math
+from dataclasses import dataclass
 from pathlib import Path
 
 from rtsim.errors import InputError
 from rtsim.files.inputs import json_lines
-from rtsim.traces.importers.bfcl_exec import CLASS_MODULES, Simulator
+from rtsim.traces.importers.bfcl_exec import CLASS_MODULES, MissingPackage, Simulator
 from rtsim.traces.importers.safety import is_read_only
 from rtsim.traces.knownat import compute_known_at
 from rtsim.traces.tokens import count_tokens
@@ -30,6 +32,8 @@ VALUE_TOKENS = {"string": 8, "integer": 2, "float": 2, "number": 2, "boolean": 1
                 "array": 24, "dict": 16, "object": 16}
 """Estimated tokens of one value of each response-schema type."""
 UNKNOWN_OUTPUT_TOKENS = 16
+ARGUMENT_DEPTH = 20
+"""Deepest nesting of lists and objects in one call argument."""
 
 
 def data_dir() -> Path:
@@ -55,53 +59,167 @@ def category_files(category: str, root: Path) -> tuple[Path, Path]:
     return questions, answers
 
 
-def import_bfcl(category: str = "multi_turn_base", limit: int | None = None,
-                root: str | Path | None = None, execute: bool = False) -> list[dict]:
-    """Episodes (raw trace dicts) of one BFCL multi-turn category, the first `limit` ones.
+class WrongFile(InputError):
+    """A file is not in the format expected at all (not one record has its shape)."""
 
-    With `execute`, tool outputs are the results of running the ground truth in BFCL's
-    bundled simulators (needs the installed package); otherwise they are estimated.
+
+@dataclass(frozen=True)
+class Imported:
+    """The episodes of an import, and one line per record it skipped (`WHERE: problem`)."""
+
+    episodes: list[dict]
+    skipped: list[str]
+
+    def skipped_summary(self, shown: int = 3) -> str:
+        """One line: how many records were skipped, and why (the first `shown` of them)."""
+        n = len(self.skipped)
+        more = f"; and {n - shown} more" if n > shown else ""
+        return (f"skipped {n} malformed {'record' if n == 1 else 'records'}: "
+                + "; ".join(self.skipped[:shown]) + more)
+
+
+def import_bfcl(category: str = "multi_turn_base", limit: int | None = None,
+                root: str | Path | None = None, execute: bool = False) -> Imported:
+    """Episodes (raw trace dicts) of one BFCL multi-turn category, from its first `limit`
+    records; a record of the wrong shape is skipped and listed in `skipped`.
+
+    A file none of whose records has the expected shape is an InputError. With `execute`,
+    tool outputs are the results of running the ground truth in BFCL's bundled simulators
+    (needs the installed package); otherwise they are estimated.
     """
     root = Path(root) if root is not None else data_dir()
     questions_path, answers_path = category_files(category, root)
-    truths = {}
-    for where, row in json_lines(answers_path):
-        if not isinstance(row, dict) or not isinstance(row.get("id"), str):
-            raise InputError(f"{where}: id: missing")
-        truths[row["id"]] = (where, row)
-    docs = _Docs(root / "multi_turn_func_doc")
-    episodes = []
-    for where, row in json_lines(questions_path)[:limit]:
-        if not isinstance(row, dict) or not isinstance(row.get("id"), str):
-            raise InputError(f"{where}: id: missing")
-        if row["id"] not in truths:
-            raise InputError(f"{where}: id: no ground truth for {row['id']!r} in {answers_path}")
-        run = None
-        if execute:
-            long_context = category == "multi_turn_long_context"
-            run = Simulator(row, where, long_context).run
-        episodes.append(_episode(row, where, *truths[row["id"]], docs, category, run))
-    return episodes
+    skipped: list[str] = []
+    truths = _truths(answers_path, skipped)
+    docs = _Docs(root / "multi_turn_func_doc", skipped)
+    records = _lines(questions_path, "question")[:limit]
+    episodes, problems, ids = [], [], set()
+    for where, row in records:
+        if isinstance(row, InputError):
+            problems.append(str(row))
+            continue
+        try:
+            episode = _record_episode(row, where, truths, answers_path, docs, category, execute)
+            if episode["id"] in ids:
+                raise InputError(f"{where}: id: duplicate episode id {episode['id']!r}")
+        except (MissingPackage, WrongFile):
+            raise
+        except InputError as exc:
+            problems.append(str(exc))
+            continue
+        ids.add(episode["id"])
+        episodes.append(episode)
+    if records and not episodes:
+        raise InputError(f"{questions_path}: not BFCL {category} data: none of its "
+                         f"{len(records)} records has the expected shape ({problems[0]})")
+    return Imported(episodes, skipped + problems)
+
+
+def _lines(path: Path, kind: str) -> list[tuple[str, dict | InputError]]:
+    """Each line of a JSON Lines file: its object, or the InputError saying why it is not
+    one. A file with lines but no object is an InputError."""
+    entries = []
+    for where, value in json_lines(path, keep_errors=True):
+        if not isinstance(value, (dict, InputError)):
+            value = InputError(f"{where}: must be a JSON object, got {_kind(value)}")
+        entries.append((where, value))
+    if entries and all(isinstance(value, InputError) for _, value in entries):
+        raise WrongFile(f"{path}: not a BFCL {kind} file (JSON Lines of objects): "
+                         f"{entries[0][1]}")
+    return entries
+
+
+def _truths(path: Path, skipped: list[str]) -> dict[str, tuple[str, dict]]:
+    """Ground-truth records by id (the first of each id); bad ones go to `skipped`."""
+    truths: dict[str, tuple[str, dict]] = {}
+    for where, row in _lines(path, "ground-truth"):
+        if isinstance(row, InputError):
+            skipped.append(str(row))
+        elif not isinstance(row.get("id"), str):
+            skipped.append(f"{where}: id: must be a string, got {_kind(row.get('id'))}")
+        elif row["id"] in truths:
+            skipped.append(f"{where}: id: duplicate ground truth for {row['id']!r} "
+                           f"(first at {truths[row['id']][0]})")
+        else:
+            truths[row["id"]] = (where, row)
+    return truths
+
+
+def _record_episode(row: dict, where: str, truths: dict, answers_path: Path, docs: "_Docs",
+                    category: str, execute: bool) -> dict:
+    """The episode of one question record; InputError names what is wrong with it."""
+    _check_row(row, where, execute)
+    if row["id"] not in truths:
+        raise InputError(f"{where}: id: no ground truth for {row['id']!r} in {answers_path}")
+    run = None
+    if execute:
+        run = Simulator(row, where, category == "multi_turn_long_context").run
+    return _episode(row, where, *truths[row["id"]], docs, category, run)
+
+
+def _check_row(row: dict, where: str, execute: bool) -> None:
+    """InputError unless the record's id, classes, exclusions and initial state have the
+    expected types (with `execute`, the classes must have simulators)."""
+    if not isinstance(row.get("id"), str):
+        raise InputError(f"{where}: id: must be a string, got {_kind(row.get('id'))}")
+    for key in ("involved_classes", "excluded_function"):
+        names = row.get(key)
+        if names is not None and not (isinstance(names, list)
+                                      and all(isinstance(n, str) for n in names)):
+            raise InputError(f"{where}: {key}: must be a list of names")
+    config = row.get("initial_config")
+    if config is not None and not isinstance(config, dict):
+        raise InputError(f"{where}: initial_config: must be an object, got {_kind(config)}")
+    unknown = [n for n in row.get("involved_classes") or [] if n not in CLASS_MODULES]
+    if execute and unknown:
+        raise InputError(f"{where}: involved_classes: no BFCL simulator for {unknown[0]!r}")
+
+
+def _kind(value) -> str:
+    """The JSON type of a decoded value, for messages."""
+    names = {dict: "an object", list: "a list", str: "a string", bool: "true or false",
+             int: "a number", float: "a number", type(None): "null"}
+    return names.get(type(value), type(value).__name__)
 
 
 class _Docs:
-    """Function docs of BFCL's tool classes, read on first use."""
+    """Function docs of BFCL's tool classes, read on first use; a doc of the wrong shape
+    goes to `skipped`."""
 
-    def __init__(self, folder: Path):
-        self.folder = folder
+    def __init__(self, folder: Path, skipped: list[str]):
+        self.folder, self.skipped = folder, skipped
         self.cache: dict[str, list[dict]] = {}
 
     def of_class(self, name: str) -> list[dict]:
         if name not in self.cache:
             path = self.folder / DOC_FILES.get(name, "")
-            self.cache[name] = [v for _, v in json_lines(path)] if path.is_file() else []
+            lines = _lines(path, "function-doc") if path.is_file() else []
+            self.cache[name] = [doc for where, doc in lines if self._fits(doc, where)]
         return self.cache[name]
+
+    def _fits(self, doc: dict | InputError, where: str) -> bool:
+        problem = str(doc) if isinstance(doc, InputError) else _doc_problem(doc, where)
+        if problem:
+            self.skipped.append(problem)
+        return not problem
 
     def of_row(self, row: dict) -> dict[str, dict]:
         """Docs by function name for the row's classes, without its excluded functions."""
         excluded = set(row.get("excluded_function") or [])
         return {doc["name"]: doc for cls in row.get("involved_classes") or []
-                for doc in self.of_class(cls) if doc.get("name") not in excluded}
+                for doc in self.of_class(cls) if doc["name"] not in excluded}
+
+
+def _doc_problem(doc: dict, where: str) -> str | None:
+    """What is wrong with a function doc's shape (name, parameters, response), if anything."""
+    if not isinstance(doc.get("name"), str):
+        return f"{where}: name: must be a string, got {_kind(doc.get('name'))}"
+    for key in ("parameters", "response"):
+        part = doc.get(key)
+        if part is not None and not (isinstance(part, dict) and isinstance(
+                part.get("properties") or {}, dict)):
+            return f"{where}: {key}: must be an object with an object of properties"
+    return None
 
 
 def _episode(row: dict, where: str, truth_where: str, truth: dict, docs: _Docs,
@@ -118,6 +236,9 @@ def _episode(row: dict, where: str, truth_where: str, truth: dict, docs: _Docs,
     turns = []
     for t, (messages, calls) in enumerate(zip(turns_raw, gold, strict=True)):
         user = _user_text(messages, f"{where}: question[{t}]")
+        if not isinstance(calls, list):
+            raise InputError(f"{truth_where}: ground_truth[{t}]: must be a list of call "
+                             f"strings, got {_kind(calls)}")
         parsed = [parse_call(text, f"{truth_where}: ground_truth[{t}][{c}]", funcs)
                   for c, text in enumerate(calls)]
         steps = plan_steps(parsed, tuple(user.split()), funcs, counter, run)
@@ -148,18 +269,44 @@ def parse_call(text, where: str, funcs: dict[str, dict]) -> tuple[str, dict]:
         if not isinstance(node, ast.Call) or not isinstance(node.func, (ast.Name, ast.Attribute)):
             raise ValueError("not a function call")
         name = node.func.id if isinstance(node.func, ast.Name) else node.func.attr
-        params = list(funcs.get(name, {}).get("parameters", {}).get("properties", {}))
+        params = list(((funcs.get(name) or {}).get("parameters") or {}).get("properties")
+                      or {})
         args = {}
         for i, arg in enumerate(node.args):
-            args[params[i] if i < len(params) else f"arg{i}"] = ast.literal_eval(arg)
+            args[params[i] if i < len(params) else f"arg{i}"] = _argument(arg)
         for kw in node.keywords:
             if kw.arg is None:
                 raise ValueError("**kwargs are not supported")
-            args[kw.arg] = ast.literal_eval(kw.value)
-    except (SyntaxError, ValueError, TypeError) as exc:
-        problem = exc.msg if isinstance(exc, SyntaxError) else str(exc)
-        raise InputError(f"{where}: cannot parse call {text!r} ({problem})") from None
+            args[kw.arg] = _argument(kw.value)
+    except (SyntaxError, ValueError, TypeError, RecursionError, MemoryError) as exc:
+        problem = exc.msg if isinstance(exc, SyntaxError) else str(exc) or type(exc).__name__
+        shown = text if len(text) <= 200 else text[:200] + "..."
+        raise InputError(f"{where}: cannot parse call {shown!r} ({problem})") from None
     return name, args
+
+
+def _argument(node):
+    """A call argument's value: a Python literal that is also a JSON value."""
+    value = ast.literal_eval(node)
+    todo = [(value, 1)]
+    while todo:
+        item, depth = todo.pop()
+        if depth > ARGUMENT_DEPTH:
+            raise ValueError(f"an argument nests deeper than {ARGUMENT_DEPTH} levels")
+        if isinstance(item, dict):
+            if not all(isinstance(k, str) for k in item):
+                raise ValueError("an argument's object keys must be strings")
+            todo += [(v, depth + 1) for v in (*item, *item.values())]
+        elif isinstance(item, (list, tuple)):
+            todo += [(v, depth + 1) for v in item]
+        elif isinstance(item, float) and not math.isfinite(item):
+            raise ValueError(f"{item} is not a JSON number")
+        elif isinstance(item, str):
+            if any("\ud800" <= c <= "\udfff" for c in item):
+                raise ValueError("a string holds a lone surrogate")
+        elif item is not None and not isinstance(item, (bool, int, float)):
+            raise ValueError(f"{type(item).__name__} {item!r} is not a JSON value")
+    return value
 
 
 def plan_steps(calls: list[tuple[str, dict]], words: tuple[str, ...], funcs: dict[str, dict],
@@ -196,6 +343,7 @@ def output_tokens(doc: dict | None) -> int:
         return UNKNOWN_OUTPUT_TOKENS
     total = 2
     for key, spec in props.items():
-        kind = spec.get("type", "string") if isinstance(spec, dict) else "string"
-        total += count_tokens(f'"{key}": ') + VALUE_TOKENS.get(kind, 8)
+        kind = spec.get("type") if isinstance(spec, dict) else None
+        total += count_tokens(f'"{key}": ') + VALUE_TOKENS.get(
+            kind if isinstance(kind, str) else "string", 8)
     return total

@@ -17,6 +17,10 @@ CLASS_MODULES = {
 STATELESS = frozenset({"MathAPI"})
 
 
+class MissingPackage(InputError):
+    """Running BFCL's simulators needs a package that is not installed."""
+
+
 class Simulator:
     """BFCL's tool classes for one episode, loaded with the episode's initial state."""
 
@@ -26,8 +30,13 @@ class Simulator:
         for name in row.get("involved_classes") or []:
             instance = _tool_class(name, where)()
             if name not in STATELESS:
-                instance._load_scenario(copy.deepcopy(config.get(name, {})),
-                                        long_context=long_context)
+                try:
+                    instance._load_scenario(copy.deepcopy(config.get(name, {})),
+                                            long_context=long_context)
+                except Exception as exc:  # the simulators raise anything on bad state
+                    raise InputError(f"{where}: initial_config.{name}: BFCL's simulator "
+                                     f"cannot load it ({exc.__class__.__name__}: "
+                                     f"{str(exc)[:200]})") from None
             self.instances.append(instance)
 
     def run(self, name: str, arguments: dict) -> str:
@@ -59,6 +68,6 @@ def _tool_class(name: str, where: str):
     except ImportError as exc:
         package = (exc.name or "").split(".")[0] or "bfcl_eval"
         hint = "bfcl-eval --no-deps" if package == "bfcl_eval" else package
-        raise InputError(f"executing BFCL's {name} needs the {package} package: "
+        raise MissingPackage(f"executing BFCL's {name} needs the {package} package: "
                          f"pip install {hint}") from None
     return getattr(module, name)

@@ -303,7 +303,7 @@ DAMAGE = [
     (lambda text: "[]", "not a point record (expected the keys point, params, traces, seed, rows)"),
     (lambda text: json.dumps({**json.loads(text), "rows": {}}), "rows: must be a list of objects"),
     (lambda text: json.dumps({**json.loads(text), "rows": json.loads(text)["rows"][:2]}),
-     "rows: must hold one row for each of the policies sync, async, speculative"),
+     "rows: must hold one row for each of the policies sync, preemptive, async, speculative"),
     (_edit_row(lambda row: row.pop("turn_latency_p90")),
      "rows[0]: misses turn_latency_p90 (not this version's result columns)"),
     (_edit_row(lambda row: row.update(latency_p42=1.0)),

@@ -61,13 +61,13 @@ def test_a_check_against_a_server_that_is_down_reports_every_run(tmp_path):
                                        "--profile", str(profile), "-n", "1", "-p", "sync",
                                        "-o", str(out)])
     assert result.exit_code == 3, result.output
-    assert "1 runs failed" in result.output and "--resume" in result.output
+    assert "1 run failed" in result.output and "--resume" in result.output
     report = json.loads((out / "check.json").read_text())
     assert report["complete"] is False
     # the hint works: the profile is kept with the check, so --resume measures the run again
     again = CliRunner().invoke(main, ["check", "-b", "http://127.0.0.1:9/v1", "-m", "x",
                                       "-n", "1", "-p", "sync", "-o", str(out), "--resume"])
-    assert again.exit_code == 3 and "1 runs failed" in again.output, again.output
+    assert again.exit_code == 3 and "1 run failed" in again.output, again.output
     assert report["failures"][0]["policy"] == "sync"
     assert "127.0.0.1:9" in report["failures"][0]["error"]
 

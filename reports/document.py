@@ -32,12 +32,14 @@ class Figure:
 
 @dataclass(frozen=True)
 class Section:
-    """A report section: heading, paragraphs of text, an optional table, figures."""
+    """A report section: heading, paragraphs of text, an optional table, figures; a section
+    whose content had to be left out says why in `skipped` (one line, for the terminal)."""
 
     title: str
     text: tuple[str, ...] = ()
     table: Table | None = None
     figures: tuple[Figure, ...] = ()
+    skipped: str | None = None
 
 
 def render_markdown(title: str, intro: tuple[str, ...], sections: list[Section]) -> str:

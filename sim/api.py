@@ -27,7 +27,7 @@ from rtsim.sweeps.executors import run_local
 from rtsim.sweeps.spec import parse_grid, resolve
 from rtsim.sweeps.store import SweepStore, run_sweep
 from rtsim.traces.schema import Episode, parse_episode
-from rtsim.traces.sets import load_trace_set
+from rtsim.traces.sets import load_trace_set, pin_traces
 
 ALL_POLICIES = tuple(POLICIES)
 
@@ -110,6 +110,8 @@ def simulate(scenario: Scenario | str = "cloud-realtime",
     """
     if isinstance(scenario, str):
         scenario = load_scenario(scenario)
+    if episodes is None:  # the scenario's own traces: pinned, so Result.write reruns anywhere
+        scenario = pin_traces(scenario)
     if episodes is None or isinstance(episodes, str):
         episodes = load_trace_set(episodes or scenario.traces)
     episodes = tuple(episodes)

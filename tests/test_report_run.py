@@ -216,14 +216,24 @@ def test_broken_run_files(runs, tmp_path):
         invoke("report", folder))
 
 
-def test_a_trace_set_gone_since_the_run_stops_before_writing(runs, tmp_path):
+def test_a_trace_set_gone_since_the_run_leaves_out_only_the_timeline(runs, tmp_path):
     folder = _copy_run(runs, tmp_path)
     config = (folder / "config.yaml").read_text()
     gone = tmp_path / "gone.jsonl"
     (folder / "config.yaml").write_text(re.sub(r"(?m)^traces: .*$", f"traces: {gone}", config))
-    assert f"traces '{gone}': no such built-in trace set or file" in one_error_line(
-        invoke("report", folder))
-    assert not (folder / "report").exists()
+    result = invoke("report", folder)
+    assert result.exit_code == 0, result.output
+    assert result.stderr == (
+        "report: left out the episode timeline: the run kept no events (rtsim run --events) "
+        f"and cannot be re-simulated: {folder / 'config.yaml'}: traces '{gone}': no such "
+        "built-in trace set or file (built-in: assistant)\n")
+    out = folder / "report"
+    assert {p.name for p in out.glob("*.png")} == {"latency-cdf.png", "speedup.png"}
+    assert "## Episode timeline\n\nLeft out: the run kept no events" in (
+        out / "report.md").read_text()
+    (folder / "config.yaml").unlink()
+    result = invoke("report", folder)
+    assert result.exit_code == 0 and result.stderr.endswith(f"{folder}: no config.yaml\n")
 
 
 def test_help_shows_examples():

@@ -39,6 +39,7 @@ def report_command(folder, out, episode, replication):
     from rtsim.reports.build import build_report  # matplotlib loads only when a report is made
 
     with user_errors():
-        paths = build_report(folder, out, episode, replication)
+        paths = build_report(folder, out, episode, replication,
+                             warn=lambda line: click.echo(f"report: {line}", err=True))
     for path in paths:
         click.echo(f"wrote {path}")

@@ -1,11 +1,17 @@
 """`rtsim run` and `rtsim scenarios` as a user meets them."""
 
+import contextlib
+import io
 import json
+import sys
 
 import pandas as pd
 from click.testing import CliRunner
 
 from rtsim.cli import main
+from rtsim.cli import run as run_module
+from rtsim.cli import validate as validate_module
+from rtsim.cli.common import progress
 
 TINY = ('{"id": "e1", "turns": [{"user": "what is the weather in Paris tomorrow", '
         '"steps": [{"calls": [{"id": "c1", "name": "get_weather", '
@@ -38,6 +44,25 @@ def test_run_writes_the_three_files(tmp_path):
     rerun = tmp_path / "rerun"
     assert invoke("run", "-s", str(out / "config.yaml"), "-o", str(rerun)).exit_code == 0
     assert (rerun / "turns.csv").read_bytes() == (out / "turns.csv").read_bytes()
+
+
+def test_a_run_reruns_and_reports_from_any_folder(tmp_path, monkeypatch):
+    made, elsewhere = tmp_path / "made", tmp_path / "elsewhere"
+    (made / "traces").mkdir(parents=True)
+    elsewhere.mkdir()
+    (made / "traces" / "x.jsonl").write_text(TINY)
+    monkeypatch.chdir(made)
+    assert invoke("run", "-t", "traces/x.jsonl", "--seeds", "2", "-o", "out").exit_code == 0
+    config = (made / "out" / "config.yaml").read_text()
+    assert f"traces: {made / 'traces' / 'x.jsonl'}\n" in config
+    monkeypatch.chdir(elsewhere)
+    rerun = invoke("run", "-s", str(made / "out" / "config.yaml"), "-o", "again")
+    assert rerun.exit_code == 0, rerun.output
+    for name in ("turns.csv", "summary.json", "config.yaml"):
+        assert (elsewhere / "again" / name).read_bytes() == (made / "out" / name).read_bytes()
+    report = invoke("report", str(made / "out"))
+    assert report.exit_code == 0 and report.stderr == "", report.output
+    assert (made / "out" / "report" / "timeline-turn1.png").is_file()
 
 
 def test_same_seed_gives_byte_identical_files(tmp_path):
@@ -128,3 +153,34 @@ def test_an_output_folder_that_cannot_be_written_stops_before_the_work(tmp_path)
     assert result.exit_code == 2
     assert result.stderr.strip().splitlines() == [
         f"Error: {blocker / 'run'}: cannot write here (Not a directory)"]
+
+
+def test_progress_goes_to_a_terminal_only(monkeypatch):
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    for stream, shown in ((Terminal(), True), (io.StringIO(), False)):
+        monkeypatch.setattr(sys, "stderr", stream)
+        with progress(4, "runs") as step:
+            step(4)
+        assert ("0/4 [" in stream.getvalue()) is shown
+
+
+def test_run_and_validate_count_progress_to_every_episode_run(tmp_path, monkeypatch):
+    counted = []
+
+    @contextlib.contextmanager
+    def recorder(total, unit):
+        steps = []
+        yield steps.append
+        counted.append((total, sum(steps)))
+
+    monkeypatch.setattr(run_module, "progress", recorder)
+    monkeypatch.setattr(validate_module, "progress", recorder)
+    result = invoke("run", "--seeds", "2", "-o", str(tmp_path / "a"))
+    assert result.exit_code == 0 and result.stderr == ""
+    invoke("validate", "-p", "speculative", "--seeds", "2", "--target", "speedup_vs_sync > 1")
+    invoke("run", "-s", "selfhosted-8b", "--set", "server.sessions=4",
+           "--set", "server.episodes=10", "--seeds", "1", "-o", str(tmp_path / "b"))
+    assert counted == [(2 * 3 * 36, 2 * 3 * 36), (2 * 2 * 36, 2 * 2 * 36), (3 * 10, 3 * 10)]

@@ -4,7 +4,10 @@ Figures are saved as PNG and SVG with fixed metadata and SVG hash salt, so the s
 input gives byte-identical files.
 """
 
+import contextlib
 import io
+from collections.abc import Callable
+from contextvars import ContextVar
 from pathlib import Path
 
 import matplotlib
@@ -36,6 +39,7 @@ POLICY_COLORS = {"sync": "#555555", "async": "#1f77b4", "speculative": "#d95f02"
 _EXTRA = ("#1b9e77", "#7570b3", "#e7298a", "#66a61e", "#e6ab02")
 PNG_META = {"Software": None}
 SVG_META = {"Date": None, "Creator": None}
+_ON_SAVE: ContextVar[Callable[[str], None] | None] = ContextVar("on_save", default=None)
 
 
 def policy_color(policy: str, order: list[str]) -> str:
@@ -46,9 +50,16 @@ def policy_color(policy: str, order: list[str]) -> str:
     return _EXTRA[others.index(policy) % len(_EXTRA)] if policy in others else _EXTRA[0]
 
 
-def styled():
-    """Context in which report figures are built and saved (fonts, grid, SVG salt)."""
-    return plt.rc_context(RC)
+@contextlib.contextmanager
+def styled(on_save: Callable[[str], None] | None = None):
+    """Context in which report figures are built and saved (fonts, grid, SVG salt);
+    `on_save(name)` is called as each figure is written."""
+    token = _ON_SAVE.set(on_save)
+    try:
+        with plt.rc_context(RC):
+            yield
+    finally:
+        _ON_SAVE.reset(token)
 
 
 def figure(width: float, height: float, **kw):
@@ -66,4 +77,6 @@ def save(fig, folder: Path, name: str) -> list[Path]:
         write_atomic(path, buf.getvalue())
         paths.append(path)
     plt.close(fig)
+    if (on_save := _ON_SAVE.get()) is not None:
+        on_save(name)
     return paths

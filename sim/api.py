@@ -5,6 +5,7 @@ input, as the commands do; docs/api.md walks through an example.
 """
 
 import tempfile
+import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -161,7 +162,9 @@ def validate(policy: str, targets: Iterable[str], scenario: Scenario | str = "cl
 def report(folder: str | Path, out: str | Path | None = None, *, episode: str | None = None,
            replication: int | None = None) -> list[Path]:
     """Write report.md, report.html and their plots for a run, sweep or check folder (into
-    `out`, default FOLDER/report); the paths written, documents first."""
+    `out`, default FOLDER/report); the paths written, documents first. A part that cannot
+    be drawn (a timeline whose traces are gone) is left out with a UserWarning saying why."""
     from rtsim.reports.build import build_report
 
-    return build_report(Path(folder), None if out is None else Path(out), episode, replication)
+    return build_report(Path(folder), None if out is None else Path(out), episode, replication,
+                        warn=warnings.warn)

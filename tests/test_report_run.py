@@ -1,11 +1,13 @@
 """`rtsim report` on run folders: reports, resimulation, default and telling episode, bad input."""
 
+import contextlib
 import json
 import re
 
 import pandas as pd
 import pytest
 
+from rtsim.cli import report as report_module
 from rtsim.engine.eventlog import EventRow
 from rtsim.reports.episode import default_episode, episode_events, telling_turn
 from rtsim.reports.inputs import load_input
@@ -241,3 +243,15 @@ def test_help_shows_examples():
     assert result.exit_code == 0
     assert "rtsim report runs/latest --episode" in result.output
     assert "--replication" in result.output
+
+
+def test_report_counts_its_figures_as_progress(runs, tmp_path, monkeypatch):
+    steps = []
+
+    @contextlib.contextmanager
+    def recorder(total, unit):
+        yield steps.append
+
+    monkeypatch.setattr(report_module, "progress", recorder)
+    assert invoke("report", runs / "plain", "-o", tmp_path).exit_code == 0
+    assert sum(steps) == len(list(tmp_path.glob("*.png"))) > 2

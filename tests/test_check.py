@@ -102,3 +102,21 @@ def test_a_short_real_check_on_the_embedded_model(tmp_path):
     assert [e.id for e in load_traces(out / "measured.jsonl")] == report["episodes"]
     rendered = CliRunner().invoke(main, ["report", str(out)])
     assert rendered.exit_code == 0 and (out / "report" / "report.html").is_file()
+
+
+def test_a_missing_extra_says_what_installs_it_from_the_checkout(monkeypatch):
+    import importlib.util
+    import sys
+
+    real_find_spec = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "httpx_sse" else real_find_spec(name, *a))
+    result = CliRunner().invoke(main, ["check", "-b", "http://127.0.0.1:9/v1"])
+    assert result.exit_code == 2
+    assert result.stderr == ("Error: real backends need the real extra (in the rtsim checkout: "
+                             "pip install -e '.[real]'): httpx_sse not installed\n")
+    monkeypatch.setitem(sys.modules, "distributed", None)
+    result = CliRunner().invoke(main, ["sweep", "-g", "seeds=1", "--executor", "dask",
+                                       "--scheduler", "tcp://127.0.0.1:9"])
+    assert result.stderr == ("Error: --executor dask: needs the dask extra (in the rtsim "
+                             "checkout: pip install -e '.[dask]')\n")

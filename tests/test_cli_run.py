@@ -6,12 +6,14 @@ import json
 import sys
 
 import pandas as pd
+import pytest
 from click.testing import CliRunner
 
 from rtsim.cli import main
 from rtsim.cli import run as run_module
 from rtsim.cli import validate as validate_module
 from rtsim.cli.common import progress
+from rtsim.scenario.load import load_scenario, scenario_yaml
 
 TINY = ('{"id": "e1", "turns": [{"user": "what is the weather in Paris tomorrow", '
         '"steps": [{"calls": [{"id": "c1", "name": "get_weather", '
@@ -128,6 +130,16 @@ def test_scenarios_list_and_show():
     resolved = invoke("scenarios", "show", "edge-3b", "--resolved").output
     assert "request_overhead" in resolved
     assert one_line_error(invoke("scenarios", "show", "nope"))
+
+
+@pytest.mark.parametrize("name", ["cloud-realtime", "edge-3b", "selfhosted-8b"])
+def test_resolved_scenario_lines_are_the_dotted_keys_set_takes(name, tmp_path):
+    lines = invoke("scenarios", "show", name, "--resolved").output.splitlines()
+    assert lines[0] == f"name: {name}" and len(lines) > 40
+    every = [f"{key}={value}" for key, _, value in (line.partition(": ") for line in lines)]
+    (tmp_path / "empty.yaml").write_text("{}\n")
+    rebuilt = load_scenario(str(tmp_path / "empty.yaml"), every)  # --set of every line
+    assert scenario_yaml(rebuilt) == scenario_yaml(load_scenario(name))
 
 
 def test_scenarios_show_prints_only_scenarios(tmp_path):

@@ -56,7 +56,7 @@ def test_bad_values_name_the_key(text, message):
 def test_every_point_is_checked_before_work():
     with pytest.raises(InputError, match="latncy"):
         resolve("cloud-realtime", [], [("tools.default.latncy", (1,))], ["sync"], [], 1, 0)
-    with pytest.raises(InputError, match="silence=-1.*endpointing.silence"):
+    with pytest.raises(InputError, match="^grid endpointing.silence: .*got -1"):
         resolve("cloud-realtime", [], [("endpointing.silence", (0.2, -1))], ["sync"], [], 1, 0)
     with pytest.raises(InputError, match="empty grid"):
         resolve("cloud-realtime", [], [], ["sync"], [], 1, 0)
@@ -282,3 +282,21 @@ def test_a_resume_refuses_changed_traces_or_format(tmp_path, change):
     assert result.exit_code == 2
     key = "traces_sha256" if change == "traces" else "format"
     assert f"is a different sweep ({key} differs)" in result.stderr
+
+
+@pytest.mark.parametrize("args, start", [
+    (["-g", "model.decod_rate=1,2"], "Error: --grid model.decod_rate: unknown key (known: "),
+    (["-g", "model.decode_rate=-1,2"], "Error: --grid model.decode_rate: must be positive"),
+    (["-g", "traces=x.jsonl"], "Error: --grid traces: not a grid key; give the trace sets "
+                               "with --traces A,B"),
+    (["-g", "seed=1,2"], "Error: --grid seed: not a grid key"),
+    (["-g", "seeds=1", "--set", "model.decod_rate=3"], "Error: --set model.decod_rate: unknown"),
+    (["FILE"], "Error: {file}: grid: model.decod_rate: unknown key"),
+])
+def test_a_bad_swept_key_names_where_it_was_given(tmp_path, args, start):
+    sweep_file = tmp_path / "sweep.yaml"
+    sweep_file.write_text("grid: {model.decod_rate: [1, 2]}\n")
+    args = [str(sweep_file) if a == "FILE" else a for a in args]
+    result = invoke("sweep", *args, "-q", "-o", str(tmp_path / "s"))
+    assert result.exit_code == 2 and result.stderr.startswith(start.format(file=sweep_file))
+    assert "cloud-realtime.yaml" not in result.stderr and not (tmp_path / "s").exists()

@@ -120,7 +120,8 @@ def sweep_command(sweep_file, grid, scenario, traces, policies, seeds, seed, ove
                            spec["grid"] + _cli_grid(grid), names,
                            split_names(traces) or list(spec.get("traces") or []),
                            seeds if seeds is not None else spec.get("seeds"),
-                           seed if seed is not None else spec.get("seed"))
+                           seed if seed is not None else spec.get("seed"),
+                           {key: f"{sweep_file}: grid:" for key, _ in spec["grid"]})
         episodes = {name: load_trace_set(name) for name in resolved.traces}
         execute, client = _executor(executor, scheduler, workers)
         store = SweepStore(out, resolved, fmt)

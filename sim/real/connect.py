@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from rtsim.errors import InputError, option
+from rtsim.text import install_hint
 
 T = TypeVar("T")
 
@@ -38,7 +39,7 @@ def require_real_extra() -> None:
     """InputError unless the `real` extra's HTTP client is installed."""
     missing = [m for m in ("httpx", "httpx_sse") if importlib.util.find_spec(m) is None]
     if missing:
-        raise InputError(f"real backends need the real extra (pip install 'rtsim[real]'): "
+        raise InputError(f"real backends need the real extra ({install_hint('real')}): "
                          f"{', '.join(missing)} not installed")
 
 

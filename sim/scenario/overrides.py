@@ -55,9 +55,16 @@ def _deep_copy(raw):
 
 def blame_override(exc: InputError, label: str, overrides) -> InputError:
     """Name `--set` rather than the scenario file when an override's key is at fault."""
+    keys = {item.partition("=")[0].strip(): option("set") for item in overrides}
+    return blame_keys(exc, label, keys)
+
+
+def blame_keys(exc: InputError, label: str, sources: dict[str, str]) -> InputError:
+    """Name where a key was set (`sources`: key -> e.g. `--set`) rather than the scenario
+    `label` when that key, or one inside it, is at fault."""
     rest = exc.template.removeprefix(f"{label}: ")
     failing = rest.partition(":")[0]
-    for key in (item.partition("=")[0].strip() for item in overrides):
+    for key, source in sources.items():
         if f"{key}.".startswith(f"{failing}.") or failing.startswith(f"{key}."):
-            return InputError(f"{option('set')} {rest}")
+            return InputError(f"{source} {rest}")
     return exc

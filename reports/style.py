@@ -50,6 +50,17 @@ def policy_color(policy: str, order: list[str]) -> str:
     return _EXTRA[others.index(policy) % len(_EXTRA)] if policy in others else _EXTRA[0]
 
 
+def policy_line(policy: str, order: list[str]) -> dict:
+    """How a policy's curve is drawn: its colour; sync thick, dashed and underneath (it often
+    has async's values, which then draw over its middle and leave its edges showing), the
+    others solid, later policies on top."""
+    color = policy_color(policy, order)
+    if policy == "sync":
+        return {"color": color, "linestyle": "--", "linewidth": 3.5, "zorder": 2}
+    return {"color": color, "linestyle": "-", "linewidth": 2,
+            "zorder": 3 + (order.index(policy) if policy in order else 0)}
+
+
 @contextlib.contextmanager
 def styled(on_save: Callable[[str], None] | None = None):
     """Context in which report figures are built and saved (fonts, grid, SVG salt);

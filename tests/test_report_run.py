@@ -4,6 +4,7 @@ import contextlib
 import json
 import re
 
+import matplotlib.pyplot as plt
 import pandas as pd
 import pytest
 
@@ -11,6 +12,7 @@ from rtsim.cli import report as report_module
 from rtsim.engine.eventlog import EventRow
 from rtsim.reports.episode import default_episode, episode_events, telling_turn
 from rtsim.reports.inputs import load_input
+from rtsim.reports.run_plots import latency_cdf
 from rtsim.reports.run_report import lead_text
 from rtsim.reports.timeline_data import turn_timeline
 from rtsim.traces.sets import resolve_traces
@@ -255,3 +257,15 @@ def test_report_counts_its_figures_as_progress(runs, tmp_path, monkeypatch):
     monkeypatch.setattr(report_module, "progress", recorder)
     assert invoke("report", runs / "plain", "-o", tmp_path).exit_code == 0
     assert sum(steps) == len(list(tmp_path.glob("*.png"))) > 2
+
+
+def test_every_policy_stays_visible_in_the_cdf(runs):
+    run = load_input(runs / "plain")
+    fig = latency_cdf(run.turns, list(POLICY_NAMES))
+    lines = {line.get_label().split()[0]: line for line in fig.axes[0].get_lines()
+             if line.get_label().split()[0] in POLICY_NAMES}
+    sync, rest = lines["sync"], [lines["async"], lines["speculative"]]
+    assert sync.get_linestyle() == "--" and all(line.get_linestyle() == "-" for line in rest)
+    assert all(sync.get_linewidth() > line.get_linewidth() for line in rest)
+    assert sync.get_zorder() < rest[0].get_zorder() < rest[1].get_zorder()
+    plt.close(fig)

@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -13,6 +14,8 @@ import pytest
 from click.testing import CliRunner
 
 from rtsim.cli import main
+from rtsim.cli import sweep as sweep_cli
+from rtsim.cli.sweep import duration
 from rtsim.errors import InputError
 from rtsim.sweeps.spec import parse_values, point_seed, resolve
 from rtsim.traces.sets import resolve_traces
@@ -196,8 +199,10 @@ def _started_sweep(tmp_path, traces, workers=2):
             "-o", str(tmp_path / "s")]
     proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and proc.poll() is None and not list(
-            (tmp_path / "s" / "points").glob("*.json")):
+    # the first point runs in the sweep's own process (timed for the estimate); the pool's
+    # workers write the later ones
+    while time.monotonic() < deadline and proc.poll() is None and len(list(
+            (tmp_path / "s" / "points").glob("*.json"))) < 2:
         time.sleep(0.05)
     assert proc.poll() is None, proc.communicate()
     return proc
@@ -300,3 +305,31 @@ def test_a_bad_swept_key_names_where_it_was_given(tmp_path, args, start):
     result = invoke("sweep", *args, "-q", "-o", str(tmp_path / "s"))
     assert result.exit_code == 2 and result.stderr.startswith(start.format(file=sweep_file))
     assert "cloud-realtime.yaml" not in result.stderr and not (tmp_path / "s").exists()
+
+
+def test_a_sweep_says_what_it_will_take_before_it_starts(tmp_path, traces):
+    result = sweep(tmp_path / "s", traces)
+    assert result.exit_code == 0
+    assert re.search(r"^sweep of 6 points \(2 keys x 1 trace set\) x 3 policies, 2 seeds each\n"
+                     r"the first point took [0-9.]+ s: about [0-9.]+ s for the other 5 points "
+                     r"on 1 worker\n$", result.stderr), result.stderr
+    assert duration(0.4231) == "0.42 s" and duration(75) == "75 s"
+    assert duration(4 * 3600) == "4.0 h" and duration(1e6) == "11.6 days"
+
+
+def test_a_long_sweep_asks_first_and_without_a_terminal_needs_yes(tmp_path, traces,
+                                                                   monkeypatch):
+    monkeypatch.setattr(sweep_cli, "CONFIRM_AFTER", 0)
+    refused = sweep(tmp_path / "s", traces)
+    assert refused.exit_code == 2 and not (tmp_path / "s").exists()
+    assert refused.stderr.splitlines()[-1].startswith("Error: a sweep of about ")
+    assert refused.stderr.endswith(": pass --yes to run it, or sweep fewer points\n")
+    monkeypatch.setattr(sweep_cli, "_interactive", lambda: True)
+    args = ["sweep", *GRID, "-t", traces, "--seeds", "2", "--workers", "1", "-q",
+            "-o", str(tmp_path / "s")]
+    declined = CliRunner().invoke(main, args, input="n\n")
+    assert declined.exit_code == 1 and "run a sweep of about" in declined.stderr
+    assert not (tmp_path / "s").exists()
+    assert CliRunner().invoke(main, args, input="y\n").exit_code == 0
+    assert sweep(tmp_path / "t", traces, "--yes").exit_code == 0
+    assert len(list((tmp_path / "t" / "points").glob("*.json"))) == 6

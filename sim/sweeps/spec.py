@@ -11,6 +11,7 @@ import hashlib
 import itertools
 import json
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -174,11 +175,13 @@ def point_seed(root: int, params, traces: str) -> int:
 
 def resolve(scenario: str, overrides: list[str], grid: list[tuple[str, tuple]],
             policies: list[str], traces: list[str], seeds: int | None,
-            seed: int | None, sources: dict[str, str] | None = None) -> Sweep:
+            seed: int | None, sources: dict[str, str] | None = None,
+            progress: Callable[[int], None] | None = None) -> Sweep:
     """Build and check every point's scenario; fail before any work on bad keys or values.
 
     An error in a swept key names where the key was given (`sources`: key -> label, e.g. a
-    sweep file's `FILE: grid`; default the `grid` option), not the scenario file."""
+    sweep file's `FILE: grid`; default the `grid` option), not the scenario file.
+    `progress(1)` is called as each point is checked."""
     if not grid:
         raise InputError(f"sweep: empty grid (give {option('grid')} KEY=V1,V2,... or a grid: "
                          "in the file)")
@@ -216,6 +219,8 @@ def resolve(scenario: str, overrides: list[str], grid: list[tuple[str, tuple]],
             except InputError as exc:
                 raise blame_keys(exc, where, swept) from None
             points.append(GridPoint(len(points), params, name, point))
+            if progress:
+                progress(1)
     digest = hashlib.sha256(scenario_yaml(base).encode("utf-8")).hexdigest()
     traces_digest = tuple((name, _file_digest(resolve_traces(name))) for name in traces)
     return Sweep(scenario, tuple(overrides), tuple(grid), tuple(policies), tuple(traces),

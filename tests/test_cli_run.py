@@ -196,3 +196,10 @@ def test_run_and_validate_count_progress_to_every_episode_run(tmp_path, monkeypa
     invoke("run", "-s", "selfhosted-8b", "--set", "server.sessions=4",
            "--set", "server.episodes=10", "--seeds", "1", "-o", str(tmp_path / "b"))
     assert counted == [(2 * 3 * 36, 2 * 3 * 36), (2 * 2 * 36, 2 * 2 * 36), (3 * 10, 3 * 10)]
+
+
+def test_format_help_says_what_is_true(tmp_path):
+    help_text = " ".join(invoke("run", "--help").output.split())
+    assert "--format [csv|parquet] Table format. [default: csv]" in help_text
+    assert invoke("run", "--seeds", "1", "--format", "parquet", "-o", str(tmp_path)).exit_code == 0
+    assert len(pd.read_parquet(tmp_path / "turns.parquet")) == 3 * 120

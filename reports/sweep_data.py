@@ -85,7 +85,8 @@ def speedup_summary(results: pd.DataFrame, keys: tuple[str, ...], policies: list
     rows = results[(results.policy != "sync") & results.speedup.notna()]
     several = rows.traces.nunique() > 1
     lines = []
-    for policy in sorted(dict.fromkeys(rows.policy), key=lambda p: p != "speculative"):
+    present = set(rows.policy)
+    for policy in sorted((p for p in policies if p in present), key=lambda p: p != "speculative"):
         part = rows[rows.policy == policy]
         faster, slower = int((part.speedup_lo > 1).sum()), int((part.speedup_hi < 1).sum())
         best, worst = (part.loc[i].to_dict() for i in (part.speedup.idxmax(),

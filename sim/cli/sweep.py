@@ -102,7 +102,9 @@ def sweep_command(sweep_file, grid, scenario, traces, policies, seeds, seed, ove
     Keys are the dotted scenario keys of `rtsim scenarios show NAME --resolved`. Each
     point writes points/NNNNN.json as it finishes; results.parquet (one row per point,
     trace set and policy, with the swept keys as columns) is kept up to date. Stop at any
-    time and continue with --resume. Plot it with `rtsim report OUT`.
+    time and continue with --resume. Plot it with `rtsim report OUT`. The first point runs
+    here first, timed: the sweep prints an estimate for the rest, and one estimated at over
+    an hour asks before it goes on (without a terminal it needs --yes).
 
     \b
     Examples:

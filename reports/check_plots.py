@@ -5,6 +5,7 @@ import pandas as pd
 from matplotlib.ticker import NullLocator
 
 from rtsim.reports.style import figure, policy_color
+from rtsim.text import count
 
 LOG_TICKS = (0.1, 0.2, 0.5, 1, 2, 3, 5, 10, 20, 30, 50, 100, 200, 300, 500, 1000)
 
@@ -25,7 +26,7 @@ def scatter_figure(both: pd.DataFrame, policies: list[str], band: float):
         inside = np.abs(rows.turn_latency_sim / rows.turn_latency_real - 1) <= band
         ax.scatter(rows.turn_latency_real, rows.turn_latency_sim, s=46, alpha=0.85,
                    color=policy_color(policy, policies), edgecolor="white", linewidth=0.6,
-                   label=f"{policy} ({int(inside.sum())} of {len(rows)} turns within)")
+                   label=f"{policy} ({int(inside.sum())} of {count(len(rows), 'turn')} within)")
     if log:
         ax.set(xscale="log", yscale="log")
         ticks = [t for t in LOG_TICKS if low <= t <= top]

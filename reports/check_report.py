@@ -12,6 +12,7 @@ from rtsim.reports.document import Figure, Section
 from rtsim.reports.episode import default_episode, events_from_table
 from rtsim.reports.style import save
 from rtsim.reports.timeline_section import timeline_figures
+from rtsim.text import count
 
 SCATTER_TEXT = ("One dot per turn: measured latency (end of the user's speech to complete "
                 "answer) across, simulated up. On the diagonal the simulation is exact; the "
@@ -65,7 +66,7 @@ def check_document(check: CheckInput, out: Path, episode: str | None):
         sections.append(Section("Speedup vs sync", (SPEEDUP_TEXT.format(tol=tol),), speed,
                                 (Figure("check-speedup", "Speedup, measured vs simulated"),)))
     failures = data.get("failures") or []
-    sections.append(Section("Failures", (f"{len(failures)} measured run(s) failed; their "
+    sections.append(Section("Failures", (f"{count(len(failures), 'measured run')} failed; their "
                                          "episodes are left out of every comparison."
                                          if failures else "None: every measured run finished.",),
                             failures_table(failures) if failures else None))
@@ -125,6 +126,7 @@ def _intro(data: dict, folder: Path, both, policies: list[str]) -> tuple[str, ..
     measured = data.get("episodes") or []
     return (f"Scenario `{data.get('scenario', '?')}` (calibrated profile `profile.yaml`), "
             f"traces `{data.get('traces', '?')}`, backend `{data.get('backend', '?')}`, model "
-            f"`{data.get('model', '?')}`; policies {', '.join(policies)}; {len(measured)} "
-            f"episode(s) measured, {both.episode.nunique()} compared ({len(both)} turn pairs). "
+            f"`{data.get('model', '?')}`; policies {', '.join(policies)}; "
+            f"{count(len(measured), 'episode')} measured, {both.episode.nunique()} compared "
+            f"({count(len(both), 'turn pair')}). "
             f"Source: `{folder}`.",)

@@ -12,9 +12,10 @@ CSS = """
 body { font-family: system-ui, -apple-system, Segoe UI, Helvetica, Arial, sans-serif;
        max-width: 1200px; margin: 2em auto; padding: 0 1em; color: #222; line-height: 1.45; }
 h1 { font-size: 1.6em; } h2 { font-size: 1.3em; margin-top: 2em; border-bottom: 1px solid #ddd; }
-table { border-collapse: collapse; font-size: 0.9em; margin: 1em 0; }
-th, td { border: 1px solid #ccc; padding: 0.25em 0.6em; }
-th { background: #f3f3f3; }
+.table { overflow: auto; max-height: 36em; margin: 1em 0; border: 1px solid #ddd; }
+table { border-collapse: collapse; font-size: 0.9em; }
+th, td { border: 1px solid #ccc; padding: 0.25em 0.6em; white-space: nowrap; }
+th { background: #f3f3f3; position: sticky; top: 0; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
 figure { margin: 1.5em 0; } img { max-width: 100%; height: auto; border: 1px solid #eee; }
 figcaption { color: #555; font-size: 0.9em; }
@@ -32,12 +33,14 @@ class Figure:
 
 @dataclass(frozen=True)
 class Section:
-    """A report section: heading, paragraphs of text, an optional table, figures."""
+    """A report section: heading, paragraphs of text, an optional table, figures; a section
+    whose content had to be left out says why in `skipped` (one line, for the terminal)."""
 
     title: str
     text: tuple[str, ...] = ()
     table: Table | None = None
     figures: tuple[Figure, ...] = ()
+    skipped: str | None = None
 
 
 def render_markdown(title: str, intro: tuple[str, ...], sections: list[Section]) -> str:

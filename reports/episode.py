@@ -75,13 +75,20 @@ def spread(latencies) -> float:
     return max(values) - min(values)
 
 
-def episode_events(run: RunInput, episode: str, replication: int) -> tuple[dict, str]:
-    """Event rows per policy (run order) for one episode, and a note on where they came from."""
+def episode_events(run: RunInput, episode: str,
+                   replication: int) -> tuple[dict | None, str]:
+    """Event rows per policy (run order) for one episode, and a note on where they came from;
+    None and why not when the run kept no events and the episode cannot be re-simulated
+    (no config.yaml, or its trace file is gone or changed)."""
     policies = list(run.summary["policies"])
     if run.events is not None:
         rows = events_from_table(run.events, episode, replication, policies)
         return rows, f"events from {run.events.name}"
-    rows = _resimulate(run, episode, replication, policies)
+    try:
+        rows = _resimulate(run, episode, replication, policies)
+    except InputError as exc:
+        return None, ("the run kept no events (rtsim run --events) and cannot be "
+                      f"re-simulated: {exc.cli_message()}")
     return rows, _consistency(run, rows, episode, replication)
 
 
@@ -109,14 +116,18 @@ def _typed(r: tuple) -> EventRow:
 def _resimulate(run: RunInput, episode: str, replication: int, policies: list) -> dict:
     unknown = [p for p in policies if p not in POLICIES]
     if unknown:
-        raise InputError(f"{run.folder / 'summary.json'}: unknown policy {unknown[0]} "
-                         f"(cannot re-simulate; rerun with {option('events')})")
+        raise InputError(f"{run.folder / 'summary.json'}: unknown policy {unknown[0]}")
+    if run.config is None:
+        raise InputError(f"{run.folder}: no config.yaml")
     scenario = load_scenario(str(run.config))
-    episodes = load_trace_set(scenario.traces)
+    try:
+        episodes = load_trace_set(scenario.traces)
+    except InputError as exc:
+        raise InputError(f"{run.config}: {exc.template}") from None
     index = next((i for i, ep in enumerate(episodes) if ep.id == episode), None)
     if index is None:
         raise InputError(f"{run.config}: trace set {scenario.traces} has no episode {episode} "
-                         f"(changed since the run? rerun with {option('events')})")
+                         "(changed since the run?)")
     runs = episode_runs(scenario, [(index, episodes[index])], policies, replication)
     return {run.policy: run.rows for run in runs}
 

@@ -31,12 +31,12 @@ SUMMARY_NEEDS = ("turns", "turn_latency.mean", "turn_latency.p50", "turn_latency
 
 @dataclass(frozen=True)
 class RunInput:
-    """A run folder's contents; `events` is the event table's path when it was written."""
+    """A run folder's contents; `config` and `events` are None when the folder lacks them."""
 
     folder: Path
     summary: dict
     turns: pd.DataFrame
-    config: Path
+    config: Path | None
     events: Path | None
 
 
@@ -73,9 +73,9 @@ def load_run(folder: Path) -> RunInput:
         raise InputError(f"{folder}: no turns.csv or turns.parquet")
     turns = read_table(turns_file, TURN_NEEDS, ("replication", "turn_latency", "tool_calls"))
     turns["episode"] = turns["episode"].astype(str)
-    if not (folder / "config.yaml").is_file():
-        raise InputError(f"{folder}: no config.yaml")
-    return RunInput(folder, summary, turns, folder / "config.yaml", table_path(folder, "events"))
+    config = folder / "config.yaml"
+    return RunInput(folder, summary, turns, config if config.is_file() else None,
+                    table_path(folder, "events"))
 
 
 def require_summary_fields(summary, path: Path) -> None:

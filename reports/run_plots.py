@@ -3,7 +3,7 @@
 import numpy as np
 import pandas as pd
 
-from rtsim.reports.style import figure, policy_color
+from rtsim.reports.style import figure, policy_color, policy_line
 
 MARKERS = {50: "o", 90: "^"}
 
@@ -15,12 +15,12 @@ def latency_cdf(turns: pd.DataFrame, policies: list[str]):
         values = np.sort(turns.loc[turns.policy == policy, "turn_latency"].to_numpy(float))
         share = np.arange(1, len(values) + 1) / len(values)
         p50, p90 = np.percentile(values, [50, 90])
-        color = policy_color(policy, policies)
-        ax.step(values, share, where="post", color=color, linewidth=2,
+        line = policy_line(policy, policies)
+        ax.step(values, share, where="post", **line,
                 label=f"{policy}  (p50 {p50:.2f} s, p90 {p90:.2f} s)")
         for q, value in ((50, p50), (90, p90)):
-            ax.plot(value, q / 100, marker=MARKERS[q], markersize=8, color=color,
-                    markeredgecolor="black", linestyle="none")
+            ax.plot(value, q / 100, marker=MARKERS[q], markersize=8, color=line["color"],
+                    markeredgecolor="black", linestyle="none", zorder=10)
     for q, marker in MARKERS.items():
         ax.plot([], [], marker=marker, color="white", markeredgecolor="black",
                 linestyle="none", label=f"p{q}: {q}% of turns answered by then")

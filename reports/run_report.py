@@ -9,7 +9,8 @@ from rtsim.reports.inputs import RunInput
 from rtsim.reports.run_plots import latency_cdf, speedup_chart
 from rtsim.reports.style import save
 from rtsim.reports.summary_tables import run_table
-from rtsim.reports.timeline_section import timeline_figures
+from rtsim.reports.timeline_section import remove_stale, timeline_figures
+from rtsim.text import count
 
 CDF_TEXT = ("Each curve is the share of turns (all episodes and seeds) answered within the "
             "time on the x axis, counted from the end of the user's speech to the complete "
@@ -50,14 +51,20 @@ def run_document(run: RunInput, out: Path, episode: str | None, replication: int
                                 figures=(Figure("speedup", "Speedup vs sync, 95% CI"),)))
     why = ("chosen as the multi-call episode whose speedup is closest to the run's "
            "(`--episode ID` picks another)" if episode is None else "given by --episode")
-    timeline, figure_paths = _timeline_section(rows, out, chosen,
-                                               f"replication {replication}: {why}; {note}")
-    sections.append(timeline)
-    paths += figure_paths
+    if rows is None:
+        remove_stale(out)
+        sections.append(Section("Episode timeline", (f"Left out: {note}.",),
+                                skipped=f"left out the episode timeline: {note}"))
+    else:
+        timeline, figure_paths = _timeline_section(rows, out, chosen,
+                                                   f"replication {replication}: {why}; {note}")
+        sections.append(timeline)
+        paths += figure_paths
     title = f"rtsim report: run of {summary.get('scenario', '?')} on {summary.get('traces', '?')}"
     intro = (f"Scenario `{summary.get('scenario', '?')}`, traces `{summary.get('traces', '?')}` "
-             f"({summary.get('episodes', '?')} episodes), seeds {summary.get('seeds', '?')}, "
-             f"root seed {summary.get('seed', '?')}; policies {', '.join(policies)}. "
+             f"({count(summary.get('episodes', '?'), 'episode')}), "
+             f"seeds {summary.get('seeds', '?')}, root seed {summary.get('seed', '?')}; "
+             f"policies {', '.join(policies)}. "
              f"Source: `{run.folder}`.",)
     return title, intro, sections, paths
 

@@ -4,7 +4,10 @@ Figures are saved as PNG and SVG with fixed metadata and SVG hash salt, so the s
 input gives byte-identical files.
 """
 
+import contextlib
 import io
+from collections.abc import Callable
+from contextvars import ContextVar
 from pathlib import Path
 
 import matplotlib
@@ -37,6 +40,7 @@ POLICY_COLORS = {"sync": "#555555", "preemptive": "#7570b3", "async": "#1f77b4",
 _EXTRA = ("#1b9e77", "#e7298a", "#66a61e", "#e6ab02", "#a6761d")
 PNG_META = {"Software": None}
 SVG_META = {"Date": None, "Creator": None}
+_ON_SAVE: ContextVar[Callable[[str], None] | None] = ContextVar("on_save", default=None)
 
 
 def policy_color(policy: str, order: list[str]) -> str:
@@ -47,9 +51,27 @@ def policy_color(policy: str, order: list[str]) -> str:
     return _EXTRA[others.index(policy) % len(_EXTRA)] if policy in others else _EXTRA[0]
 
 
-def styled():
-    """Context in which report figures are built and saved (fonts, grid, SVG salt)."""
-    return plt.rc_context(RC)
+def policy_line(policy: str, order: list[str]) -> dict:
+    """How a policy's curve is drawn: its colour; sync thick, dashed and underneath (it often
+    has async's values, which then draw over its middle and leave its edges showing), the
+    others solid, later policies on top."""
+    color = policy_color(policy, order)
+    if policy == "sync":
+        return {"color": color, "linestyle": "--", "linewidth": 3.5, "zorder": 2}
+    return {"color": color, "linestyle": "-", "linewidth": 2,
+            "zorder": 3 + (order.index(policy) if policy in order else 0)}
+
+
+@contextlib.contextmanager
+def styled(on_save: Callable[[str], None] | None = None):
+    """Context in which report figures are built and saved (fonts, grid, SVG salt);
+    `on_save(name)` is called as each figure is written."""
+    token = _ON_SAVE.set(on_save)
+    try:
+        with plt.rc_context(RC):
+            yield
+    finally:
+        _ON_SAVE.reset(token)
 
 
 def figure(width: float, height: float, **kw):
@@ -67,4 +89,6 @@ def save(fig, folder: Path, name: str) -> list[Path]:
         write_atomic(path, buf.getvalue())
         paths.append(path)
     plt.close(fig)
+    if (on_save := _ON_SAVE.get()) is not None:
+        on_save(name)
     return paths

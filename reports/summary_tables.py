@@ -77,11 +77,12 @@ def _md_row(cells) -> str:
 
 
 def html_table(table: Table) -> str:
-    """An HTML table (numbers right-aligned via the `num` class)."""
+    """An HTML table (numbers right-aligned via the `num` class) in a box that scrolls when
+    the table is wider or taller than it, so the page does not."""
     def cells(row, tag):
         return "".join(
             f"<{tag}{'' if i < table.text_columns else ' class=num'}>{html.escape(str(c))}</{tag}>"
             for i, c in enumerate(row))
     body = "\n".join(f"<tr>{cells(row, 'td')}</tr>" for row in table.rows)
-    return f"<table>\n<thead><tr>{cells(table.header, 'th')}</tr></thead>\n<tbody>\n{body}\n" \
-           f"</tbody>\n</table>"
+    return (f"<div class=table><table>\n<thead><tr>{cells(table.header, 'th')}</tr></thead>\n"
+            f"<tbody>\n{body}\n</tbody>\n</table></div>")

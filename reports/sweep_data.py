@@ -43,9 +43,23 @@ def cell_means(results: pd.DataFrame, x: str, y: str, metric: str) -> pd.DataFra
     return results.groupby(["traces", "policy", x, y], sort=False)[metric].mean().reset_index()
 
 
+SUFFIXED = ("s", "words/min", "tokens/s", "tokens")  # units written after a value
+
+
 def point_label(row: dict, keys: tuple[str, ...]) -> str:
-    """'latency=0.5, silence=0.3': a point's values under short key names."""
-    return ", ".join(f"{short_key(k, keys)}={show_value(row[k])}" for k in keys)
+    """'latency=0.5 s, silence=0.3 s': a point's values under short key names."""
+    return ", ".join(value_label(k, row[k], keys) for k in keys)
+
+
+def value_label(key: str, value, keys: tuple[str, ...], sep: str = "=",
+                every_unit: bool = False) -> str:
+    """'silence=0.3 s': a swept value with its unit (if SUFFIXED; with `every_unit` any
+    other in brackets: 'accuracy = 0.9 (probability)')."""
+    unit = UNITS.get(key.split(".")[-1])
+    text = f"{short_key(key, keys)}{sep}{show_value(value)}"
+    if unit in SUFFIXED:
+        return f"{text} {unit}"
+    return f"{text} ({unit})" if unit and every_unit else text
 
 
 def short_key(key: str, keys: tuple[str, ...]) -> str:
@@ -62,3 +76,31 @@ def show_value(value) -> str:
 def slug(key: str) -> str:
     """A swept key as part of a file name."""
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", key)
+
+
+def speedup_summary(results: pd.DataFrame, keys: tuple[str, ...], policies: list[str]) -> str:
+    """One sentence per non-sync policy (speculative first): at how many points it is
+    faster or slower than sync with 95% confidence, its range of speedups, and the points
+    where it gains most and least. Empty without speedups."""
+    rows = results[(results.policy != "sync") & results.speedup.notna()]
+    several = rows.traces.nunique() > 1
+    lines = []
+    present = set(rows.policy)
+    for policy in sorted((p for p in policies if p in present), key=lambda p: p != "speculative"):
+        part = rows[rows.policy == policy]
+        faster, slower = int((part.speedup_lo > 1).sum()), int((part.speedup_hi < 1).sum())
+        best, worst = (part.loc[i].to_dict() for i in (part.speedup.idxmax(),
+                                                        part.speedup.idxmin()))
+        where = "points and trace sets" if several else "points"
+        verdict = (f"{policy} is faster than sync at {faster}"
+                   + (f" and slower at {slower}" if slower else "")
+                   + f" of {len(part)} {where} (95% interval clear of 1)")
+        lines.append(f"{verdict}, speedup {worst['speedup']:.2f}-{best['speedup']:.2f}: most "
+                     f"at {_at(best, keys, several)}, least at {_at(worst, keys, several)}.")
+    return " ".join(line[0].upper() + line[1:] for line in lines)
+
+
+def _at(row: dict, keys: tuple[str, ...], several: bool) -> str:
+    where = point_label(row, keys) + (f", traces {row['traces']}" if several else "")
+    return (f"{where} ({row['speedup']:.2f} [{row['speedup_lo']:.2f}, "
+            f"{row['speedup_hi']:.2f}])")

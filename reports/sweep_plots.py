@@ -6,7 +6,8 @@ import numpy as np
 import pandas as pd
 from matplotlib.colors import Normalize
 
-from rtsim.reports.style import figure, policy_color
+from rtsim.reports.load_data import log_axis
+from rtsim.reports.style import figure, policy_color, policy_line
 from rtsim.reports.sweep_data import (
     axis_label,
     cell_means,
@@ -15,12 +16,12 @@ from rtsim.reports.sweep_data import (
     point_label,
     short_key,
     show_value,
+    value_label,
 )
 
-MAX_POINTS = 100  # the per-point chart is left out above this many points
+MAX_ROWS = 30  # the per-point chart shows the MAX_ROWS // 2 best and worst points beyond this
+TICK_GAP = 0.07  # a 4-character x label needs this share of the axis after the previous one
 MAX_FACETS = 5  # an other swept key with more values is averaged, not drawn as panels
-# sync often has async's values: thicker, dashed, square markers, underneath, so it shows
-SYNC_STYLE = {"linestyle": "--", "marker": "s", "markersize": 8, "linewidth": 3.5, "zorder": 1}
 
 
 def facet_key(results: pd.DataFrame, keys: tuple[str, ...], key: str) -> str | None:
@@ -52,16 +53,17 @@ def key_figure(results: pd.DataFrame, keys: tuple[str, ...], key: str, policies:
             top.set_title(_panel_title(trace if len(traces) > 1 else None, facet, value, keys))
             top.set_ylabel("speedup vs sync\n(>1 is faster)" if c == 0 else "")
             bottom.set_ylabel("p90 turn latency (s)" if c == 0 else "")
+    log = is_numeric(results[key]) and log_axis(values)
     for ax in axes[-1]:
-        ax.set_xlabel(axis_label(key))
-        _x_ticks(ax, values, is_numeric(results[key]))
+        ax.set_xlabel(axis_label(key) + (", log scale" if log else ""))
+        _x_ticks(ax, values, is_numeric(results[key]), log)
     notes = [f"panels: {facet}" if facet else "", f"mean over {', '.join(averaged)}"
              if averaged else "error bars: 95% CI of the speedup"]
     fig.suptitle(f"Speedup and p90 turn latency vs {key}\n"
                  f"({'; '.join(n for n in notes if n)})")
     handles, labels = axes[1][0].get_legend_handles_labels()
     h0, l0 = axes[0][0].get_legend_handles_labels()
-    fig.legend(h0[:1] + handles, l0[:1] + labels, loc="outside lower center",
+    fig.legend(h0[:1] + handles, l0[:1] + labels, loc="outside lower center", handlelength=4,
                ncol=len(handles) + 1, frameon=False)
     return fig
 
@@ -69,7 +71,7 @@ def key_figure(results: pd.DataFrame, keys: tuple[str, ...], key: str, policies:
 def _panel_title(trace: str | None, facet: str | None, value, keys) -> str:
     where = [f"traces {trace}"] if trace else []
     if facet is not None:
-        where.append(f"{short_key(facet, keys)} = {show_value(value)}")
+        where.append(value_label(facet, value, keys, " = ", every_unit=True))
     return ", ".join(where)
 
 
@@ -85,8 +87,9 @@ def _effect_panel(ax, part, key, metric, values, policies, with_ci) -> None:
         rows = part[part.policy == policy]
         means = rows.groupby(key, sort=False)[metric].mean().reindex(values).dropna()
         x = [x_of[v] for v in means.index]
-        style = {"color": policy_color(policy, policies), "marker": "o", "linewidth": 2,
-                 "label": policy, **(SYNC_STYLE if policy == "sync" else {})}
+        style = {**policy_line(policy, policies), "label": policy,
+                 "marker": "s" if policy == "sync" else "o",
+                 "markersize": 8 if policy == "sync" else 6}
         if with_ci:
             ci = rows.groupby(key, sort=False)[["speedup_lo", "speedup_hi"]].mean()
             ci = ci.reindex(means.index)
@@ -96,11 +99,27 @@ def _effect_panel(ax, part, key, metric, values, policies, with_ci) -> None:
             ax.plot(x, means, **style)
 
 
-def _x_ticks(ax, values: list, numeric: bool) -> None:
-    if numeric:
-        ax.set_xticks(values, [show_value(v) for v in values])
-    else:
+def _x_ticks(ax, values: list, numeric: bool, log: bool) -> None:
+    """One tick per swept value; on a numeric axis (log when the values span more than
+    LOG_SPAN) a label is left out where it would touch the previous one."""
+    if not numeric:
         ax.set_xticks(range(len(values)), [textwrap.fill(str(v), 22) for v in values])
+        return
+    if log:
+        ax.set_xscale("log")
+        ax.minorticks_off()
+    scale = np.log if log else (lambda v: np.asarray(v, dtype=float))
+    at = scale(values)
+    span = (at[-1] - at[0]) or 1.0
+    labels, last = [], None
+    for value, x in zip(values, at, strict=True):
+        text = show_value(value)
+        if last is None or (x - last) / span >= TICK_GAP * max(1, len(text)) / 4:
+            labels.append(text)
+            last = x
+        else:
+            labels.append("")
+    ax.set_xticks(values, labels)
 
 
 def heatmap_figure(results: pd.DataFrame, keys: tuple[str, ...], policies: list[str]):
@@ -154,20 +173,27 @@ def _heat_panel(ax, grid: np.ndarray, xs: list, ys: list, norm):
 
 
 def points_figure(results: pd.DataFrame, keys: tuple[str, ...], policies: list[str]):
-    """Speedup vs sync with its 95% CI at every grid point, one panel per trace set."""
+    """Speedup vs sync with its 95% CI at every grid point (one row each, one panel per
+    trace set); beyond MAX_ROWS points, the MAX_ROWS // 2 points where the last non-sync
+    policy gains most and least, ranked."""
     traces = list(dict.fromkeys(results.traces))
     shown = [p for p in policies if p != "sync"]
     labels = [point_label(r, keys) for r in results.to_dict("records")]
-    rows_of = list(dict.fromkeys(labels))
-    results = results.assign(_row=[rows_of.index(label) for label in labels])
-    fig, axes = figure(4.5 * len(traces) + 3.5, 1.8 + 0.3 * len(rows_of) * max(1, len(shown)),
-                       ncols=len(traces), sharex=True, sharey=True, squeeze=False)
-    offsets = np.linspace(-0.18, 0.18, len(shown)) if len(shown) > 1 else [0.0]
+    results = results.assign(_label=labels)
+    rows_of, note = _chart_rows(results, shown[-1])
+    results = results[results._label.isin(rows_of)]
+    results = results.assign(_row=[rows_of.index(label) for label in results._label])
+    fig, axes = figure(4.5 * len(traces) + 0.08 * max(map(len, rows_of)) + 0.5,
+                       2.2 + 0.32 * len(rows_of), ncols=len(traces), sharex=True, sharey=True,
+                       squeeze=False)
+    offsets = np.linspace(-0.2, 0.2, len(shown)) if len(shown) > 1 else [0.0]
     for col, trace in enumerate(traces):
         ax = axes[0][col]
         ax.axvline(1.0, color="black", linestyle="--", linewidth=1)
         for i in range(0, len(rows_of), 2):
             ax.axhspan(i - 0.5, i + 0.5, color="#f0f0f0", zorder=0)
+        if note:
+            ax.axhline(MAX_ROWS // 2 - 0.5, color="black", linewidth=1.2)
         for policy, dy in zip(shown, offsets, strict=True):
             rows = results[(results.traces == trace) & (results.policy == policy)]
             ax.errorbar(rows.speedup, rows._row + dy,
@@ -179,6 +205,21 @@ def points_figure(results: pd.DataFrame, keys: tuple[str, ...], policies: list[s
         ax.grid(axis="y", visible=False)
     axes[0][0].set_yticks(range(len(rows_of)), rows_of)
     axes[0][0].set_ylim(len(rows_of) - 0.5, -0.5)
-    fig.suptitle("Speedup vs sync at every sweep point, with 95% CI (dashed: as fast as sync)")
+    title = "Speedup vs sync per sweep point, 95% CI (dashed: as fast as sync)"
+    fig.suptitle("\n".join(textwrap.fill(t, 72) for t in (title, note) if t))
     fig.legend(loc="outside lower center", ncol=len(shown), frameon=False)
     return fig
+
+
+def _chart_rows(results: pd.DataFrame, ranked: str) -> tuple[list[str], str]:
+    """The point labels the chart shows, top to bottom, and a note when it shows only the
+    best and worst MAX_ROWS // 2 by `ranked`'s speedup (mean over trace sets)."""
+    labels = list(dict.fromkeys(results._label))
+    if len(labels) <= MAX_ROWS:
+        return labels, ""
+    mean = results[results.policy == ranked].groupby("_label", sort=False).speedup.mean()
+    order = mean.reindex(labels).sort_values(ascending=False, kind="stable").index.tolist()
+    half = MAX_ROWS // 2
+    return (order[:half] + order[-half:],
+            f"the {half} of {len(labels)} points where {ranked} gains most (top) and least "
+            "(below the line); all are in the table")

@@ -5,26 +5,32 @@ def _f(x, digits=2) -> str:
     return "-" if x is None else f"{x:.{digits}f}"
 
 
+LATENCIES = (("turn_latency", "turn latency s"), ("first_audio_latency", "first audio s"))
+STATS = ("mean", "p50", "p90")
+
+
 def summary_table(summary: dict) -> str:
-    """One row per policy: latencies (s), speedup vs sync with its CI, speculation, waste,
-    and the share of turns whose answer cut the user off."""
-    head = (f"{'policy':<12} {'turns':>6}  {'turn latency s':^20}  {'first token s':^20}  "
-            f"{'speedup vs sync':^22}  {'spec hits':>9}  {'wasted tok':>10}  {'cut off':>7}")
-    sub = (f"{'':<12} {'':>6}  {'mean':>6} {'p50':>6} {'p90':>6}  {'mean':>6} {'p50':>6} "
-           f"{'p90':>6}  {'mean':>6} {'[95% CI]':>15}  {'rate':>9}  {'per turn':>10}  {'turns':>7}")
-    lines = [head, sub]
+    """One row per policy: turns; turn and first-audio latency (s); speedup vs sync with its
+    CI; speculation hit rate; wasted tokens per turn; the share of turns cut off."""
+    group = len(_figures(STATS, "s"))
+    head = [" " * 17, *(f"{title:^{group}}" for _, title in LATENCIES),
+            f"{'speedup vs sync':^17}", f"{'spec':>4}", f"{'wasted':>8}", f"{'cut':>5}"]
+    sub = [f"{'policy':<11}{'turns':>6}", *(_figures(STATS, "s") for _ in LATENCIES),
+           f"{'mean [95% CI]':<17}", f"{'hits':>4}", f"{'tok/turn':>8}", f"{'off':>5}"]
+    lines = ["  ".join(head).rstrip(), "  ".join(sub)]
     for policy, p in summary["policies"].items():
-        tl, ft = p["turn_latency"], p["first_token_latency"]
         sp = p.get("speedup_vs_sync")
-        speed = (f"{sp['mean']:>6.2f} [{sp['ci95'][0]:.2f}, {sp['ci95'][1]:.2f}]".ljust(22)
-                 if sp else f"{'-':>6}".ljust(22))
-        hit = p["speculation"]["hit_rate"]
-        lines.append(
-            f"{policy:<12} {p['turns']:>6}  {tl['mean']:>6.2f} {tl['p50']:>6.2f} "
-            f"{tl['p90']:>6.2f}  {ft['mean']:>6.2f} {ft['p50']:>6.2f} {ft['p90']:>6.2f}  "
-            f"{speed}  {_f(hit):>9}  {p['wasted_tokens_per_turn']:>10.1f}  "
-            f"{p['cut_off_per_turn']:>7.1%}")
+        speed = f"{sp['mean']:.2f} [{sp['ci95'][0]:.2f}, {sp['ci95'][1]:.2f}]" if sp else "-"
+        lines.append("  ".join([
+            f"{policy:<11}{p['turns']:>6}",
+            *(_figures([p[key][stat] for stat in STATS], ".2f") for key, _ in LATENCIES),
+            f"{speed:<17}", f"{_f(p['speculation']['hit_rate']):>4}",
+            f"{p['wasted_tokens_per_turn']:>8.1f}", f"{p['cut_off_per_turn']:>5.1%}"]))
     return "\n".join(lines)
+
+
+def _figures(values, spec: str) -> str:
+    return " ".join(f"{v:>5{spec}}" for v in values)
 
 
 def load_table(server: dict) -> str:

@@ -35,7 +35,7 @@ def timeline_figures(panels: dict[str, list], out: Path, episode: str, heading: 
         paths += save(timeline_figure(timelines, latencies, turn, episode, heading,
                                       MEASURED_NOTE if pairs else ""), out, name)
         figures.append(Figure(name, f"Episode {episode}, turn {turn + 1}, {heading}"))
-    _remove_stale(out, {f.name for f in figures})
+    remove_stale(out, {f.name for f in figures})
     if first is not None and first in turns:
         figures.insert(0, figures.pop(turns.index(first)))
     return tuple(figures), paths
@@ -46,7 +46,7 @@ def _latencies(rows: list[EventRow], turn: int) -> tuple[float, float]:
     return metrics["turn_latency"], metrics["first_audio_latency"]
 
 
-def _remove_stale(out: Path, keep: set[str]) -> None:
+def remove_stale(out: Path, keep: set[str] = frozenset()) -> None:
     """Delete timeline figures of an earlier report that this one did not redraw."""
     for path in out.glob("timeline-turn*"):
         if path.suffix in (".png", ".svg") and path.stem not in keep:

@@ -28,7 +28,7 @@ from rtsim.sweeps.executors import run_local
 from rtsim.sweeps.spec import parse_grid, resolve
 from rtsim.sweeps.store import SweepStore, run_sweep
 from rtsim.traces.schema import Episode, parse_episode
-from rtsim.traces.sets import load_trace_set
+from rtsim.traces.sets import load_trace_set, pin_traces
 
 ALL_POLICIES = tuple(POLICIES)
 
@@ -115,6 +115,8 @@ def simulate(scenario: Scenario | str = "cloud-realtime",
     """
     if isinstance(scenario, str):
         scenario = load_scenario(scenario)
+    if episodes is None:  # the scenario's own traces: pinned, so Result.write reruns anywhere
+        scenario = pin_traces(scenario)
     if episodes is None or isinstance(episodes, str):
         episodes = load_trace_set(episodes or scenario.traces)
     episodes = tuple(episodes)
@@ -167,7 +169,9 @@ def validate(policy: str, targets: Iterable[str], scenario: Scenario | str = "cl
 def report(folder: str | Path, out: str | Path | None = None, *, episode: str | None = None,
            replication: int | None = None) -> list[Path]:
     """Write report.md, report.html and their plots for a run, sweep or check folder (into
-    `out`, default FOLDER/report); the paths written, documents first."""
+    `out`, default FOLDER/report); the paths written, documents first. A part that cannot
+    be drawn (a timeline whose traces are gone) is left out with a UserWarning saying why."""
     from rtsim.reports.build import build_report
 
-    return build_report(Path(folder), None if out is None else Path(out), episode, replication)
+    return build_report(Path(folder), None if out is None else Path(out), episode, replication,
+                        warn=warnings.warn)

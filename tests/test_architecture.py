@@ -11,7 +11,7 @@ FOLDERS = {"sim": "rtsim", "policies": "rtsim.policies", "reports": "rtsim.repor
            "scenarios": "rtsim.scenarios"}
 # Lowest first: a room may import rooms of lower layers and its own room, nothing else.
 LAYERS = (
-    ("errors", "processes", "scenarios"),
+    ("errors", "processes", "text", "scenarios"),
     ("files",),
     ("policies",),
     ("scenario",),

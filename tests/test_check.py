@@ -63,13 +63,13 @@ def test_a_check_against_a_server_that_is_down_reports_every_run(tmp_path):
                                        "--profile", str(profile), "-n", "1", "-p", "sync",
                                        "-o", str(out)])
     assert result.exit_code == 3, result.output
-    assert "1 runs failed" in result.output and "--resume" in result.output
+    assert "1 run failed" in result.output and "--resume" in result.output
     report = json.loads((out / "check.json").read_text())
     assert report["complete"] is False
     # the hint works: the profile is kept with the check, so --resume measures the run again
     again = CliRunner().invoke(main, ["check", "-b", "http://127.0.0.1:9/v1", "-m", "x",
                                       "-n", "1", "-p", "sync", "-o", str(out), "--resume"])
-    assert again.exit_code == 3 and "1 runs failed" in again.output, again.output
+    assert again.exit_code == 3 and "1 run failed" in again.output, again.output
     assert report["failures"][0]["policy"] == "sync"
     assert "127.0.0.1:9" in report["failures"][0]["error"]
 
@@ -130,3 +130,21 @@ def test_a_full_disk_keeps_the_measured_runs_and_says_how_to_continue(tmp_path, 
     monkeypatch.undo()
     again = CliRunner().invoke(main, [*args, "--resume"])
     assert again.exit_code == 3 and "2 runs failed" in again.output, again.output
+
+
+def test_a_missing_extra_says_what_installs_it_from_the_checkout(monkeypatch):
+    import importlib.util
+    import sys
+
+    real_find_spec = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "httpx_sse" else real_find_spec(name, *a))
+    result = CliRunner().invoke(main, ["check", "-b", "http://127.0.0.1:9/v1"])
+    assert result.exit_code == 2
+    assert result.stderr == ("Error: real backends need the real extra (in the rtsim checkout: "
+                             "pip install -e '.[real]'): httpx_sse not installed\n")
+    monkeypatch.setitem(sys.modules, "distributed", None)
+    result = CliRunner().invoke(main, ["sweep", "-g", "seeds=1", "--executor", "dask",
+                                       "--scheduler", "tcp://127.0.0.1:9"])
+    assert result.stderr == ("Error: --executor dask: needs the dask extra (in the rtsim "
+                             "checkout: pip install -e '.[dask]')\n")

@@ -1,12 +1,19 @@
 """`rtsim run` and `rtsim scenarios` as a user meets them."""
 
+import contextlib
+import io
 import json
+import sys
 
 import pandas as pd
 import pytest
 from click.testing import CliRunner
 
 from rtsim.cli import main
+from rtsim.cli import run as run_module
+from rtsim.cli import validate as validate_module
+from rtsim.cli.common import progress
+from rtsim.scenario.load import load_scenario, scenario_yaml
 
 TINY = ('{"id": "e1", "turns": [{"user": "what is the weather in Paris tomorrow", '
         '"steps": [{"calls": [{"id": "c1", "name": "get_weather", '
@@ -40,6 +47,25 @@ def test_run_writes_the_three_files(tmp_path):
     rerun = tmp_path / "rerun"
     assert invoke("run", "-s", str(out / "config.yaml"), "-o", str(rerun)).exit_code == 0
     assert (rerun / "turns.csv").read_bytes() == (out / "turns.csv").read_bytes()
+
+
+def test_a_run_reruns_and_reports_from_any_folder(tmp_path, monkeypatch):
+    made, elsewhere = tmp_path / "made", tmp_path / "elsewhere"
+    (made / "traces").mkdir(parents=True)
+    elsewhere.mkdir()
+    (made / "traces" / "x.jsonl").write_text(TINY)
+    monkeypatch.chdir(made)
+    assert invoke("run", "-t", "traces/x.jsonl", "--seeds", "2", "-o", "out").exit_code == 0
+    config = (made / "out" / "config.yaml").read_text()
+    assert f"traces: {made / 'traces' / 'x.jsonl'}\n" in config
+    monkeypatch.chdir(elsewhere)
+    rerun = invoke("run", "-s", str(made / "out" / "config.yaml"), "-o", "again")
+    assert rerun.exit_code == 0, rerun.output
+    for name in ("turns.csv", "summary.json", "config.yaml"):
+        assert (elsewhere / "again" / name).read_bytes() == (made / "out" / name).read_bytes()
+    report = invoke("report", str(made / "out"))
+    assert report.exit_code == 0 and report.stderr == "", report.output
+    assert (made / "out" / "report" / "timeline-turn1.png").is_file()
 
 
 def test_same_seed_gives_byte_identical_files(tmp_path):
@@ -128,6 +154,16 @@ def test_scenarios_list_and_show():
     assert one_line_error(invoke("scenarios", "show", "nope"))
 
 
+@pytest.mark.parametrize("name", ["cloud-realtime", "edge-3b", "selfhosted-8b"])
+def test_resolved_scenario_lines_are_the_dotted_keys_set_takes(name, tmp_path):
+    lines = invoke("scenarios", "show", name, "--resolved").output.splitlines()
+    assert lines[0] == f"name: {name}" and len(lines) > 40
+    every = [f"{key}={value}" for key, _, value in (line.partition(": ") for line in lines)]
+    (tmp_path / "empty.yaml").write_text("{}\n")
+    rebuilt = load_scenario(str(tmp_path / "empty.yaml"), every)  # --set of every line
+    assert scenario_yaml(rebuilt) == scenario_yaml(load_scenario(name))
+
+
 def test_scenarios_show_prints_only_scenarios(tmp_path):
     secret = tmp_path / "secret.txt"
     secret.write_text("root:x:0:0:password\n")
@@ -164,3 +200,41 @@ def test_a_full_disk_is_one_line_and_leaves_the_earlier_run_whole(tmp_path, monk
     line = one_line_error(CliRunner().invoke(main, [*args, "--seed", "5"]))
     assert line == f"Error: {out / 'summary.json'}: cannot write (No space left on device)"
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+
+
+def test_progress_goes_to_a_terminal_only(monkeypatch):
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    for stream, shown in ((Terminal(), True), (io.StringIO(), False)):
+        monkeypatch.setattr(sys, "stderr", stream)
+        with progress(4, "runs") as step:
+            step(4)
+        assert ("0/4 [" in stream.getvalue()) is shown
+
+
+def test_run_and_validate_count_progress_to_every_episode_run(tmp_path, monkeypatch):
+    counted = []
+
+    @contextlib.contextmanager
+    def recorder(total, unit):
+        steps = []
+        yield steps.append
+        counted.append((total, sum(steps)))
+
+    monkeypatch.setattr(run_module, "progress", recorder)
+    monkeypatch.setattr(validate_module, "progress", recorder)
+    result = invoke("run", "--seeds", "2", "-o", str(tmp_path / "a"))
+    assert result.exit_code == 0 and result.stderr == ""
+    invoke("validate", "-p", "speculative", "--seeds", "2", "--target", "speedup_vs_sync > 1")
+    invoke("run", "-s", "selfhosted-8b", "--set", "server.sessions=4",
+           "--set", "server.episodes=10", "--seeds", "1", "-o", str(tmp_path / "b"))
+    assert counted == [(2 * 4 * 36, 2 * 4 * 36), (2 * 2 * 36, 2 * 2 * 36), (4 * 10, 4 * 10)]
+
+
+def test_format_help_says_what_is_true(tmp_path):
+    help_text = " ".join(invoke("run", "--help").output.split())
+    assert "--format [csv|parquet] Table format. [default: csv]" in help_text
+    assert invoke("run", "--seeds", "1", "--format", "parquet", "-o", str(tmp_path)).exit_code == 0
+    assert len(pd.read_parquet(tmp_path / "turns.parquet")) == 4 * 120

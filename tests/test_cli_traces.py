@@ -76,7 +76,7 @@ def test_a_bad_record_is_skipped_and_reported(tmp_path):
     assert result.exit_code == 0, result.output
     answers = root / "possible_answer" / "BFCL_v4_multi_turn_base.json"
     assert result.output.splitlines() == [
-        f"wrote {out}: 1 episodes, 1 turns, 1 calls",
+        f"wrote {out}: 1 episode, 1 turn, 1 call",
         f"skipped 1 malformed record: {answers}:2: ground_truth[0][0]: cannot parse call "
         "\"cd(folder='x'\" ('(' was never closed)"]
     assert [json.loads(line)["id"] for line in out.read_text().splitlines()] == ["a"]
@@ -126,12 +126,12 @@ def test_import_openai_and_questions(tmp_path):
         {"role": "user", "content": "What time is it?"},
         {"role": "assistant", "content": "Noon."}]}]))
     result = invoke("import", "openai-messages", log, "--out", tmp_path / "o.jsonl")
-    assert result.output == f"wrote {tmp_path / 'o.jsonl'}: 1 episodes, 1 turns, 0 calls\n"
+    assert result.output == f"wrote {tmp_path / 'o.jsonl'}: 1 episode, 1 turn, 0 calls\n"
     qa = tmp_path / "qa.json"
     qa.write_text(json.dumps([{"id": "1", "question": "Is Oslo or Bergen larger?",
                                "answer": "Oslo"}]))
     result = invoke("import", "questions", qa, "--out", tmp_path / "q.jsonl")
-    assert result.output == f"wrote {tmp_path / 'q.jsonl'}: 1 episodes, 1 turns, 2 calls\n"
+    assert result.output == f"wrote {tmp_path / 'q.jsonl'}: 1 episode, 1 turn, 2 calls\n"
 
 
 def test_default_output_path(tmp_path, bfcl_dir, monkeypatch):
@@ -209,3 +209,23 @@ def test_generate_rejects_zero_episodes(tmp_path):
     out = tmp_path / "a.jsonl"
     result = invoke("generate", "assistant", "--episodes", 0, "--out", out)
     assert result.exit_code == 2 and "--episodes" in result.stderr and not out.exists()
+
+
+def test_generate_help_names_the_file_it_writes(tmp_path, monkeypatch):
+    help_text = " ".join(invoke("generate", "--help").output.split()).replace("- ", "-")
+    assert "[default: traces/GENERATOR-EPISODES-seedSEED.jsonl" in help_text
+    monkeypatch.chdir(tmp_path)
+    assert invoke("generate", "assistant", "--episodes", 2, "--seed", 5).exit_code == 0
+    assert [p.name for p in (tmp_path / "traces").iterdir()] == ["assistant-2-seed5.jsonl"]
+
+
+def test_one_of_a_thing_is_singular(tmp_path):
+    path = tmp_path / "one.jsonl"
+    call = {"id": "c1", "name": "lights", "arguments": {}, "tokens": 1, "output_tokens": 1}
+    path.write_text(json.dumps({"id": "e", "turns": [{
+        "user": "Lights", "answer_tokens": 1, "steps": [{"calls": [call]}]}]}) + "\n")
+    shown = invoke("show", path, "--episode", "e").output.splitlines()
+    assert shown[1] == "turn 1: 'Lights' (1 word)"
+    assert shown[2].endswith(", 1 output token") and shown[3] == "  answer: 1 token"
+    assert invoke("show", path, "--episode", "x").stderr.endswith(
+        "(it has 1 episode; list them with `traces show`)\n")

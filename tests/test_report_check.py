@@ -87,7 +87,7 @@ def test_check_report_has_the_tables_plots_and_a_measured_vs_simulated_timeline(
     assert "| speculative | ep2 | HTTP 500 from server |" in md
     assert "Verdict: FAILED." in md and "INCOMPLETE" in md
     # ep2 is not compared (no speculative run): 1 of 2 episodes, 2 turn pairs
-    assert "2 episode(s) measured, 1 compared (2 turn pairs)" in md
+    assert "2 episodes measured, 1 compared (2 turn pairs)" in md
     assert "Episode `ep` (the compared multi-call episode" in md
     assert "![Episode ep, turn 1, measured vs simulated](timeline-turn1.png)" in md
 

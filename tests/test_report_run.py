@@ -1,14 +1,18 @@
 """`rtsim report` on run folders: reports, resimulation, default and telling episode, bad input."""
 
+import contextlib
 import json
 import re
 
+import matplotlib.pyplot as plt
 import pandas as pd
 import pytest
 
+from rtsim.cli import report as report_module
 from rtsim.engine.eventlog import EventRow
 from rtsim.reports.episode import default_episode, episode_events, telling_turn
 from rtsim.reports.inputs import load_input
+from rtsim.reports.run_plots import latency_cdf
 from rtsim.reports.run_report import lead_text
 from rtsim.reports.timeline_data import turn_timeline
 from rtsim.traces.sets import resolve_traces
@@ -216,14 +220,24 @@ def test_broken_run_files(runs, tmp_path):
         invoke("report", folder))
 
 
-def test_a_trace_set_gone_since_the_run_stops_before_writing(runs, tmp_path):
+def test_a_trace_set_gone_since_the_run_leaves_out_only_the_timeline(runs, tmp_path):
     folder = _copy_run(runs, tmp_path)
     config = (folder / "config.yaml").read_text()
     gone = tmp_path / "gone.jsonl"
     (folder / "config.yaml").write_text(re.sub(r"(?m)^traces: .*$", f"traces: {gone}", config))
-    assert f"traces '{gone}': no such built-in trace set or file" in one_error_line(
-        invoke("report", folder))
-    assert not (folder / "report").exists()
+    result = invoke("report", folder)
+    assert result.exit_code == 0, result.output
+    assert result.stderr == (
+        "report: left out the episode timeline: the run kept no events (rtsim run --events) "
+        f"and cannot be re-simulated: {folder / 'config.yaml'}: traces '{gone}': no such "
+        "built-in trace set or file (built-in: assistant)\n")
+    out = folder / "report"
+    assert {p.name for p in out.glob("*.png")} == {"latency-cdf.png", "speedup.png"}
+    assert "## Episode timeline\n\nLeft out: the run kept no events" in (
+        out / "report.md").read_text()
+    (folder / "config.yaml").unlink()
+    result = invoke("report", folder)
+    assert result.exit_code == 0 and result.stderr.endswith(f"{folder}: no config.yaml\n")
 
 
 def test_help_shows_examples():
@@ -231,3 +245,27 @@ def test_help_shows_examples():
     assert result.exit_code == 0
     assert "rtsim report runs/latest --episode" in result.output
     assert "--replication" in result.output
+
+
+def test_report_counts_its_figures_as_progress(runs, tmp_path, monkeypatch):
+    steps = []
+
+    @contextlib.contextmanager
+    def recorder(total, unit):
+        yield steps.append
+
+    monkeypatch.setattr(report_module, "progress", recorder)
+    assert invoke("report", runs / "plain", "-o", tmp_path).exit_code == 0
+    assert sum(steps) == len(list(tmp_path.glob("*.png"))) > 2
+
+
+def test_every_policy_stays_visible_in_the_cdf(runs):
+    run = load_input(runs / "plain")
+    fig = latency_cdf(run.turns, list(POLICY_NAMES))
+    lines = {line.get_label().split()[0]: line for line in fig.axes[0].get_lines()
+             if line.get_label().split()[0] in POLICY_NAMES}
+    sync, rest = lines["sync"], [lines["async"], lines["speculative"]]
+    assert sync.get_linestyle() == "--" and all(line.get_linestyle() == "-" for line in rest)
+    assert all(sync.get_linewidth() > line.get_linewidth() for line in rest)
+    assert sync.get_zorder() < rest[0].get_zorder() < rest[1].get_zorder()
+    plt.close(fig)

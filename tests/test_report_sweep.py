@@ -3,10 +3,12 @@
 import json
 
 import matplotlib.pyplot as plt
+import numpy as np
 import pandas as pd
+import pytest
 
 from rtsim.reports.inputs import load_input
-from rtsim.reports.sweep_plots import key_figure
+from rtsim.reports.sweep_plots import key_figure, points_figure
 from tests.report_helpers import POLICY_NAMES, invoke, one_error_line
 
 
@@ -99,3 +101,67 @@ def test_episode_option_on_a_sweep_is_refused(tmp_path):
     folder = _sweep_dir(tmp_path, {"endpointing.silence": [0.2, 0.5]})
     assert "only for a run or check folder" in one_error_line(
         invoke("report", folder, "--episode", "x"))
+
+
+def test_a_sweep_report_leads_with_a_summary_and_plots_and_ends_with_the_table(tmp_path):
+    folder = _sweep_dir(tmp_path, {"tools.default.latency": [0.5, 1.0, 2.0],
+                                   "endpointing.silence": [0.0, 1.0]})
+    assert invoke("report", folder).exit_code == 0
+    md = (folder / "report" / "report.md").read_text()
+    assert [line[3:] for line in md.splitlines() if line.startswith("## ")] == [
+        "Against tools.default.latency", "Against endpointing.silence",
+        "Heatmap: tools.default.latency x endpointing.silence",
+        "Speedup vs sync at every point", "Results"]
+    assert ("; 6 points. Source: " in md and "\n\nSpeculative is faster than sync at 12 of 12 "
+            "points and trace sets (95% interval clear of 1), speedup 1.05-1.40: most at "
+            "latency=2 s, silence=0 s, traces assistant (1.40 [1.38, 1.42]), least at "
+            "latency=0.5 s, silence=1 s, traces assistant (1.05 [1.03, 1.07]). Async is "
+            "faster than sync at 12 of 12 points and trace sets") in md
+    page = (folder / "report" / "report.html").read_text()
+    assert page.index("<img") < page.index("<div class=table><table>")
+    assert ".table { overflow: auto; max-height: 36em;" in page
+
+
+def test_a_partial_sweep_says_how_many_points_of_the_grid(tmp_path):
+    folder = _sweep_dir(tmp_path, {"endpointing.silence": [0.2, 0.5, 0.8]}, ("assistant",))
+    results = pd.read_csv(folder / "results.csv")
+    results[results.point != 2].to_csv(folder / "results.csv", index=False)
+    assert invoke("report", folder).exit_code == 0
+    assert "; 2 of 3 points. Source: " in (folder / "report" / "report.md").read_text()
+
+
+def _labels_apart(ax) -> float:
+    """The smallest distance, as a share of the x axis, between two shown tick labels."""
+    shown = [t.get_position()[0] for t in ax.get_xticklabels() if t.get_text()]
+    scale = np.log if ax.get_xscale() == "log" else np.asarray
+    at = scale(np.asarray(shown, dtype=float))
+    return float(np.min(np.diff(at)) / (at[-1] - at[0]))
+
+
+@pytest.mark.parametrize("values, log, shown", [
+    ([0.25, 0.5, 1, 2, 4], True, ["0.25", "0.5", "1", "2", "4"]),
+    ([1.0, 1.05, 1.1, 3.0, 5.0], False, ["1", "", "", "3", "5"])])
+def test_x_labels_never_touch_and_panels_name_their_unit(tmp_path, values, log, shown):
+    data = load_input(_sweep_dir(tmp_path, {"tools.default.latency": values,
+                                            "endpointing.silence": [0.0, 1.0]}, ("assistant",)))
+    fig = key_figure(data.results, data.keys, "tools.default.latency", list(POLICY_NAMES))
+    bottom = fig.axes[2]
+    assert (bottom.get_xscale() == "log") is log
+    assert _labels_apart(bottom) >= 0.07
+    assert [t.get_text() for t in bottom.get_xticklabels()] == shown
+    assert fig.axes[0].get_title() == "silence = 0 s"
+    assert bottom.get_xlabel() == "tools.default.latency (s)" + (", log scale" if log else "")
+    plt.close(fig)
+
+
+def test_the_points_chart_keeps_a_readable_height(tmp_path):
+    grid = {"tools.default.latency": [0.25, 0.5, 1, 2, 4], "endpointing.silence": [0.2, 0.4, 0.6],
+            "speculation.accuracy": [0.7, 0.8, 0.9, 1.0]}
+    data = load_input(_sweep_dir(tmp_path, grid, ("assistant",)))
+    fig = points_figure(data.results, data.keys, list(POLICY_NAMES))
+    labels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
+    assert len(labels) == 30 and fig.get_size_inches()[1] <= 2.2 + 0.32 * 30
+    assert labels[0] == "latency=4 s, silence=0.2 s, accuracy=0.7"  # the largest speedup
+    assert labels[-1].startswith("latency=0.25 s, silence=0.6 s")  # the smallest
+    assert "the 15 of 60 points where speculative gains most" in fig.get_suptitle()
+    plt.close(fig)

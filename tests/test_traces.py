@@ -28,7 +28,7 @@ def write(tmp_path, *episodes):
     ({"id": "b", "turns": [turn(steps=[{"calls": [{"id": "c", "name": "x"}]}])]},
      ":2: turns[0].steps[0].calls[0].output: missing"),
     ({"id": "a", "turns": [turn()]}, ":2: id: duplicate episode id 'a'"),
-    ({"id": "b", "turns": [turn(word_times=[[0, 1]])]}, ":2: turns[0].word_times: has 1 pairs"),
+    ({"id": "b", "turns": [turn(word_times=[[0, 1]])]}, ":2: turns[0].word_times: has 1 pair for"),
 ])
 def test_first_bad_line_and_field_are_named(tmp_path, episode, message):
     path = write(tmp_path, {"id": "a", "turns": [turn()]}, episode)

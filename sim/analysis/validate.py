@@ -13,6 +13,7 @@ import pandas as pd
 from rtsim.analysis.summary import BOOTSTRAP_SAMPLES, UNIT
 from rtsim.analysis.targets import Comparison, evaluate, format_expr
 from rtsim.engine.seeds import VALIDATE_BOOTSTRAP, branch_stream
+from rtsim.text import count
 
 _CHUNK = 2**22  # weight-matrix entries handled at once by percentile()
 
@@ -145,8 +146,9 @@ def verdict_table(report: dict) -> str:
         lines.append(f"{_label(r, named):<{width}}  {_fmt(r['estimate']):>9}  {bound:>15}  "
                      f"{r['verdict']}")
     passed = sum(r["verdict"] == "pass" for r in rows)
-    lines.append(f"\n{report['verdict'].upper()}: {passed} of {len(rows)} targets hold with "
-                 f"{level} confidence ({report['resamples']} bootstrap resamples of episodes)")
+    lines.append(f"\n{report['verdict'].upper()}: {passed} of {count(len(rows), 'target')} "
+                 f"{'holds' if passed == 1 else 'hold'} with {level} confidence "
+                 f"({report['resamples']} bootstrap resamples of episodes)")
     return "\n".join(lines)
 
 

@@ -17,6 +17,7 @@ from rtsim.cli.common import (
 )
 from rtsim.real.backend.errors import BackendError
 from rtsim.real.check import CheckOptions, run_check
+from rtsim.text import count
 
 
 class Incomplete(click.ClickException):
@@ -84,7 +85,7 @@ def check_command(backend, model, api_key_env, threads, base, profile, traces, p
             raise click.ClickException(exc.cli_message()) from None
     _print(report, out)
     if not report["complete"]:
-        raise Incomplete(f"{len(report['failures'])} runs failed (see check.json); "
+        raise Incomplete(f"{count(len(report['failures']), 'run')} failed (see check.json); "
                          f"rerun with --resume -o {out} to measure them again")
     if not report["fidelity"]["passed"]:
         raise OutsideTargets("the simulation is outside its fidelity targets (see check.json); "

@@ -5,6 +5,7 @@ import warnings
 from pathlib import Path
 
 import click
+from tqdm import tqdm
 
 from rtsim.engine.runner import known_policies
 from rtsim.errors import InputError, OptionMessage
@@ -44,6 +45,18 @@ def printed_warnings():
         warnings.simplefilter("always", UserWarning)
         warnings.showwarning = show
         yield
+
+
+@contextlib.contextmanager
+def progress(total: int | None, unit: str, hidden: bool = False):
+    """A progress bar on stderr, only when stderr is a terminal (never on stdout, never in
+    a log or a test's captured output); yields its `update(n)`."""
+    bar = tqdm(total=total, unit=f" {unit}", disable=True if hidden else None, leave=False,
+               dynamic_ncols=True)
+    try:
+        yield bar.update
+    finally:
+        bar.close()
 
 
 def split_names(text: str | None) -> list[str]:

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import click
 
-from rtsim.cli.common import user_errors
+from rtsim.cli.common import progress, user_errors
 
 
 @click.command("report")
@@ -38,7 +38,11 @@ def report_command(folder, out, episode, replication):
     """
     from rtsim.reports.build import build_report  # matplotlib loads only when a report is made
 
-    with user_errors():
-        paths = build_report(folder, out, episode, replication)
+    skipped = []
+    with user_errors(), progress(None, "figures") as step:
+        paths = build_report(folder, out, episode, replication, warn=skipped.append,
+                             on_figure=lambda _name: step(1))
+    for line in skipped:
+        click.echo(f"report: {line}", err=True)
     for path in paths:
         click.echo(f"wrote {path}")

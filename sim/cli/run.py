@@ -8,16 +8,18 @@ from rtsim.cli.common import (
     out_option,
     policies_option,
     policy_names,
+    progress,
     scenario_options,
     user_errors,
 )
-from rtsim.engine.runner import simulate
+from rtsim.engine.runner import run_count, simulate
 from rtsim.files.atomic import writable_folder
 from rtsim.files.results import write_run
 from rtsim.reports.table import load_table, summary_table
 from rtsim.scenario.load import load_scenario, scenario_yaml
 from rtsim.scenario.overrides import run_overrides
-from rtsim.traces.sets import load_trace_set
+from rtsim.text import count
+from rtsim.traces.sets import load_trace_set, pin_traces
 
 
 @click.command("run")
@@ -26,7 +28,7 @@ from rtsim.traces.sets import load_trace_set
 @policies_option()
 @out_option("runs/latest")
 @click.option("--format", "fmt", type=click.Choice(["csv", "parquet"]), default="csv",
-              show_default=True, help="Table format (parquet needs pyarrow).")
+              show_default=True, help="Table format.")
 @click.option("--events", is_flag=True, help="Also write every simulated event (events.csv).")
 def run_command(scenario, trace_set, seeds, seed, overrides, policies, out, fmt, events):
     """Simulate the policies on a scenario and print latencies and speedups.
@@ -42,17 +44,19 @@ def run_command(scenario, trace_set, seeds, seed, overrides, policies, out, fmt,
     """
     with user_errors():
         names = policy_names(policies)
-        resolved = load_scenario(scenario, list(overrides) + run_overrides(trace_set, seeds, seed))
+        resolved = pin_traces(load_scenario(scenario, list(overrides)
+                                            + run_overrides(trace_set, seeds, seed)))
         writable_folder(out)
         episodes = load_trace_set(resolved.traces)
-        sim = simulate(resolved, episodes, names, keep_events=events)
+        with progress(run_count(resolved, episodes, names), "episode runs") as step:
+            sim = simulate(resolved, episodes, names, keep_events=events, progress=step)
         summary = run_summary(resolved, len(episodes), sim)
         paths = write_run(out, sim.turns, summary, scenario_yaml(resolved), fmt,
                           sim.events if events else None)
     click.echo(f"scenario {resolved.name} | traces {resolved.traces} "
-               f"({_workload(resolved, episodes)}, {len(sim.turns) // len(names)} turns per "
-               f"policy) | seeds {resolved.seeds} from {resolved.seed} | tokens: "
-               f"{summary['tokenizer']}\n")
+               f"({_workload(resolved, episodes)}, "
+               f"{count(len(sim.turns) // len(names), 'turn')} per policy) | "
+               f"seeds {resolved.seeds} from {resolved.seed} | tokens: {summary['tokenizer']}\n")
     click.echo(summary_table(summary))
     if "server" in summary:
         click.echo("\n" + load_table(summary["server"]))
@@ -63,9 +67,9 @@ def _workload(scenario, episodes) -> str:
     """The episodes a run plays: the trace set, or its work list on a shared server."""
     srv = scenario.server
     if not srv.shared:
-        return f"{len(episodes)} episodes"
+        return count(len(episodes), "episode")
     load = (f"{srv.arrival_rate:g} arrivals/s" if srv.arrival_rate
-            else f"{srv.sessions} conversations at once")
-    return f"{srv.episodes or len(episodes)} episodes from {len(episodes)}, {load}"
+            else f"{count(srv.sessions, 'conversation')} at once")
+    return f"{count(srv.episodes or len(episodes), 'episode')} from {len(episodes)}, {load}"
 
 

@@ -5,7 +5,7 @@ import click
 
 from rtsim.cli.common import user_errors
 from rtsim.files.inputs import read_text
-from rtsim.scenario.load import builtin_scenarios, load_scenario, read_scenario_yaml, scenario_yaml
+from rtsim.scenario.load import builtin_scenarios, dotted_lines, load_scenario, read_scenario_yaml
 from rtsim.scenario.schema import parse_scenario
 
 
@@ -24,12 +24,16 @@ def scenarios_list():
 
 @scenarios_group.command("show")
 @click.argument("name")
-@click.option("--resolved", is_flag=True, help="Print every value, defaults included.")
+@click.option("--resolved", is_flag=True,
+              help="Print every value, defaults included, as `dotted.key: value` lines (the "
+                   "keys of --set and sweep grids).")
 def scenarios_show(name, resolved):
-    """Print a built-in scenario's YAML (with its source comments), or its resolved values."""
+    """Print a scenario's YAML (with its source comments), or its resolved values.
+
+    NAME is a built-in scenario or a YAML file."""
     with user_errors():
         if resolved:
-            click.echo(scenario_yaml(load_scenario(name)), nl=False)
+            click.echo("\n".join(dotted_lines(load_scenario(name))))
         else:
             raw, path = read_scenario_yaml(name)
             parse_scenario(raw, path)  # print only what is a scenario, never any other file

@@ -7,6 +7,7 @@ import click
 
 from rtsim.cli.common import BadInput, user_errors
 from rtsim.errors import InputError
+from rtsim.text import count
 from rtsim.traces import sets as tracesets
 from rtsim.traces.generators.assistant import generate as generate_assistant
 from rtsim.traces.importers.bfcl import CATEGORIES, import_bfcl
@@ -33,8 +34,12 @@ def import_group():
     """Convert benchmark data or agent logs into a trace file (rules: docs/importers.md)."""
 
 
-_OUT = click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
-                    help="Trace file to write (default: traces/<set>.jsonl).")
+def _out(default: str):
+    """`--out FILE`, whose default the command derives from its inputs (`default` says how)."""
+    return click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
+                        help=f"Trace file to write [default: {default}].")
+
+
 _LIMIT = click.option("--limit", type=click.IntRange(min=1), help="Import only the first N.")
 
 
@@ -47,7 +52,7 @@ _LIMIT = click.option("--limit", type=click.IntRange(min=1), help="Import only t
 @click.option("--execute", is_flag=True,
               help="Run the ground truth in BFCL's simulators for real tool outputs "
                    "(MathAPI also needs mpmath); default: estimated sizes.")
-@_OUT
+@_out("traces/bfcl-CATEGORY.jsonl")
 def import_bfcl_command(category, limit, data_dir, execute, out):
     """BFCL multi-turn ground truth (needs: pip install --no-deps bfcl-eval).
 
@@ -62,7 +67,7 @@ def import_bfcl_command(category, limit, data_dir, execute, out):
 
 @import_group.command("openai-messages")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@_OUT
+@_out("traces/NAME.jsonl, NAME the input file's name without its extension")
 def import_openai_command(path, out):
     """Conversations in OpenAI chat format (JSON array, object or JSON Lines).
 
@@ -76,7 +81,7 @@ def import_openai_command(path, out):
 @import_group.command("questions")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @_LIMIT
-@_OUT
+@_out("traces/questions-NAME.jsonl, NAME the input file's name without its extension")
 def import_questions_command(path, limit, out):
     """A question set ({id, question, answer} list): one turn of parallel searches each.
 
@@ -91,7 +96,7 @@ def import_questions_command(path, limit, out):
 @click.argument("generator", type=click.Choice(["assistant"]))
 @click.option("--episodes", type=click.IntRange(min=1), default=36, show_default=True)
 @click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True)
-@_OUT
+@_out("traces/GENERATOR-EPISODES-seedSEED.jsonl, e.g. traces/assistant-36-seed0.jsonl")
 def generate_command(generator, episodes, seed, out):
     """Write a synthetic trace set: multi-step personal-assistant conversations.
 
@@ -113,8 +118,12 @@ def write_checked(rows: list[dict], out: Path) -> None:
             raise InputError("nothing to import: no episodes")
         write_traces(rows, out)
     stats = trace_stats(episodes)
-    click.echo(f"wrote {out}: {stats['episodes']} episodes, {stats['turns']} turns, "
-               f"{stats['calls']} calls")
+    click.echo(f"wrote {out}: {sizes(stats)}")
+
+
+def sizes(stats: dict) -> str:
+    """'36 episodes, 120 turns, 176 calls' of a trace set's stats."""
+    return ", ".join(count(stats[k], k[:-1]) for k in ("episodes", "turns", "calls"))
 
 
 def load(name_or_path: str) -> list[Episode]:
@@ -133,8 +142,7 @@ def list_command():
     width = max(len(name) for name in sets)
     for name, path in sorted(sets.items()):
         stats = trace_stats(load(str(path)))
-        click.echo(f"{name:<{width}}  {stats['episodes']} episodes, {stats['turns']} turns, "
-                   f"{stats['calls']} calls")
+        click.echo(f"{name:<{width}}  {sizes(stats)}")
 
 
 @traces_group.command("show")
@@ -151,8 +159,8 @@ def show_command(name_or_path, episode_id):
         return
     chosen = [e for e in episodes if e.id == episode_id]
     if not chosen:
-        raise BadInput(f"{name_or_path}: no episode {episode_id!r} "
-                                   f"(it has {len(episodes)}; list them with `traces show`)")
+        raise BadInput(f"{name_or_path}: no episode {episode_id!r} (it has "
+                       f"{count(len(episodes), 'episode')}; list them with `traces show`)")
     click.echo("\n".join(episode_lines(chosen[0])))
 
 
@@ -171,15 +179,15 @@ def episode_lines(episode: Episode) -> list[str]:
     system = "scenario default" if episode.system_tokens is None else episode.system_tokens
     lines = [f"episode {episode.id} ({episode.source or 'no source'}), system tokens: {system}"]
     for t, turn in enumerate(episode.turns, start=1):
-        lines.append(f"turn {t}: {turn.user!r} ({len(turn.words)} words)")
+        lines.append(f"turn {t}: {turn.user!r} ({count(len(turn.words), 'word')})")
         for call in turn.calls:
             known = "end" if call.known_at is None else f"word {call.known_at}"
             deps = f" after {', '.join(call.depends_on)}" if call.depends_on else ""
             lines.append(f"  step {call.step + 1}  {call.id} {call.name}"
                          f"({json.dumps(call.arguments, ensure_ascii=False)}) "
                          f"{'safe' if call.safe else 'unsafe'}, known at {known}, "
-                         f"{call.output_tokens} output tokens{deps}")
-        lines.append(f"  answer: {turn.answer_tokens} tokens")
+                         f"{count(call.output_tokens, 'output token')}{deps}")
+        lines.append(f"  answer: {count(turn.answer_tokens, 'token')}")
     return lines
 
 

@@ -7,8 +7,8 @@ import click
 from rtsim.analysis.targets import Comparison, parse_target, uses_baseline
 from rtsim.analysis.validate import validate as validate_turns
 from rtsim.analysis.validate import verdict_table
-from rtsim.cli.common import policy_names, scenario_options, user_errors
-from rtsim.engine.runner import simulate
+from rtsim.cli.common import policy_names, progress, scenario_options, user_errors
+from rtsim.engine.runner import run_count, simulate
 from rtsim.errors import InputError
 from rtsim.files.atomic import write_atomic
 from rtsim.files.inputs import read_yaml
@@ -16,6 +16,7 @@ from rtsim.files.results import json_bytes
 from rtsim.policies import POLICIES
 from rtsim.scenario.load import builtin_scenarios, load_scenario
 from rtsim.scenario.overrides import run_overrides
+from rtsim.text import count
 from rtsim.traces.sets import load_trace_set
 
 EXIT_FAIL = 1
@@ -109,7 +110,8 @@ def validate_command(ctx, policy, scenario, trace_set, seeds, seed, overrides, l
         episodes = load_trace_set(resolved.traces)
         names = policy_names(",".join([policy] + ["sync"] * uses_baseline(comparisons)),
                              option="--policy")
-        turns = simulate(resolved, episodes, names).turns
+        with progress(run_count(resolved, episodes, names), "episode runs") as step:
+            turns = simulate(resolved, episodes, names, progress=step).turns
         report = {"scenario": resolved.name, "traces": resolved.traces,
                   "episodes": len(episodes), "seed": resolved.seed, "seeds": resolved.seeds,
                   **validate_turns(turns, policy, comparisons, resolved.seed, confidence)}
@@ -117,8 +119,9 @@ def validate_command(ctx, policy, scenario, trace_set, seeds, seed, overrides, l
         if json_out not in (None, "-"):
             _write(json_out, text)
     to_stderr = json_out == "-"
+    played = count(int((turns.policy == policy).sum()), "turn")
     click.echo(f"validate {policy} | scenario {resolved.name} | traces {resolved.traces} "
-               f"({len(episodes)} episodes, {int((turns.policy == policy).sum())} turns) | "
+               f"({count(len(episodes), 'episode')}, {played}) | "
                f"seeds {resolved.seeds} from {resolved.seed}\n", err=to_stderr)
     click.echo(verdict_table(report), err=to_stderr)
     if to_stderr:

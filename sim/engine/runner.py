@@ -15,7 +15,7 @@ import pandas as pd
 from rtsim.engine.draws import realize
 from rtsim.engine.eventlog import COLUMNS, EventRow
 from rtsim.engine.metrics import TURN_COLUMNS, turn_metrics
-from rtsim.engine.shared import simulate_shared
+from rtsim.engine.shared import simulate_shared, work_list
 from rtsim.engine.simpy_driver import simulate_episode
 from rtsim.errors import InputError
 from rtsim.policies import POLICIES
@@ -82,6 +82,12 @@ def simulate_runs(scenario: Scenario, episodes: list[Episode], policies: list[st
                 on_load({"policy": name, "replication": rep, **stats})
             if progress:
                 progress(len(played))
+
+
+def run_count(scenario: Scenario, episodes: list[Episode], policies: list[str]) -> int:
+    """How many episode runs `simulate_runs` plays (the total its `progress` counts to)."""
+    played = len(work_list(scenario, episodes)) if scenario.server.shared else len(episodes)
+    return scenario.seeds * len(policies) * played
 
 
 def _progressing(runs: Iterator[Run], every: int, progress) -> Iterator[Run]:

@@ -7,20 +7,15 @@ from pathlib import Path
 
 import pandas as pd
 
-from rtsim.errors import InputError, option
 from rtsim.files.atomic import write_files
 
 
 def table_bytes(df: pd.DataFrame, fmt: str) -> bytes:
-    """`df` as CSV or Parquet bytes (Parquet needs pyarrow)."""
+    """`df` as CSV or Parquet bytes (pyarrow, a dependency, writes Parquet)."""
     if fmt == "csv":
         return df.to_csv(index=False, lineterminator="\n").encode("utf-8")
-    try:
-        buf = io.BytesIO()
-        df.to_parquet(buf, index=False)
-    except ImportError:
-        raise InputError(f"{option('format')} parquet: needs pyarrow (pip install pyarrow)") \
-            from None
+    buf = io.BytesIO()
+    df.to_parquet(buf, index=False)
     return buf.getvalue()
 
 

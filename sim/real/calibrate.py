@@ -26,6 +26,7 @@ from rtsim.errors import OptionMessage
 from rtsim.real.backend.errors import BackendError
 from rtsim.real.connect import Target, run_against
 from rtsim.real.fit import DecodeFit, PrefillFit, fit_cold, fit_decode, fit_prefill
+from rtsim.text import count
 
 VOCABULARY = ("time person year way day thing man world life hand part child eye woman place "
               "work week case point number group problem fact river stone garden window "
@@ -113,7 +114,7 @@ async def _sample(backend, messages, plan: Plan, kind: str, label: str, ctx_prom
     """One request's timing: (label, kind, new, ctx, ttft, per_token, decode_ctx)."""
     r = await backend.generate(messages, plan.decode_tokens if kind != "tiny" else 2)
     if r.ttft is None or r.tokens < 2:
-        raise BackendError(f"{label}: the reply had {r.tokens} tokens; cannot time it")
+        raise BackendError(f"{label}: the reply had {count(r.tokens, 'token')}; cannot time it")
     prompt = r.prompt_tokens or prompt or await backend.prompt_tokens(messages)
     per_token = (r.end_at - r.first_at) / (r.tokens - 1)
     if kind == "tiny":

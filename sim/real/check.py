@@ -22,6 +22,7 @@ from rtsim.real.connect import Target, check_target, require_real_extra, run_aga
 from rtsim.real.episodes import run_episodes
 from rtsim.scenario.load import load_scenario, read_scenario_yaml
 from rtsim.scenario.overrides import run_overrides
+from rtsim.text import count
 from rtsim.traces.sets import load_trace_set
 
 NO_PLAYBACK = ("tts.words_per_minute=1000000", "user.think_time=0")
@@ -99,11 +100,11 @@ async def _measure(backend, opts: CheckOptions, names: list[str], echo):
         with _kept(out):
             save_run(out, run)
         state = f"FAILED: {run.error}" if run.error else \
-            f"{sum(1 for r in run.rows if r.event == 'turn_end')} turns"
+            count(sum(1 for r in run.rows if r.event == 'turn_end'), 'turn')
         echo(f"  {run.episode:<24} {run.policy:<12} {run.seconds:6.1f} s  {state}")
 
-    echo(f"measuring {len(episodes)} episodes x {len(names)} policies "
-         f"for real" + (f" ({len(skip)} runs done already)" if skip else ""))
+    echo(f"measuring {count(len(episodes), 'episode')} x {count(len(names), 'policy', 'policies')}"
+         f" for real" + (f" ({count(len(skip), 'run')} done already)" if skip else ""))
     runs = earlier + await run_episodes(scenario, list(enumerate(episodes)), names, backend,
                                         done, skip, forced_calls=opts.calls == "forced")
     return scenario, episodes, runs, backend.base_url, backend.model

@@ -10,6 +10,7 @@ from typing import TypeVar
 
 from rtsim.errors import InputError, option
 from rtsim.real.backend.urls import url_problem, without_credentials
+from rtsim.text import install_hint
 
 T = TypeVar("T")
 
@@ -43,7 +44,7 @@ def require_real_extra() -> None:
     """InputError unless the `real` extra's HTTP client is installed."""
     missing = [m for m in ("httpx", "httpx_sse") if importlib.util.find_spec(m) is None]
     if missing:
-        raise InputError(f"real backends need the real extra (pip install 'rtsim[real]'): "
+        raise InputError(f"real backends need the real extra ({install_hint('real')}): "
                          f"{', '.join(missing)} not installed")
 
 

@@ -56,3 +56,23 @@ def scenario_to_dict(scenario) -> dict:
 def scenario_yaml(scenario: Scenario) -> str:
     """YAML text of the resolved scenario."""
     return yaml.safe_dump(scenario_to_dict(scenario), sort_keys=False)
+
+
+def dotted_lines(scenario: Scenario) -> list[str]:
+    """The resolved scenario as `dotted.key: value` lines, one per value: the keys that
+    `--set` and sweep grids take."""
+    return [f"{key}: {_flow(value)}" for key, value in _leaves(scenario_to_dict(scenario))]
+
+
+def _leaves(node, prefix: str = ""):
+    if isinstance(node, dict) and node:
+        for key, value in node.items():
+            yield from _leaves(value, f"{prefix}{key}.")
+    else:
+        yield prefix[:-1], node
+
+
+def _flow(value) -> str:
+    """A value as one line of YAML."""
+    text = yaml.safe_dump(value, default_flow_style=True, width=float("inf"))
+    return text.removesuffix("...\n").strip()

@@ -2,6 +2,7 @@
 
 from rtsim.errors import InputError, option
 from rtsim.files.inputs import parse_yaml
+from rtsim.scenario.schema import RENAMED
 
 
 def run_overrides(traces: str | None = None, seeds: int | None = None,
@@ -55,9 +56,24 @@ def _deep_copy(raw):
 
 def blame_override(exc: InputError, label: str, overrides) -> InputError:
     """Name `--set` rather than the scenario file when an override's key is at fault."""
+    keys = {item.partition("=")[0].strip(): option("set") for item in overrides}
+    return blame_keys(exc, label, keys)
+
+
+def canonical_key(key: str) -> str:
+    """A dotted key under the name the schema reports it by (an old section renamed)."""
+    section, dot, rest = key.partition(".")
+    return RENAMED.get(section, section) + dot + rest
+
+
+def blame_keys(exc: InputError, label: str, sources: dict[str, str]) -> InputError:
+    """Name where a key was set (`sources`: key -> e.g. `--set`) rather than the scenario
+    `label` when that key, or one inside it, is at fault."""
     rest = exc.template.removeprefix(f"{label}: ")
     failing = rest.partition(":")[0]
-    for key in (item.partition("=")[0].strip() for item in overrides):
+    for given, source in sources.items():
+        key = canonical_key(given)
         if f"{key}.".startswith(f"{failing}.") or failing.startswith(f"{key}."):
-            return InputError(f"{option('set')} {rest}")
+            return InputError(f"{source} {given}{rest.removeprefix(key)}"
+                              if rest.startswith(key) else f"{source} {rest}")
     return exc

@@ -60,6 +60,7 @@ class Asr:
 
 
 SILENCE, MODEL = "silence", "model"
+RENAMED = {"endpointing": "turn_detection"}  # old section name: the section it is read as
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from rtsim.errors import InputError, option
 from rtsim.processes import die_with_parent
 from rtsim.sweeps.results import point_rows
+from rtsim.text import install_hint
 
 _EPISODES: dict = {}
 
@@ -50,7 +51,7 @@ def connect_dask(address: str):
         from distributed import Client
     except ImportError:
         raise InputError(f"{option('executor')} dask: needs the dask extra "
-                         "(pip install 'rtsim[dask]')") from None
+                         f"({install_hint('dask')})") from None
     try:
         return Client(address, timeout="5s", set_as_default=False)
     except (OSError, TimeoutError, ValueError) as exc:

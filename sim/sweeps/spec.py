@@ -13,6 +13,7 @@ import hashlib
 import itertools
 import json
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,12 +21,22 @@ from rtsim.engine.seeds import SWEEP_POINTS, branch_sequence
 from rtsim.errors import InputError, option
 from rtsim.files.inputs import parse_yaml, read_yaml
 from rtsim.scenario.load import read_scenario_yaml, scenario_yaml
-from rtsim.scenario.overrides import apply_overrides, run_overrides, set_dotted
+from rtsim.scenario.overrides import (
+    apply_overrides,
+    blame_keys,
+    blame_override,
+    run_overrides,
+    set_dotted,
+)
 from rtsim.scenario.schema import Scenario, parse_scenario
 from rtsim.traces.sets import resolve_traces
 
 MAX_POINTS = 100_000
 FILE_KEYS = ("scenario", "traces", "policies", "seeds", "seed", "set", "grid", "common_seeds")
+NOT_SWEPT = {  # keys a point sets itself
+    "traces": f"not a grid key; give the trace sets with {option('traces')} A,B",
+    "seed": f"not a grid key; every point derives its own seed from {option('seed')}",
+}
 
 
 @dataclass(frozen=True)
@@ -171,8 +182,14 @@ def point_seed(root: int, params, traces: str) -> int:
 
 def resolve(scenario: str, overrides: list[str], grid: list[tuple[str, tuple]],
             policies: list[str], traces: list[str], seeds: int | None,
-            seed: int | None, common_seeds: bool = False) -> Sweep:
-    """Build and check every point's scenario; fail before any work on bad keys or values."""
+            seed: int | None, sources: dict[str, str] | None = None,
+            progress: Callable[[int], None] | None = None, common_seeds: bool = False) -> Sweep:
+    """Build and check every point's scenario; fail before any work on bad keys or values.
+
+    An error in a swept key names where the key was given (`sources`: key -> label, e.g. a
+    sweep file's `FILE: grid`; default the `grid` option), not the scenario file.
+    `progress(1)` is called as each point is checked; `common_seeds`: every point plays
+    the sweep's root seed."""
     if not grid:
         raise InputError(f"sweep: empty grid (give {option('grid')} KEY=V1,V2,... or a grid: "
                          "in the file)")
@@ -180,9 +197,16 @@ def resolve(scenario: str, overrides: list[str], grid: list[tuple[str, tuple]],
     if len(set(keys)) != len(keys):
         raise InputError(f"sweep: key {next(k for k in keys if keys.count(k) > 1)} "
                          f"is swept twice")
+    for key, why in NOT_SWEPT.items():
+        if key in keys:
+            raise InputError(f"{(sources or {}).get(key, option('grid'))} {key}: {why}")
     raw, label = read_scenario_yaml(scenario)
     base_raw = apply_overrides(raw, list(overrides) + run_overrides(seeds=seeds, seed=seed))
-    base = parse_scenario(base_raw, label)
+    try:
+        base = parse_scenario(base_raw, label)
+    except InputError as exc:
+        raise blame_override(exc, label, overrides) from None
+    swept = {key: (sources or {}).get(key, option("grid")) for key in keys}
     traces = list(dict.fromkeys(traces)) or [base.traces]
     count = len(traces)
     for _, values in grid:
@@ -199,7 +223,13 @@ def resolve(scenario: str, overrides: list[str], grid: list[tuple[str, tuple]],
                                          else point_seed(base.seed, params, name))):
                 set_dotted(point_raw, key, value, f"{option('grid')} {key}")
             where = f"{label} with {', '.join(f'{k}={v}' for k, v in params)}"
-            points.append(GridPoint(len(points), params, name, parse_scenario(point_raw, where)))
+            try:
+                point = parse_scenario(point_raw, where)
+            except InputError as exc:
+                raise blame_keys(exc, where, swept) from None
+            points.append(GridPoint(len(points), params, name, point))
+            if progress:
+                progress(1)
     digest = hashlib.sha256(scenario_yaml(base).encode("utf-8")).hexdigest()
     traces_digest = tuple((name, _file_digest(resolve_traces(name))) for name in traces)
     return Sweep(scenario, tuple(overrides), tuple(grid), tuple(policies), tuple(traces),

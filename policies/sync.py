@@ -30,6 +30,7 @@ class SyncPolicy(Policy):
         super().__init__(plan, **kw)
         self.steps = [[c for c in plan.calls if c.step == s] for s in range(plan.step_count)]
         self.tries = dict.fromkeys((c.id for c in plan.calls), 0)
+        self.outputs = {c.id: c.output_tokens for c in plan.calls}
         self.read = 0
         self._reset()
 
@@ -77,11 +78,8 @@ class SyncPolicy(Policy):
 
     def results_read(self) -> list:
         calls = self.steps[self.step]
-        self.started = [(c, a, self._output(c)) for c, a, _ in self.started]
+        self.started = [(c, a, self.outputs[c]) for c, a, _ in self.started]
         return self._next(sum(c.output_tokens for c in calls))
-
-    def _output(self, call_id: str) -> int:
-        return next(c.output_tokens for c in self.plan.calls if c.id == call_id)
 
     def abandon(self) -> list:
         """The user spoke on: cancel the running request, throw away every call begun."""

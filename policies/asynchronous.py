@@ -9,8 +9,6 @@ resumes after a commit, what was read stays read; the answer and every call writ
 words that did not yet hold its arguments are thrown away, and reading goes on.
 """
 
-from dataclasses import replace
-
 from rtsim.policies.base import CallPlan, Policy
 from rtsim.policies.events import (
     CallTool,
@@ -150,9 +148,9 @@ class AsyncPolicy(Policy):
         attempt = self.current.get(stopped.call) if stopped.call else None
         if stopped.purpose == "call" and (attempt is None or attempt.gen != gen):
             return []  # its call was discarded while the interruption was under way
-        self.resume = replace(stopped, gen=self.new_gen(), prefill=0,
-                              decode=stopped.decode - tokens_done,
-                              answer_from=max(0, stopped.answer_from - tokens_done))
+        self.resume = StartGeneration(self.new_gen(), 0, stopped.decode - tokens_done,
+                                      stopped.purpose, stopped.call, stopped.attempt,
+                                      max(0, stopped.answer_from - tokens_done))
         if attempt is not None:
             attempt.gen = self.resume.gen
         return []
@@ -175,20 +173,20 @@ class AsyncPolicy(Policy):
             return []
         if self.resume is not None:
             start, self.resume = self.resume, None
-            return self._send(replace(start, prefill=self._take_pending()))
+            return self._send(start.gen, self._take_pending(), start.decode, start.purpose,
+                              start.call, start.attempt, start.answer_from)
         call = self.next_call()
         if call is not None:
             return self._issue(call)
         if self.ended and self.answer_gen == 0 and self._all_returned():
             self.answer_gen = self.new_gen()
             reasoning = self.plan.answer_reasoning_tokens
-            return self._send(StartGeneration(
-                self.answer_gen, self._take_pending(), reasoning + self.plan.answer_tokens,
-                "answer", answer_from=reasoning))
+            return self._send(self.answer_gen, self._take_pending(),
+                              reasoning + self.plan.answer_tokens, "answer", answer_from=reasoning)
         purpose = "result" if self.pending else "input"
         prefill = self._take_pending()
         if prefill:
-            return self._send(StartGeneration(self.new_gen(), prefill, 0, purpose))
+            return self._send(self.new_gen(), prefill, 0, purpose)
         return []
 
     def next_call(self) -> CallPlan | None:
@@ -219,15 +217,17 @@ class AsyncPolicy(Policy):
         self.tries[call.id] += 1
         attempt.gen = self.new_gen()
         self.current[call.id] = attempt
-        return self._send(StartGeneration(attempt.gen, self._take_pending(), call.decode,
-                                          "call", call.id, attempt.number))
+        return self._send(attempt.gen, self._take_pending(), call.decode, "call", call.id,
+                          attempt.number)
 
-    def _send(self, start: StartGeneration) -> list:
-        """Send `start`; it continues the response that just ended if it reads nothing new."""
-        start = replace(start, continues=bool(self.just_finished and start.decode
-                                              and start.prefill == 0))
-        self.inflight = start
-        return [start]
+    def _send(self, gen: int, prefill: int, decode: int, purpose: str, call: str | None = None,
+              attempt: int = 0, answer_from: int = 0) -> list:
+        """Start a request; it continues the response that just ended if it reads nothing
+        new."""
+        continues = bool(self.just_finished and decode and prefill == 0)
+        self.inflight = StartGeneration(gen, prefill, decode, purpose, call, attempt,
+                                        answer_from, continues)
+        return [self.inflight]
 
     def _take_pending(self) -> int:
         """Tokens heard or returned but not yet read by the model; marks them read."""

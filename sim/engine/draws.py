@@ -23,6 +23,7 @@ from rtsim.engine.seeds import (
     TOOLS,
     TTS,
     USER,
+    LazyStream,
     episode_stream,
 )
 from rtsim.engine.turn_taking import Moment, Pause, detect
@@ -71,9 +72,10 @@ class EpisodeDraws:
     replication: int
     index: int
 
-    def live_stream(self, component: int) -> np.random.Generator:
-        """A fresh stream for draws made during a run (each policy run starts it anew)."""
-        return episode_stream(self.root, self.replication, self.index, component)
+    def live_stream(self, component: int) -> LazyStream:
+        """A fresh stream for draws made during a run (each policy run starts it anew),
+        built on its first draw."""
+        return LazyStream(self.root, self.replication, self.index, component)
 
 
 def realize(scenario: Scenario, episode: Episode, index: int, replication: int) -> EpisodeDraws:

@@ -67,11 +67,10 @@ class EpisodeDriver:
         spec, pre = scenario.speculation, scenario.preemptive
         self.settings = Settings(spec.accuracy, spec.premature_rate, spec.at_pause,
                                  pre.max_retries, pre.max_speech_duration)
-        self._handlers = {
-            StartGeneration: self._on_start, CancelGeneration: self._on_cancel,
-            CallTool: self._on_call, DiscardCall: self._on_discard,
-            ConfirmCall: self._on_confirm, EndTurn: self._on_end_turn,
-        }
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        cls._handlers = _handler_table(cls)
 
     def now(self) -> float:
         """Seconds since the episode began, on the driver's clock."""
@@ -251,8 +250,9 @@ class EpisodeDriver:
         self._dispatching = False
 
     def _dispatch(self, actions: list) -> None:
+        handlers = self._handlers
         for action in actions:
-            self._handlers[type(action)](action)
+            handlers[type(action)](self, action)
 
     def _on_end_turn(self, _a: EndTurn) -> None:
         self._end_turn()
@@ -294,3 +294,16 @@ class EpisodeDriver:
 
     def _on_confirm(self, a: ConfirmCall) -> None:
         self.rec.add(self.now(), self.turn, "confirm", call=a.call, attempt=a.attempt)
+
+
+_ACTIONS = {StartGeneration: "_on_start", CancelGeneration: "_on_cancel", CallTool: "_on_call",
+            DiscardCall: "_on_discard", ConfirmCall: "_on_confirm", EndTurn: "_on_end_turn"}
+
+
+def _handler_table(cls) -> dict:
+    """Each action type's handler function in `cls`: a class attribute, so a driver holds
+    no bound methods of itself (no reference cycle: a finished episode is freed at once)."""
+    return {action: getattr(cls, name) for action, name in _ACTIONS.items()}
+
+
+EpisodeDriver._handlers = _handler_table(EpisodeDriver)

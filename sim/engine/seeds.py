@@ -28,6 +28,29 @@ def episode_stream(root: int, replication: int, episode: int,
     return np.random.default_rng(seq)
 
 
+class LazyStream:
+    """An episode component's stream, built when first drawn from: most runs never draw
+    from some components (retries, speculation), and building a stream costs tens of us."""
+
+    __slots__ = ("_address", "_generator")
+
+    def __init__(self, root: int, replication: int, episode: int, component: int):
+        self._address = (root, replication, episode, component)
+        self._generator: np.random.Generator | None = None
+
+    @property
+    def generator(self) -> np.random.Generator:
+        if self._generator is None:
+            self._generator = episode_stream(*self._address)
+        return self._generator
+
+    def random(self, *args, **kwargs):
+        return self.generator.random(*args, **kwargs)
+
+    def __getattr__(self, name: str):
+        return getattr(self.generator, name)
+
+
 def branch_sequence(root: int, branch: int, *key: int) -> np.random.SeedSequence:
     """The seed sequence of a whole-run branch, optionally keyed further."""
     return np.random.SeedSequence(root, spawn_key=(branch, *key))

@@ -58,7 +58,7 @@ def test_known_at_follows_the_spoken_values():
     assert compute_known_at({"who": "Alice"}, words) is None
     assert compute_known_at({"flag": True}, words) == 0
     assert compute_known_at({"email": "b1@x.org", "who": "Bob"}, words,
-                            "found b1@x.org") == 5
+                            ("found b1@x.org",)) == 5
 
 
 def test_values_from_earlier_turns_are_known():

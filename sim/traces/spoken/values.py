@@ -129,7 +129,7 @@ def _words(toks: tuple[str, ...], numbers) -> tuple[Words, ...]:
             p = number.end
         elif ":" in toks[p] and p in times:
             atoms.append(TimeAtom(times[p][1]))
-            p += 1
+            p = times[p][0]
         else:
             atoms.append(toks[p])
             p += 1

@@ -21,8 +21,8 @@ MESSAGE_KEYS = ("messages", "traj")
 SYSTEM_ROLES = ("system", "developer")
 NO_ANSWER_TOKENS = 1
 """Answer tokens of a turn that ends on a tool result with no assistant text after it."""
-_TODAY = re.compile(r"\b(?:current (?:date|time)|today(?:'s date)?)\s*(?:is|:)\s*(\d{4}-\d{2}-\d{2})",
-                    re.IGNORECASE)
+_TODAY = re.compile(r"\b(?:current (?:date|time)|today(?:'s date)?)\s*(?:is|:)\s*"
+                    r"(\d{4}-\d{2}-\d{2})", re.IGNORECASE)
 
 
 def import_openai_messages(path: str | Path) -> list[dict]:

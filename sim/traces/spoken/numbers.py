@@ -137,7 +137,9 @@ class _Cardinal:
         if small is not None:
             return self._small(word, small, ordinal)
         if word in ("hundred", "hundredth"):
-            if self.last not in ("unit", "teen", "tens", "a", "digits") or self.hundred \
+            if self.last is None:
+                self.group = 1
+            elif self.last not in ("unit", "teen", "tens", "a", "digits") or self.hundred \
                     or not 0 < self.group < 100:
                 return 0
             self.group, self.hundred, self.last = self.group * 100, True, "hundred"

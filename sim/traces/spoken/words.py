@@ -10,6 +10,7 @@ _TOKEN = re.compile(
     r"|(?P<number>\d+(?:\.\d+)?(?:st|nd|rd|th)?)"
     r"|(?P<money>[$€£])"
     r"|(?P<word>[^\W_]+(?:['.][^\W_]+)*)", re.UNICODE)
+_DATE_TIME = re.compile(r"(\d{4}-\d{1,2}-\d{1,2})t(\d{1,2}:\d{2})")
 _SPELLING = {"a.m": "am", "p.m": "pm", "o'clock": "oclock", "oclock": "oclock"}
 _SYNONYMS = """usd $ dollar dollars usd bucks | eur € euro euros eur | gbp £ pound pounds gbp quid
 | january jan | february feb | april apr | june jun | july jul | august aug
@@ -26,7 +27,7 @@ def tokens(words) -> tuple[tuple[str, ...], tuple[int, ...]]:
     """Canonical tokens of raw words, and for each the 1-based index of its word."""
     out, ends = [], []
     for i, word in enumerate(words, start=1):
-        for match in _TOKEN.finditer(word.lower()):
+        for match in _TOKEN.finditer(_DATE_TIME.sub(r"\1 \2", word.lower())):
             out.append(_canonical(match))
             ends.append(i)
     return tuple(out), tuple(ends)

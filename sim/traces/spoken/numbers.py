@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal
 
-MAX_PHRASE = 16
+MAX_PHRASE = 32
 """Most tokens one number phrase may span."""
 MAX_RUN = 24
 """Most tokens one digit string may span."""

@@ -81,7 +81,7 @@ def targets(text: str) -> tuple[Target, ...]:
     n = len(toks)
     whole = [r for r in numbers.get(0, ()) if r.end == n]
     if whole:
-        return tuple(Words((NumberAtom(r.value, r.digits),)) for r in whole)
+        return tuple(Words((_number_atom(r.value, r.digits),)) for r in whole)
     amount = read_amounts(toks, numbers).get(0)
     if amount and amount[0] == n:
         return (AmountValue(amount[1], amount[2]),)
@@ -94,6 +94,13 @@ def targets(text: str) -> tuple[Target, ...]:
         if date:
             return (DateValue(date),)
     return _words(toks, numbers)
+
+
+def _number_atom(value: Decimal | None, digits: str | None) -> NumberAtom:
+    """A number; one written with a leading zero ("007") is heard by its digits only."""
+    if digits and len(digits) > 1 and digits.startswith("0"):
+        return NumberAtom(None, digits)
+    return NumberAtom(value, digits)
 
 
 def _written_date(text: str) -> DateValue | MonthValue | None:
@@ -125,7 +132,7 @@ def _words(toks: tuple[str, ...], numbers) -> tuple[Words, ...]:
     while p < len(toks):
         number = next((r for r in numbers.get(p, ()) if r.value is not None), None)
         if number:
-            atoms.append(NumberAtom(number.value, number.digits))
+            atoms.append(_number_atom(number.value, number.digits))
             p = number.end
         elif ":" in toks[p] and p in times:
             atoms.append(TimeAtom(times[p][1]))

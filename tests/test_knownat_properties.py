@@ -107,3 +107,20 @@ def test_bounded_and_unchanged_by_words_after_the_utterance(words, arguments, af
     assert known is None or 0 <= known <= len(words)
     if not any(w in PLAIN for value in arguments.values() for w in str(value).lower().split()):
         assert compute_known_at(arguments, tuple(words + after), (), today) == known
+
+
+JSON = st.recursive(st.none() | st.booleans() | st.integers(-10 ** 15, 10 ** 15)
+                    | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=20),
+                    lambda inner: st.lists(inner, max_size=3)
+                    | st.dictionaries(st.text(max_size=3), inner, max_size=3), max_leaves=8)
+TEXT = st.text(st.characters(codec="utf-8") | st.sampled_from(" :/-,.$€£0123456789"),
+               max_size=60)
+
+
+@settings(max_examples=300, deadline=None)
+@given(TEXT, st.dictionaries(st.text(max_size=3), JSON, max_size=3), st.lists(TEXT, max_size=2),
+       st.none() | st.dates())
+def test_any_text_and_values_give_a_word_position_or_none(text, arguments, derived, today):
+    words = tuple(text.split())
+    known = compute_known_at(arguments, words, tuple(derived), today)
+    assert known is None or 0 <= known <= len(words)

@@ -137,6 +137,13 @@ def test_a_weekday_or_day_that_is_not_that_date_is_not_heard(value, utterance):
     assert known(value, utterance, WEDNESDAY) is None
 
 
+def test_dates_at_the_ends_of_the_calendar():
+    assert known("2024-01-01", "tomorrow", dt.date.max) is None
+    assert known("0001-01-01", "yesterday", dt.date.min) is None
+    assert known("9999-12-30", "in 300 days", dt.date.max) is None
+    assert known("9999-12-31", "on 9999-12-31", dt.date.max) == 2
+
+
 def test_without_a_conversation_date_relative_days_fit_any_date():
     assert known("2024-06-14", "book it for tomorrow") == 4
     assert known("2030-01-01", "book it for today") == 4

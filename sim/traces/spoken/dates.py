@@ -43,7 +43,7 @@ class Spoken:
                 return False
         if today is None:
             return True
-        if self.offset is not None and when != today + dt.timedelta(days=self.offset):
+        if self.offset is not None and (when - today).days != self.offset:
             return False
         if self.weekday is not None and self.day is None:
             low, high = _WINDOWS[self.relation]

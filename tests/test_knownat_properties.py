@@ -17,7 +17,9 @@ PLAIN = ["please", "thanks", "okay", "really", "blue", "car", "soon", "then", "w
 """Words that are no part of a number, a time, a date or an amount."""
 MIXED = PLAIN + ["two", "hundred", "and", "forty", "five", "at", "9:15", "pm", "the", "14th",
                  "June", "Friday", "tomorrow", "$25", "dollars", "1,200", "quarter", "past",
-                 "nine", "a", "dozen", "point", "oh", "Bob", "twenty", "first", "noon"]
+                 "nine", "a", "dozen", "point", "oh", "Bob", "twenty", "first", "noon",
+                 "o'clock", "fifteen", "thousand", "million", "3.5", "12:30", "am", "in",
+                 "days", "next", "of", "May", "$", "€", "cents", "2024-06-14", "6/14", "7"]
 SETTINGS = settings(max_examples=200, deadline=None)
 
 

@@ -31,6 +31,8 @@ def known(value, utterance: str, date=None, derived=()):
     ("007", "agent double oh seven", 4),
     (7, "wake me at 7", 4),
     (0, "zero", 1),
+    (5000, "5 thousand", 2),
+    (3500000, "3.5 million", 2),
 ])
 def test_numbers_in_words_or_digits(value, utterance, expected):
     assert known(value, utterance) == expected
@@ -45,6 +47,7 @@ def test_numbers_in_words_or_digits(value, utterance, expected):
     (13, "a dozen eggs"),
     (1234, "call five five five one two three four"),
     (21, "twenty one hundred"),
+    (5, "5 thousand"),
 ])
 def test_a_different_or_partial_number_is_not_heard(value, utterance):
     assert known(value, utterance) is None
@@ -90,6 +93,7 @@ def test_times_in_12_and_24_hour_forms(value, utterance, expected):
     ("09:15", "wake me at 9:15 pm"),
     ("17:00", "ten past five in the evening"),
     ("15:00", "a table for three"),
+    ("15:00", "at fifteen o'clock"),
 ])
 def test_a_time_that_only_shares_the_hour_is_not_heard(value, utterance):
     assert known(value, utterance) is None

@@ -103,8 +103,10 @@ def _suffix(toks, p: int, hour: int, minute: int, exact: bool) -> tuple[int, Tim
         return end, frozenset({(hour % 12 + (12 if part == "pm" else 0), minute)})
     if exact:
         return p, frozenset({(hour, minute)})
+    if hour > 12:
+        return None
     other = (hour + 12) % 24 if hour else 12
-    return p, frozenset({(hour, minute), (other, minute)}) if hour <= 12 else None
+    return p, frozenset({(hour, minute), (other, minute)})
 
 
 def _part_of_day(toks, p: int) -> tuple[str | None, int]:

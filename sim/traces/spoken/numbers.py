@@ -70,16 +70,13 @@ def cardinal(toks: tuple[str, ...], p: int) -> Number | None:
             break
         i += step
         if state.complete:
-            best = Number(p, i, state.value, _digits_of(state.value, toks[p]), state.ordinal)
+            value = state.value
+            digits = toks[p] if i == p + 1 and toks[p].isdigit() else \
+                str(int(value)) if value == value.to_integral_value() else None
+            best = Number(p, i, value, digits, state.ordinal)
         if state.closed:
             break
     return best
-
-
-def _digits_of(value: Decimal, first: str) -> str | None:
-    if first.isdigit():
-        return first
-    return str(int(value)) if value == value.to_integral_value() else None
 
 
 class _Cardinal:
@@ -147,8 +144,7 @@ class _Cardinal:
             return 1
         scale = _SCALES.get(word) or _ORDINAL_SCALES.get(word)
         if scale:
-            if not self.complete and self.last != "a" or not self.group or scale >= self.scale \
-                    or self.last == "decimal":
+            if not self.complete and self.last != "a" or not self.group or scale >= self.scale:
                 return 0
             self.total, self.group = self.total + self.group * scale, 0
             self.scale, self.hundred, self.last = scale, False, "scale"

@@ -129,10 +129,10 @@ class _Cardinal:
         return 1 + len(digits)
 
     def _word(self, word: str) -> int:
-        small, ordinal = _small(word), word in _ORDINAL_UNITS or word in _ORDINAL_TEENS \
-            or word in _ORDINAL_TENS
+        small = _small(word)
         if small is not None:
-            return self._small(word, small, ordinal)
+            ordinal = word in _ORDINAL_UNITS or word in _ORDINAL_TEENS or word in _ORDINAL_TENS
+            return self._below_hundred(small, ordinal)
         if word in ("hundred", "hundredth"):
             if self.last is None:
                 self.group = 1
@@ -156,7 +156,7 @@ class _Cardinal:
             return 1
         return 0
 
-    def _small(self, word: str, value: int, ordinal: bool) -> int:
+    def _below_hundred(self, value: int, ordinal: bool) -> int:
         kind = "unit" if value < 10 else "teen" if value < 20 else "tens"
         allowed = {"unit": (None, "tens", "hundred", "scale"),
                    "teen": (None, "hundred", "scale"), "tens": (None, "hundred", "scale")}

@@ -229,3 +229,28 @@ def test_one_of_a_thing_is_singular(tmp_path):
     assert shown[2].endswith(", 1 output token") and shown[3] == "  answer: 1 token"
     assert invoke("show", path, "--episode", "x").stderr.endswith(
         "(it has 1 episode; list them with `traces show`)\n")
+
+
+def test_show_hears_a_dated_episode_and_a_bad_date_is_one_line(tmp_path):
+    user = ("Book a table for twenty-two people on Friday at 3 PM and pay the two hundred "
+            "and fifty dollar deposit please")
+    calls = [{"calls": [{"id": "c1", "name": "book_table", "output": "booked",
+                         "arguments": {"people": 22, "when": "2024-06-14 15:00:00"}}]},
+             {"calls": [{"id": "c2", "name": "pay", "arguments": {"amount": "$250"},
+                         "depends_on": ["c1"], "safe": False, "output": "paid"}]}]
+    episode = {"id": "friday", "date": "2024-06-12",
+               "turns": [{"user": user, "steps": calls, "answer": "Done."}]}
+    path = tmp_path / "dated.jsonl"
+    path.write_text(json.dumps(episode) + "\n")
+    result = invoke("show", path, "--episode", "friday")
+    assert result.exit_code == 0, result.output
+    assert "date 2024-06-12" in result.output.splitlines()[0]
+    assert "known at word 11," in result.output and "known at word 19," in result.output
+    path.write_text(json.dumps({**episode, "date": "2024-06-23"}) + "\n")
+    shown = invoke("show", path, "--episode", "friday").output
+    assert "15:00:00\"}) safe, known at end," in shown
+    path.write_text(json.dumps({**episode, "date": "June 12"}) + "\n")
+    result = invoke("stats", path)
+    assert result.exit_code == 2
+    assert one_error_line(result) == (f"Error: {path}:1: date: must be a date YYYY-MM-DD, "
+                                      "got 'June 12'")

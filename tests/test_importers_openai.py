@@ -158,3 +158,20 @@ def test_tau_bench_airline_imports_whole():
     calls = sum(len(t.calls) for e in episodes for t in e.turns)
     assert (len(episodes), calls) == (200, 1164)
     assert all(e.system_tokens for e in episodes)
+
+
+def test_the_system_prompts_current_date_is_the_episodes_date(tmp_path):
+    system = "Policy. The current time is 2024-05-15 15:00:00 EST."
+    messages = [{"role": "system", "content": system},
+                {"role": "user", "content": "Fly me to Rome tomorrow."},
+                {"role": "assistant",
+                 "tool_calls": [call("s", "search_flights", date="2024-05-16")]},
+                tool("s", "no flights"),
+                {"role": "assistant", "content": "None left."}]
+    [raw] = import_openai_messages(write(tmp_path, [messages]))
+    assert raw["date"] == "2024-05-15"
+    episode = parse_episode(raw, "x")
+    assert episode.turns[0].calls[0].known_at == 5
+    del raw["date"], messages[0]
+    [undated] = import_openai_messages(write(tmp_path, [messages]))
+    assert "date" not in undated

@@ -29,6 +29,10 @@ def write(tmp_path, *episodes):
      ":2: turns[0].steps[0].calls[0].output: missing"),
     ({"id": "a", "turns": [turn()]}, ":2: id: duplicate episode id 'a'"),
     ({"id": "b", "turns": [turn(word_times=[[0, 1]])]}, ":2: turns[0].word_times: has 1 pair for"),
+    ({"id": "b", "date": "2024-02-30", "turns": [turn()]},
+     ":2: date: must be a date YYYY-MM-DD, got '2024-02-30'"),
+    ({"id": "b", "date": "20240614", "turns": [turn()]}, ":2: date: must be a date YYYY-MM-DD"),
+    ({"id": "b", "date": 20240614, "turns": [turn()]}, ":2: date: must be a string"),
 ])
 def test_first_bad_line_and_field_are_named(tmp_path, episode, message):
     path = write(tmp_path, {"id": "a", "turns": [turn()]}, episode)
@@ -58,7 +62,7 @@ def test_known_at_follows_the_spoken_values():
     assert compute_known_at({"who": "Alice"}, words) is None
     assert compute_known_at({"flag": True}, words) == 0
     assert compute_known_at({"email": "b1@x.org", "who": "Bob"}, words,
-                            "found b1@x.org") == 5
+                            ("found b1@x.org",)) == 5
 
 
 def test_values_from_earlier_turns_are_known():
@@ -72,3 +76,11 @@ def test_values_from_earlier_turns_are_known():
     assert ep.turns[0].calls[0].known_at == 2
     assert ep.turns[1].calls[0].known_at == 4
     assert ep.turns[1].calls[0].safe is False
+
+
+def test_the_episodes_date_is_what_tomorrow_is_heard_against():
+    book = {"id": "c1", "name": "book", "arguments": {"day": "2024-06-13"}, "output": "ok"}
+    raw = {"id": "e", "turns": [turn("book it for tomorrow", steps=[{"calls": [book]}])]}
+    assert parse_episode(raw, "f:1").turns[0].calls[0].known_at == 4
+    assert parse_episode({**raw, "date": "2024-06-12"}, "f:1").turns[0].calls[0].known_at == 4
+    assert parse_episode({**raw, "date": "2024-06-11"}, "f:1").turns[0].calls[0].known_at is None

@@ -177,7 +177,9 @@ def overview_lines(episodes: list[Episode]) -> list[str]:
 def episode_lines(episode: Episode) -> list[str]:
     """An episode turn by turn: utterance, steps with their calls, answer size."""
     system = "scenario default" if episode.system_tokens is None else episode.system_tokens
-    lines = [f"episode {episode.id} ({episode.source or 'no source'}), system tokens: {system}"]
+    date = f", date {episode.date}" if episode.date else ""
+    lines = [f"episode {episode.id} ({episode.source or 'no source'}), system tokens: "
+             f"{system}{date}"]
     for t, turn in enumerate(episode.turns, start=1):
         lines.append(f"turn {t}: {turn.user!r} ({count(len(turn.words), 'word')})")
         for call in turn.calls:

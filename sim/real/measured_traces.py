@@ -56,4 +56,6 @@ def recorded_episode(episode: Episode, draws: EpisodeDraws, rows: list[EventRow]
     row = {"id": episode.id, "source": f"measured:{episode.source}", "turns": turns}
     if episode.system_tokens is not None:
         row["system_tokens"] = episode.system_tokens
+    if episode.date is not None:
+        row["date"] = episode.date.isoformat()
     return row

@@ -1,6 +1,13 @@
-"""When every argument value of a call has been spoken (`known_at`, docs/trace-format.md)."""
+"""When every argument value of a call has been spoken (`known_at`, docs/trace-format.md).
 
+`find_end` is the literal whole-word search importers use on tool outputs.
+"""
+
+import datetime as dt
 import re
+
+from rtsim.traces.spoken.index import hear
+from rtsim.traces.spoken.values import targets
 
 _WORD = re.compile(r"[^\W_]+(?:['.][^\W_]+)*", re.UNICODE)
 _NUMBER_WORDS = ("zero one two three four five six seven eight nine ten eleven twelve "
@@ -55,34 +62,25 @@ def find_end(value: str, spoken: list[str]) -> int | None:
     return None
 
 
-def compute_known_at(arguments: dict, words: tuple[str, ...], derived_text: str = "") -> int | None:
+def compute_known_at(arguments: dict, words: tuple[str, ...], derived: tuple[str, ...] = (),
+                     date: dt.date | None = None) -> int | None:
     """Words after which all spoken argument values are heard; None if one never is.
 
-    `words` are the utterance's raw words; values found in `derived_text` (outputs of the
-    calls this one depends on) come from those results and are skipped.
+    `words` are the utterance's raw words and `date` the conversation's date. A value not
+    heard in the utterance but found in one of the `derived` texts (outputs of the calls
+    this one depends on, earlier turns) comes from there and is skipped.
     """
-    spoken = [" ".join(split_words(w)) for w in words]
-    derived = f" {' '.join(split_words(derived_text))} "
+    heard = hear(tuple(words), date)
     known = 0
     for value in _spoken_values(arguments):
-        normal = " ".join(split_words(value))
-        if not normal or f" {normal} " in derived:
+        ways = targets(value)
+        if not ways:
             continue
-        end = _find_in_raw(normal, spoken)
+        end = heard.word_end(ways)
         if end is None:
+            if any(hear(tuple(text.split()), date).word_end(ways) is not None
+                   for text in derived):
+                continue
             return None
         known = max(known, end)
     return known
-
-
-def _find_in_raw(normal: str, spoken: list[str]) -> int | None:
-    """Like find_end, over raw words that may each normalise to several tokens."""
-    flat, ends = [], []
-    for i, word in enumerate(spoken, start=1):
-        for token in word.split():
-            flat.append(token)
-            ends.append(i)
-    end = find_end(normal, flat)
-    if end is None:
-        return None
-    return ends[end - 1] if end else 0

@@ -1,6 +1,8 @@
 """Trace episodes: the schema of docs/trace-format.md, its loader and its writer."""
 
+import datetime as dt
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -56,6 +58,7 @@ class Episode:
     source: str
     system_tokens: int | None
     turns: tuple[Turn, ...]
+    date: dt.date | None = None
 
 
 class _Field:
@@ -96,7 +99,8 @@ def _kind_name(kind) -> str:
     return names.get(kind, getattr(kind, "__name__", str(kind)))
 
 
-_EPISODE_KEYS = {"id", "source", "system_tokens", "turns"}
+_EPISODE_KEYS = {"id", "source", "system_tokens", "date", "turns"}
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _TURN_KEYS = {"user", "word_times", "steps", "answer", "answer_tokens", "answer_reasoning_tokens"}
 _STEP_KEYS = {"reasoning_tokens", "calls"}
 _CALL_KEYS = {"id", "name", "arguments", "depends_on", "safe", "output", "output_tokens",
@@ -112,17 +116,32 @@ def parse_episode(raw, where: str) -> Episode:
     ep_id = f.get(raw, "id", "", str)
     source = f.get(raw, "source", "", str, required=False, default="")
     system_tokens = f.count(raw, "system_tokens", "", default=None)
+    today = _date(f, raw)
     turns_raw = f.get(raw, "turns", "", list)
     if not turns_raw:
         raise f.fail("turns", "must not be empty")
     seen: set[str] = set()
     history: list[str] = []
-    turns = tuple(_parse_turn(f, t, f"turns[{i}].", seen, history)
+    turns = tuple(_parse_turn(f, t, f"turns[{i}].", seen, history, today)
                   for i, t in enumerate(turns_raw))
-    return Episode(ep_id, source, system_tokens, turns)
+    return Episode(ep_id, source, system_tokens, turns, today)
 
 
-def _parse_turn(f: _Field, raw, path: str, seen: set[str], history: list[str]) -> Turn:
+def _date(f: _Field, raw: dict) -> dt.date | None:
+    """The conversation's date (`date`, YYYY-MM-DD), against which "tomorrow" is heard."""
+    text = f.get(raw, "date", "", str, required=False)
+    if text is None:
+        return None
+    try:
+        if _ISO_DATE.fullmatch(text):
+            return dt.date.fromisoformat(text)
+    except ValueError:
+        pass
+    raise f.fail("date", f"must be a date YYYY-MM-DD, got {text!r}")
+
+
+def _parse_turn(f: _Field, raw, path: str, seen: set[str], history: list[str],
+                today: dt.date | None) -> Turn:
     """Parse one turn; `history` holds earlier turns' results and answers (known values)."""
     if not isinstance(raw, dict):
         raise f.fail(path.rstrip("."), "must be an object")
@@ -133,11 +152,12 @@ def _parse_turn(f: _Field, raw, path: str, seen: set[str], history: list[str]) -
         raise f.fail(f"{path}user", "must contain at least one word")
     word_times = _parse_word_times(f, raw, path, len(words))
     answer_tokens = _answer_tokens(f, raw, path)
-    outputs: dict[str, str] = {"": " ".join(history)}
+    outputs: dict[str, str] = {}
+    heard = _Heard(words, tuple(history), today)
     calls: list[Call] = []
     steps_raw = f.get(raw, "steps", path, list, required=False, default=[])
     for s, step in enumerate(steps_raw):
-        calls.extend(_parse_step(f, step, f"{path}steps[{s}].", s, words, seen, outputs))
+        calls.extend(_parse_step(f, step, f"{path}steps[{s}].", s, heard, seen, outputs))
     history.extend(outputs[c.id] for c in calls)
     history += [user, raw.get("answer") or ""]
     return Turn(
@@ -183,7 +203,16 @@ def _answer_tokens(f: _Field, raw: dict, path: str) -> int:
     return count_tokens(text)
 
 
-def _parse_step(f, raw, path, s, words, seen, outputs) -> list[Call]:
+@dataclass(frozen=True, slots=True)
+class _Heard:
+    """What a call's values are looked for in: the utterance, earlier turns, the date."""
+
+    words: tuple[str, ...]
+    history: tuple[str, ...]
+    today: dt.date | None
+
+
+def _parse_step(f, raw, path, s, heard, seen, outputs) -> list[Call]:
     if not isinstance(raw, dict):
         raise f.fail(path.rstrip("."), "must be an object")
     f.only(raw, _STEP_KEYS, path)
@@ -191,16 +220,16 @@ def _parse_step(f, raw, path, s, words, seen, outputs) -> list[Call]:
     calls_raw = f.get(raw, "calls", path, list)
     if not calls_raw:
         raise f.fail(f"{path}calls", "must not be empty")
-    calls, earlier = [], set(outputs) - {""}
+    calls, earlier = [], set(outputs)
     for c, call in enumerate(calls_raw):
         calls.append(_parse_call(f, call, f"{path}calls[{c}].", s, reasoning if c == 0 else 0,
-                                 words, seen, outputs, earlier))
+                                 heard, seen, outputs, earlier))
     for call in calls:
         seen.add(call.id)
     return calls
 
 
-def _parse_call(f, raw, path, step, reasoning, words, seen, outputs, earlier) -> Call:
+def _parse_call(f, raw, path, step, reasoning, heard, seen, outputs, earlier) -> Call:
     if not isinstance(raw, dict):
         raise f.fail(path.rstrip("."), "must be an object")
     f.only(raw, _CALL_KEYS, path)
@@ -226,13 +255,14 @@ def _parse_call(f, raw, path, step, reasoning, words, seen, outputs, earlier) ->
     outputs[call_id] = output or ""
     if "known_at" in raw and raw["known_at"] is not None:
         known_at = f.count(raw, "known_at", path)
-        if known_at > len(words):
-            raise f.fail(f"{path}known_at", f"{known_at} is past the last word ({len(words)})")
+        if known_at > len(heard.words):
+            raise f.fail(f"{path}known_at",
+                         f"{known_at} is past the last word ({len(heard.words)})")
     elif "known_at" in raw:
         known_at = None
     else:
-        derived = " ".join(outputs[d] for d in ("", *depends_on))
-        known_at = compute_known_at(arguments, words, derived)
+        derived = (*heard.history, *(outputs[d] for d in depends_on))
+        known_at = compute_known_at(arguments, heard.words, derived, heard.today)
     tokens = f.count(raw, "tokens", path, minimum=1, default=None)
     if tokens is None:
         text = json.dumps({"name": name, "arguments": arguments}, ensure_ascii=False)

@@ -54,7 +54,7 @@ def episode(rng: random.Random, episode_id: str, story: str) -> dict:
             for template in templates:
                 c.begin_turn(len(turns) + 1)
                 turns.append(template(c))
-    return {"id": episode_id, "source": "builtin", "turns": turns}
+    return {"id": episode_id, "source": "builtin", "date": c.today.isoformat(), "turns": turns}
 
 
 def generate(episodes: int, seed: int) -> list[dict]:

@@ -5,8 +5,10 @@ optional `tools`), a bare array of messages, or JSON Lines with one conversation
 The rules are documented in docs/importers.md.
 """
 
+import datetime as dt
 import itertools
 import json
+import re
 from pathlib import Path
 
 from rtsim.errors import InputError
@@ -19,6 +21,8 @@ MESSAGE_KEYS = ("messages", "traj")
 SYSTEM_ROLES = ("system", "developer")
 NO_ANSWER_TOKENS = 1
 """Answer tokens of a turn that ends on a tool result with no assistant text after it."""
+_TODAY = re.compile(r"\b(?:current (?:date|time)|today(?:'s date)?)\s*(?:is|:)\s*"
+                    r"(\d{4}-\d{2}-\d{2})", re.IGNORECASE)
 
 
 def import_openai_messages(path: str | Path) -> list[dict]:
@@ -92,10 +96,25 @@ def conversation_episode(messages: list, where: str) -> dict:
     if not turns:
         raise InputError(f"{where}: no user turn with an assistant reply")
     episode = {"source": "openai-messages", "turns": turns}
-    system = count_tokens("\n".join(t for t in builder.system if t))
+    system_text = "\n".join(t for t in builder.system if t)
+    system = count_tokens(system_text)
     if system:
         episode["system_tokens"] = system
+    today = conversation_date(system_text)
+    if today:
+        episode["date"] = today
     return episode
+
+
+def conversation_date(system_text: str) -> str | None:
+    """The date the system prompt gives as today's ("The current time is 2024-05-15 ...")."""
+    match = _TODAY.search(system_text)
+    if not match:
+        return None
+    try:
+        return dt.date.fromisoformat(match.group(1)).isoformat()
+    except ValueError:
+        return None
 
 
 def message_text(msg: dict, at: str) -> str:

@@ -10,6 +10,7 @@ from rtsim.cli.common import (
     out_option,
     printed_warnings,
     progress,
+    set_option,
     user_errors,
 )
 from rtsim.real.backend.errors import BackendError
@@ -33,8 +34,10 @@ class Incomplete(click.ClickException):
               show_default=True, help="How many turns with calls to sample.")
 @click.option("--seed", type=click.IntRange(min=0), default=None,
               help="Seed of the sample [default: the scenario's].")
+@set_option("Override a scenario value (repeatable); the profile keeps it.")
 @out_option("runs/probe")
-def probe_command(backend, model, api_key_env, threads, base, traces, turns, seed, out):
+def probe_command(backend, model, api_key_env, threads, base, traces, turns, seed, overrides,
+                  out):
     """Ask a real model for its calls at each partial transcript; fit `speculation:`.
 
     For each sampled call (those that need no other call's result), the model writes the
@@ -54,7 +57,8 @@ def probe_command(backend, model, api_key_env, threads, base, traces, turns, see
       rtsim run -s runs/probe/profile.yaml -p async,speculative
     """
     opts = ProbeOptions(out=out, target=backend_target(backend, model, api_key_env, threads),
-                        scenario=base, traces=traces, turns=turns, seed=seed)
+                        scenario=base, traces=traces, turns=turns, seed=seed,
+                        overrides=tuple(overrides))
     with user_errors(), printed_warnings(), progress(None, "request") as update:
         try:
             report = run_probe(opts, click.echo, on_request=update)

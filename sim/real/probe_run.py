@@ -23,7 +23,7 @@ from rtsim.real.probe_fit import call_record, speculation_section, summarize
 from rtsim.real.probe_plan import probed_calls
 from rtsim.real.probe_profile import profile_yaml
 from rtsim.scenario.load import load_scenario, read_scenario_yaml
-from rtsim.scenario.overrides import run_overrides
+from rtsim.scenario.overrides import apply_overrides, run_overrides
 from rtsim.text import count
 from rtsim.traces.sets import load_trace_set
 
@@ -40,6 +40,11 @@ class ProbeOptions:
     traces: str | None = None
     turns: int = 5
     seed: int | None = None
+    overrides: tuple[str, ...] = ()
+
+    def scenario_overrides(self) -> list[str]:
+        """The trace set, then the user's overrides (the profile keeps both)."""
+        return run_overrides(self.traces) + list(self.overrides)
 
 
 def prepare(opts: ProbeOptions):
@@ -48,7 +53,7 @@ def prepare(opts: ProbeOptions):
     require_real_extra()
     if not 1 <= opts.turns <= MAX_TURNS:
         raise InputError(f"{option('turns')} {opts.turns}: expected 1 to {MAX_TURNS}")
-    scenario = load_scenario(opts.scenario, run_overrides(opts.traces))
+    scenario = load_scenario(opts.scenario, opts.scenario_overrides())
     episodes = load_trace_set(scenario.traces)
     seed = scenario.seed if opts.seed is None else opts.seed
     calls, dependent = probed_calls(scenario, episodes, opts.turns, seed)
@@ -77,7 +82,7 @@ def run_probe(opts: ProbeOptions, echo=print, on_request=lambda n: None) -> dict
     records = [call_record(a) for a in answers]
     summary = summarize(records)
     section = speculation_section(summary)
-    raw, label = read_scenario_yaml(opts.scenario)
+    raw = apply_overrides(read_scenario_yaml(opts.scenario)[0], opts.scenario_overrides())
     report = {"backend": url, "model": model, "scenario": scenario.name,
               "traces": scenario.traces, "turns": opts.turns,
               "left_out_dependent_calls": dependent, **summary, "speculation": section,
@@ -89,7 +94,7 @@ def run_probe(opts: ProbeOptions, echo=print, on_request=lambda n: None) -> dict
         out / "calls.csv": table_bytes(_calls_table(records), "csv"),
         out / "points.csv": table_bytes(_points_table(records), "csv"),
         out / "probe.json": json_bytes({**report, "calls": records}),
-        out / "profile.yaml": profile_yaml(raw, label, section, summary, url, model),
+        out / "profile.yaml": profile_yaml(raw, opts.scenario, section, summary, url, model),
     })
     return report
 

@@ -74,23 +74,39 @@ async def probe_calls(backend, calls: list[ProbedCall], cache: RequestCache,
     return out
 
 
+async def reference_calls(backend, calls: list[ProbedCall], cache: RequestCache) -> dict:
+    """{call key: the model's call on the complete utterance} (None where not valid);
+    BackendError if a request fails. The cache is saved at the end."""
+    try:
+        return {c.key: await _ask(backend, c, c.heard(len(c.words)), cache) for c in calls}
+    finally:
+        cache.save()
+
+
+async def _ask(backend, call: ProbedCall, messages: list[dict], cache: RequestCache
+               ) -> dict | None:
+    """The arguments the model writes for `call` after `messages`, from the cache if there."""
+    key = RequestCache.key(backend.model, messages, call.tool)
+    if key in cache.answers:
+        cache.reused += 1
+    else:
+        result = await backend.generate(messages, max(MIN_CALL_TOKENS, 2 * call.call.tokens),
+                                        tool=call.tool, exact=False)
+        cache.answers[key] = {"arguments": result.arguments()}
+        cache.sent += 1
+    answer = cache.answers[key]
+    written = answer.get("arguments") if isinstance(answer, dict) else None
+    return written if isinstance(written, dict) else None
+
+
 async def _probe_call(backend, call: ProbedCall, cache: RequestCache, on_request
                       ) -> CallAnswers:
     answers = CallAnswers(call, [], None, [])
-    max_tokens = max(MIN_CALL_TOKENS, 2 * call.call.tokens)
 
     async def ask(messages: list[dict]) -> dict | None:
-        key = RequestCache.key(backend.model, messages, call.tool)
-        if key in cache.answers:
-            cache.reused += 1
-        else:
-            result = await backend.generate(messages, max_tokens, tool=call.tool, exact=False)
-            cache.answers[key] = {"arguments": result.arguments()}
-            cache.sent += 1
+        written = await _ask(backend, call, messages, cache)
         on_request(1)
-        written = cache.answers[key].get("arguments") if isinstance(
-            cache.answers[key], dict) else None
-        return written if isinstance(written, dict) else None
+        return written
 
     try:
         answers.reference = await ask(call.heard(len(call.words)))

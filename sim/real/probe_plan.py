@@ -88,6 +88,19 @@ def _history(episode: Episode, turn: int) -> tuple[dict, ...]:
     return tuple(chat)
 
 
+def turn_calls(scenario: Scenario, episode: Episode, index: int, turn: int
+               ) -> tuple[list[ProbedCall], int]:
+    """The calls of turn `turn` of `episode` (at `index` in its set) that depend on no
+    other call, and how many do (those are left out)."""
+    ends = realize(scenario, episode, index, 0).turns[turn].word_ends
+    partials = partial_words(ends, scenario.asr.interval)
+    history = _history(episode, turn)
+    words = episode.turns[turn].words
+    calls = [ProbedCall(episode.id, turn, c, words, partials, history)
+             for c in episode.turns[turn].calls if not c.depends_on]
+    return calls, len(episode.turns[turn].calls) - len(calls)
+
+
 def probed_calls(scenario: Scenario, episodes: list[Episode], turns: int, seed: int
                  ) -> tuple[list[ProbedCall], int]:
     """The calls of `turns` turns sampled (with `seed`) among the turns with calls, in trace
@@ -99,14 +112,7 @@ def probed_calls(scenario: Scenario, episodes: list[Episode], turns: int, seed: 
     calls, dependent = [], 0
     for k in picked:
         i, t = with_calls[k]
-        episode = episodes[i]
-        turn = episode.turns[t]
-        ends = realize(scenario, episode, i, 0).turns[t].word_ends
-        partials = partial_words(ends, scenario.asr.interval)
-        history = _history(episode, t)
-        for call in turn.calls:
-            if call.depends_on:
-                dependent += 1
-                continue
-            calls.append(ProbedCall(episode.id, t, call, turn.words, partials, history))
+        found, left_out = turn_calls(scenario, episodes[i], i, t)
+        calls += found
+        dependent += left_out
     return calls, dependent

@@ -55,11 +55,11 @@ def run_with(backend):
     return run_against
 
 
-def trace_file(path, turns=(BOOKING,)):
-    """A trace file of one episode whose turns each make one unsafe call."""
+def trace_file(path, turns=(BOOKING,), tool="book_table"):
+    """A trace file of one episode whose turns each make one unsafe call of `tool`."""
     episode = {"id": "e1", "turns": [
         {"user": words, "answer": "Done.", "steps": [{"calls": [
-            {"id": f"c{i}", "name": "book_table", "arguments": args, "safe": False,
+            {"id": f"c{i}", "name": tool, "arguments": args, "safe": False,
              "output_tokens": 5}]}]}
         for i, (words, args) in enumerate(turns, 1)]}
     path.write_text(json.dumps(episode) + "\n", encoding="utf-8")

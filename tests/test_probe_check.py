@@ -77,3 +77,15 @@ def test_a_verdict_for_another_attempt_changes_nothing():
 def test_check_rejects_an_unknown_speculation_mode():
     result = CliRunner().invoke(main, ["check", "--speculation", "oracle"])
     assert result.exit_code == 2 and "'oracle' is not one of 'drawn', 'model'" in result.output
+
+
+def test_a_server_down_before_the_references_is_one_line(tmp_path):
+    pytest.importorskip("httpx")
+    profile = tmp_path / "profile.yaml"
+    profile.write_text("name: p\ntraces: assistant\nmodel: {decode_rate: 50}\n")
+    result = CliRunner().invoke(main, ["check", "-b", "http://127.0.0.1:9/v1", "-m", "x",
+                                       "--profile", str(profile), "-n", "1", "-p", "speculative",
+                                       "--speculation", "model", "-o", str(tmp_path / "c")])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "asking the model for its calls" in result.output
+    assert "127.0.0.1:9" in result.output.splitlines()[-1]

@@ -68,8 +68,20 @@ class ToolReturned:
     attempt: int
 
 
+@dataclass(frozen=True, slots=True)
+class CallWritten:
+    """Attempt `attempt` of call `call`, guessed before the commit point, was written by a
+    real model; `right` if it equals the model's own call on the complete utterance. Sent
+    right after its request's GenerationFinished by the real driver when it judges guesses;
+    the simulator draws rightness instead and never sends it."""
+
+    call: str
+    attempt: int
+    right: bool
+
+
 Event = (TranscriptUpdated | UserPaused | UtteranceEnded | UserResumed | GenerationFinished
-         | GenerationStopped | ToolReturned)
+         | GenerationStopped | ToolReturned | CallWritten)
 
 # ---- actions (policy -> driver) ---------------------------------------------------------
 

@@ -8,10 +8,13 @@ premature guess is revised as soon as the arguments are heard. At the commit poi
 live speculative attempt is confirmed (a hit) or, if wrong, withdrawn (never ran) or
 revised (ran); calls built on a discarded result are discarded too (cascade), and every
 discarded call is written again after the commit, now from the final transcript.
+A CallWritten event (a real model's guess, judged) replaces the drawn rightness of the
+speculative attempt it names: a right one is no longer premature; a wrong one that was
+confirmed because its verdict came after the commit is revised (or withdrawn) then.
 """
 
 from rtsim.policies.asynchronous import GENERATING, HELD, RUNNING, AsyncPolicy
-from rtsim.policies.events import CallTool, ConfirmCall
+from rtsim.policies.events import CallTool, CallWritten, ConfirmCall
 
 
 class SpeculativePolicy(AsyncPolicy):
@@ -24,6 +27,24 @@ class SpeculativePolicy(AsyncPolicy):
         self.early: list[str] = []
         self.heard_at_pause: int | None = None
         self.listens_to_pauses = self.settings.at_pause
+
+    def on_event(self, event) -> list:
+        if isinstance(event, CallWritten):
+            return self.written(event)
+        return super().on_event(event)
+
+    def written(self, event: CallWritten) -> list:
+        """The model's guess was judged: its attempt is right or wrong as judged."""
+        attempt = self.current[event.call]
+        if attempt is None or not attempt.speculative or attempt.number != event.attempt:
+            return []
+        confirmed = self.ended and attempt.right
+        attempt.right = event.right and self.deps_right(self.calls[event.call])
+        attempt.premature = attempt.premature and not attempt.right
+        if not (confirmed and not attempt.right):
+            return []
+        ran = attempt.status not in (GENERATING, HELD)
+        return self.discard(event.call, "revised" if ran else "withdrawn") + self._advance()
 
     def known(self, call) -> bool:
         """Every spoken argument value of `call` has been heard."""

@@ -115,3 +115,18 @@ def call_arguments(events: pd.DataFrame) -> dict:
     return {policy: {"forced": int(len(g)), "match": int((g.label == "match").sum()),
                      "invalid": int((g.label == "invalid").sum())}
             for policy, g in rows.groupby("policy", sort=False)}
+
+
+def judged_guesses(events: pd.DataFrame) -> dict:
+    """Per policy, speculative calls judged against the model's own final call (call_guess
+    rows of `rtsim check --speculation model`), and how many were right, with the
+    speculative attempts then revised or withdrawn."""
+    out = {}
+    for policy, g in events.groupby("policy", sort=False):
+        judged = g[g.event == "call_guess"]
+        if len(judged):
+            discarded = g[(g.event == "discard") & g.label.isin(["revised", "withdrawn"])]
+            out[policy] = {"judged": int(len(judged)), "right": int((judged.label == "right")
+                                                                    .sum()),
+                           "discarded": int(len(discarded))}
+    return out

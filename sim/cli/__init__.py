@@ -8,6 +8,7 @@ import click
 
 from rtsim.cli.calibrate import calibrate_command
 from rtsim.cli.check import check_command
+from rtsim.cli.probe import probe_command
 from rtsim.cli.report import report_command
 from rtsim.cli.run import run_command
 from rtsim.cli.scenarios import scenarios_group
@@ -29,6 +30,6 @@ def main():
     """
 
 
-for _command in (calibrate_command, check_command, report_command, run_command,
+for _command in (calibrate_command, check_command, probe_command, report_command, run_command,
                  scenarios_group, sweep_command, traces_group, validate_command):
     main.add_command(_command)

@@ -52,10 +52,17 @@ class OutsideTargets(click.ClickException):
               help="exact: calls are free text of the trace's length; forced: a request "
                    "writing one call forces it to the tool's schema and records whether "
                    "the arguments match the trace's.")
+@click.option("--speculation", type=click.Choice(["drawn", "model"]), default="drawn",
+              show_default=True,
+              help="drawn: a speculative guess is right with the profile's accuracy; model: "
+                   "the real model writes each guess (forced) and it is right if it equals "
+                   "the model's call on the complete utterance (compare with a probed "
+                   "--profile from `rtsim probe`).")
 @out_option("runs/check")
 @click.option("--resume", is_flag=True, help="Continue the check in --out.")
 def check_command(backend, model, api_key_env, threads, base, profile, traces, policies,
-                  episodes, overrides, keep_playback, quick_calibration, calls, out, resume):
+                  episodes, overrides, keep_playback, quick_calibration, calls, speculation,
+                  out, resume):
     """Run episodes on a real model and in simulation; compare latencies and speedups.
 
     Exit codes: 0 within the fidelity targets, 1 outside them, 2 bad input, 3 some runs
@@ -71,13 +78,15 @@ def check_command(backend, model, api_key_env, threads, base, profile, traces, p
     Examples:
       rtsim check                                  # the embedded model, about 5 minutes
       rtsim check -b http://127.0.0.1:8000/v1 -n 10 --out runs/vllm-check
+      rtsim check --profile runs/probe/profile.yaml --speculation model -p async,speculative
       rtsim report runs/check
     """
     opts = CheckOptions(out=out, target=backend_target(backend, model, api_key_env, threads),
                         scenario=base, profile=profile, traces=traces,
                         policies=tuple(split_names(policies)), episodes=episodes,
                         overrides=tuple(overrides), keep_playback=keep_playback,
-                        quick_calibration=quick_calibration, calls=calls, resume=resume)
+                        quick_calibration=quick_calibration, calls=calls,
+                        speculation=speculation, resume=resume)
     with user_errors(), printed_warnings():
         try:
             report = run_check(opts, click.echo)
@@ -106,4 +115,8 @@ def _print(report: dict, out: Path) -> None:
     for policy, c in report["call_arguments"].items():
         click.echo(f"{policy}: {c['match']} of {c['forced']} forced calls wrote the trace's "
                    "arguments")
+    for policy, g in report["guesses"].items():
+        click.echo(f"{policy}: {g['right']} of {g['judged']} guesses the model wrote were "
+                   f"right (equal to its call on the complete utterance); "
+                   f"{g['discarded']} speculative attempts revised or withdrawn")
     click.echo(f"wrote {out / 'check.json'}")

@@ -9,7 +9,13 @@ import contextlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from rtsim.analysis.fidelity import call_arguments, compare, fidelity_verdict, paired
+from rtsim.analysis.fidelity import (
+    call_arguments,
+    compare,
+    fidelity_verdict,
+    judged_guesses,
+    paired,
+)
 from rtsim.engine.runner import Run, episode_runs, known_policies, tables
 from rtsim.errors import InputError, option
 from rtsim.files.atomic import write_atomic, write_files
@@ -20,6 +26,8 @@ from rtsim.real import profile as profiles
 from rtsim.real.check_folder import load_runs, record_measured, save_run
 from rtsim.real.connect import Target, check_target, require_real_extra, run_against
 from rtsim.real.episodes import run_episodes
+from rtsim.real.probe import RequestCache, reference_calls
+from rtsim.real.probe_plan import turn_calls
 from rtsim.scenario.load import load_scenario, read_scenario_yaml
 from rtsim.scenario.overrides import run_overrides
 from rtsim.text import count
@@ -43,7 +51,13 @@ class CheckOptions:
     keep_playback: bool = False
     quick_calibration: bool = False
     calls: str = "exact"
+    speculation: str = "drawn"
     resume: bool = False
+
+    @property
+    def forced_calls(self) -> bool:
+        """Calls are forced: asked for, or needed to judge the model's guesses."""
+        return self.calls == "forced" or self.speculation == "model"
 
     def scenario_overrides(self) -> list[str]:
         """The overrides both runs use: no playback unless kept, the trace set, the user's."""
@@ -58,6 +72,9 @@ def prepare(opts: CheckOptions) -> list[str]:
     require_real_extra()
     if opts.calls not in ("exact", "forced"):
         raise InputError(f"{option('calls')} {opts.calls!r}: expected exact or forced")
+    if opts.speculation not in ("drawn", "model"):
+        raise InputError(f"{option('speculation')} {opts.speculation!r}: expected drawn or "
+                         "model")
     out = opts.out
     if out.exists() and not out.is_dir():
         raise InputError(f"{option('out')} {out}: is a file")
@@ -79,7 +96,7 @@ def run_check(opts: CheckOptions, echo=print) -> dict:
         return await _measure(backend, opts, names, echo)
 
     scenario, episodes, runs, url, model = run_against(opts.target, measured, echo)
-    return _report(opts.out, scenario, episodes, runs, names, url, model)
+    return _report(opts.out, scenario, episodes, runs, names, url, model, opts.speculation)
 
 
 async def _measure(backend, opts: CheckOptions, names: list[str], echo):
@@ -105,9 +122,26 @@ async def _measure(backend, opts: CheckOptions, names: list[str], echo):
 
     echo(f"measuring {count(len(episodes), 'episode')} x {count(len(names), 'policy', 'policies')}"
          f" for real" + (f" ({count(len(skip), 'run')} done already)" if skip else ""))
+    references = (await _references(backend, scenario, episodes, out, echo)
+                  if opts.speculation == "model" else None)
     runs = earlier + await run_episodes(scenario, list(enumerate(episodes)), names, backend,
-                                        done, skip, forced_calls=opts.calls == "forced")
+                                        done, skip, forced_calls=opts.forced_calls,
+                                        references=references)
     return scenario, episodes, runs, backend.base_url, backend.model
+
+
+async def _references(backend, scenario, episodes, out: Path, echo) -> dict:
+    """{episode index: {(turn, call id): the model's call on the complete utterance}} for
+    the calls that depend on no other (cached in references.json, as `rtsim probe` does)."""
+    calls = {i: [c for t in range(len(ep.turns)) for c in turn_calls(scenario, ep, i, t)[0]]
+             for i, ep in enumerate(episodes)}
+    echo(f"asking the model for its calls on the complete utterances "
+         f"({count(sum(map(len, calls.values())), 'call')})")
+    cache = RequestCache(out / "references.json")
+    with _kept(out):
+        found = await reference_calls(backend, [c for cs in calls.values() for c in cs], cache)
+    return {i: {(c.turn, c.call.id): found[c.key] for c in cs if found[c.key] is not None}
+            for i, cs in calls.items()}
 
 
 async def _calibrated(backend, out: Path, base: str, quick: bool, echo) -> Path:
@@ -123,7 +157,7 @@ async def _calibrated(backend, out: Path, base: str, quick: bool, echo) -> Path:
     return path
 
 
-def _report(out, scenario, episodes, runs, policies, url, model) -> dict:
+def _report(out, scenario, episodes, runs, policies, url, model, speculation) -> dict:
     ok = [Run(r.policy, 0, r.episode, r.rows) for r in runs if r.rows is not None]
     failed = [{"policy": r.policy, "episode": r.episode, "error": r.error}
               for r in runs if r.rows is None]
@@ -137,7 +171,8 @@ def _report(out, scenario, episodes, runs, policies, url, model) -> dict:
     report = {"backend": url, "model": model, "scenario": scenario.name,
               "traces": scenario.traces, "episodes": [e.id for e in episodes],
               "compared_episodes": sorted(set(both.episode)), "policies": result,
-              "call_arguments": call_arguments(real_events),
+              "call_arguments": call_arguments(real_events), "speculation": speculation,
+              "guesses": judged_guesses(real_events),
               "fidelity": fidelity_verdict(result), "failures": failed, "complete": not failed}
     with _kept(out):
         record_measured(out / "measured.jsonl", scenario, episodes, runs)

@@ -13,20 +13,21 @@ import asyncio
 from rtsim.engine.draws import EpisodeDraws
 from rtsim.engine.driver import EpisodeDriver
 from rtsim.engine.eventlog import EventLog, EventRow
-from rtsim.policies.events import GenerationFinished, StartGeneration
+from rtsim.policies.events import CallWritten, GenerationFinished, StartGeneration
 from rtsim.real.conversation import Conversation
 from rtsim.real.forced_calls import arguments_verdict, call_to_force, tool_schema
 from rtsim.scenario.schema import Scenario
 
 
 class RealRequest:
-    """A model request: its action, the tokens streamed so far, their text, its task."""
+    """A model request: its action, the tokens streamed so far, their text, its task, and
+    whether it was asked before the commit point and its call judged right (None: not)."""
 
-    __slots__ = ("spec", "turn", "tokens", "text", "task")
+    __slots__ = ("spec", "turn", "tokens", "text", "task", "early", "verdict")
 
-    def __init__(self, spec: StartGeneration, turn: int):
-        self.spec, self.turn = spec, turn
-        self.tokens, self.text, self.task = 0, [], None
+    def __init__(self, spec: StartGeneration, turn: int, early: bool):
+        self.spec, self.turn, self.early = spec, turn, early
+        self.tokens, self.text, self.task, self.verdict = 0, [], None, None
 
 
 class EpisodeFailed(Exception):
@@ -37,10 +38,12 @@ class RealEpisode(EpisodeDriver):
     """Plays one episode under one policy class against `backend` (rtsim.real.backend.Backend)."""
 
     def __init__(self, draws: EpisodeDraws, policy_cls, scenario: Scenario, log: EventLog,
-                 backend, conversation: Conversation, forced_calls: bool = False):
+                 backend, conversation: Conversation, forced_calls: bool = False,
+                 references: dict | None = None):
         super().__init__(draws, policy_cls, scenario, log)
         self.backend, self.chat = backend, conversation
         self.forced_calls = forced_calls
+        self.references = references
         self.loop = self.t0 = None
         self.done: asyncio.Future | None = None
 
@@ -106,7 +109,7 @@ class RealEpisode(EpisodeDriver):
     # ---- the model lane -----------------------------------------------------------------
 
     def _on_start(self, a: StartGeneration) -> None:
-        self.queue.append(RealRequest(a, self.turn))
+        self.queue.append(RealRequest(a, self.turn, self.commit_at is None))
         if self.active is None:
             self._run_next()
 
@@ -156,6 +159,17 @@ class RealEpisode(EpisodeDriver):
             self.rec.add(self.now(), req.turn, "call_args", gen=req.spec.gen, call=call.id,
                          tokens=int(result.tokens),
                          label=arguments_verdict(result.arguments(), call.arguments))
+            self._judge(req, call, result.arguments())
+
+    def _judge(self, req: RealRequest, call, written: dict | None) -> None:
+        """With references (the model's calls on complete utterances), judge a call written
+        before the commit point (a guess) and record the verdict."""
+        reference = (self.references or {}).get((req.turn, call.id))
+        if reference is None or not req.early:
+            return
+        req.verdict = arguments_verdict(written, reference) == "match"
+        self.rec.add(self.now(), req.turn, "call_guess", gen=req.spec.gen, call=call.id,
+                     attempt=req.spec.attempt, label="right" if req.verdict else "wrong")
 
     def _took(self, req: RealRequest, chunk) -> None:
         spec = req.spec
@@ -167,6 +181,8 @@ class RealEpisode(EpisodeDriver):
     def _finish(self, req: RealRequest) -> None:
         self._close(req, "gen_end")
         self._deliver(GenerationFinished(req.spec.gen))
+        if req.verdict is not None:
+            self._deliver(CallWritten(req.spec.call, req.spec.attempt, req.verdict))
 
     def _stop_active(self, req: RealRequest) -> int:
         req.task.cancel()
@@ -187,13 +203,16 @@ class RealEpisode(EpisodeDriver):
 
 
 async def play_episode(draws: EpisodeDraws, policy_cls, scenario: Scenario, backend,
-                       timeout: float, forced_calls: bool = False) -> list[EventRow]:
-    """Warm the server with the system prompt, then play one episode; its event rows."""
+                       timeout: float, forced_calls: bool = False,
+                       references: dict | None = None) -> list[EventRow]:
+    """Warm the server with the system prompt, then play one episode; its event rows.
+    `references` ({(turn, call id): arguments}) judge the forced calls' guesses."""
     system = draws.episode.system_tokens
     chat = Conversation(scenario.model.system_tokens if system is None else system)
     try:
         await backend.prefill(chat.prompt())
     except Exception as exc:  # BackendError: the server cannot even read the system prompt
         raise EpisodeFailed(f"warming the server: {exc}") from None
-    episode = RealEpisode(draws, policy_cls, scenario, EventLog(), backend, chat, forced_calls)
+    episode = RealEpisode(draws, policy_cls, scenario, EventLog(), backend, chat, forced_calls,
+                          references)
     return await episode.run(timeout)

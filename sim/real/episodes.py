@@ -34,10 +34,12 @@ class RealRun:
 async def run_episodes(scenario: Scenario, episodes: list[tuple[int, Episode]],
                        policies: list[str], backend, on_done: Callable[[RealRun], None],
                        skip: frozenset = frozenset(), timeout: float = EPISODE_TIMEOUT,
-                       forced_calls: bool = False) -> list[RealRun]:
+                       forced_calls: bool = False, references: dict | None = None
+                       ) -> list[RealRun]:
     """Play each (index, episode) under each policy, except (policy, episode id) in `skip`.
 
-    With `forced_calls`, requests that write one call force it (rtsim.real.forced_calls)."""
+    With `forced_calls`, requests that write one call force it (rtsim.real.forced_calls);
+    `references` ({episode index: {(turn, call id): arguments}}) judge their guesses."""
     runs = []
     for index, episode in episodes:
         draws = realize(scenario, episode, index, 0)
@@ -46,8 +48,9 @@ async def run_episodes(scenario: Scenario, episodes: list[tuple[int, Episode]],
                 continue
             start = time.perf_counter()
             try:
-                rows, error = await play_episode(draws, POLICIES[name], scenario, backend,
-                                                 timeout, forced_calls), None
+                rows, error = await play_episode(
+                    draws, POLICIES[name], scenario, backend, timeout, forced_calls,
+                    None if references is None else references.get(index, {})), None
             except EpisodeFailed as exc:
                 rows, error = None, str(exc)
             run = RealRun(name, index, episode.id, rows, error, time.perf_counter() - start)

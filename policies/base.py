@@ -4,6 +4,7 @@ A policy object serves one turn. The driver calls `start()` once, then `on_event
 for each event, and executes the returned actions in order. Policies never read a clock.
 """
 
+from bisect import bisect_right
 from dataclasses import dataclass
 
 from rtsim.policies.events import Event
@@ -44,6 +45,33 @@ class TurnPlan:
 
 
 @dataclass(frozen=True, slots=True)
+class AccuracyCurve:
+    """The chance a guess is right against the words heard minus the call's `known_at`:
+    linear between the points (`words` ascending), flat beyond the ends."""
+
+    words: tuple[int, ...]
+    accuracy: tuple[float, ...]
+
+    @property
+    def guesses_early(self) -> bool:
+        """Whether a guess made before `known_at` (a negative offset) may be right."""
+        return self.words[0] < 0
+
+    def at(self, offset: int) -> float:
+        """The chance of a right guess `offset` words after `known_at`."""
+        i = bisect_right(self.words, offset)
+        if i == 0:
+            return self.accuracy[0]
+        if i == len(self.words):
+            return self.accuracy[-1]
+        w0, w1, a0, a1 = self.words[i - 1], self.words[i], self.accuracy[i - 1], self.accuracy[i]
+        return a0 + (a1 - a0) * (offset - w0) / (w1 - w0)
+
+    def to_yaml(self) -> dict:
+        return {"words": list(self.words), "accuracy": list(self.accuracy)}
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     """What a scenario tells the policies: speculation and preemptive generation."""
 
@@ -52,6 +80,14 @@ class Settings:
     at_pause: bool = False
     max_retries: int = 3
     max_speech_duration: float = 10.0
+    accuracy_curve: AccuracyCurve | None = None
+    confirm_error: float = 0.0
+    revise_error: float = 0.0
+
+    @property
+    def commit_errors(self) -> bool:
+        """Whether the commit point may confirm a wrong guess or revise a right one."""
+        return self.confirm_error > 0 or self.revise_error > 0
 
 
 class Policy:
@@ -61,9 +97,11 @@ class Policy:
     listens_to_partials = True
     listens_to_pauses = False
 
-    def __init__(self, plan: TurnPlan, rng=None, settings: Settings = Settings()):
+    def __init__(self, plan: TurnPlan, rng=None, settings: Settings = Settings(),
+                 commit_rng=None):
         self.plan = plan
         self.rng = rng
+        self.commit_rng = commit_rng
         self.settings = settings
         self._gens = 0
 

@@ -141,10 +141,17 @@ class DiscardCall:
 
 @dataclass(frozen=True, slots=True)
 class ConfirmCall:
-    """A speculative attempt turned out right at the commit point (a speculation hit)."""
+    """A speculative attempt turned out right at the commit point (a speculation hit).
+
+    `wrong`: the model keeps an attempt whose arguments are wrong: a wrong guess it
+    confirmed at the commit point, or a call it wrote from such a call's result; `unsafe`
+    if that call changes state.
+    """
 
     call: str
     attempt: int
+    wrong: bool = False
+    unsafe: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,6 +11,7 @@ UNITS = {
     "decode_rate": "tokens/s", "prefill_slowdown_per_1k": "fraction per 1k tokens",
     "decode_slowdown_per_1k": "fraction per 1k tokens", "system_tokens": "tokens",
     "accuracy": "probability", "premature_rate": "probability per partial transcript",
+    "confirm_error": "probability", "revise_error": "probability",
     "seeds": "replications",
 }
 

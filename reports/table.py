@@ -11,12 +11,15 @@ STATS = ("mean", "p50", "p90")
 
 def summary_table(summary: dict) -> str:
     """One row per policy: turns; turn and first-audio latency (s); speedup vs sync with its
-    CI; speculation hit rate; wasted tokens per turn; the share of turns cut off."""
+    CI; speculation hit rate; wasted tokens per turn; the share of turns cut off; the share
+    of turns that acted on no call with wrong arguments."""
     group = len(_figures(STATS, "s"))
     head = [" " * 17, *(f"{title:^{group}}" for _, title in LATENCIES),
-            f"{'speedup vs sync':^17}", f"{'spec':>4}", f"{'wasted':>8}", f"{'cut':>5}"]
+            f"{'speedup vs sync':^17}", f"{'spec':>4}", f"{'wasted':>8}", f"{'cut':>5}",
+            f"{'task':>6}"]
     sub = [f"{'policy':<11}{'turns':>6}", *(_figures(STATS, "s") for _ in LATENCIES),
-           f"{'mean [95% CI]':<17}", f"{'hits':>4}", f"{'tok/turn':>8}", f"{'off':>5}"]
+           f"{'mean [95% CI]':<17}", f"{'hits':>4}", f"{'tok/turn':>8}", f"{'off':>5}",
+           f"{'ok':>6}"]
     lines = ["  ".join(head).rstrip(), "  ".join(sub)]
     for policy, p in summary["policies"].items():
         sp = p.get("speedup_vs_sync")
@@ -25,7 +28,8 @@ def summary_table(summary: dict) -> str:
             f"{policy:<11}{p['turns']:>6}",
             *(_figures([p[key][stat] for stat in STATS], ".2f") for key, _ in LATENCIES),
             f"{speed:<17}", f"{_f(p['speculation']['hit_rate']):>4}",
-            f"{p['wasted_tokens_per_turn']:>8.1f}", f"{p['cut_off_per_turn']:>5.1%}"]))
+            f"{p['wasted_tokens_per_turn']:>8.1f}", f"{p['cut_off_per_turn']:>5.1%}",
+            f"{p['task_success_per_turn']:>6.1%}"]))
     return "\n".join(lines)
 
 

@@ -5,6 +5,7 @@ write the simulator's event log: the same facts, at the same times up to schedul
 """
 
 import asyncio
+import dataclasses
 
 import pytest
 
@@ -141,3 +142,15 @@ def test_forced_calls_are_checked_against_the_trace(written, verdict):
             "properties": {"city": {"type": "string"}}}} in backend.tools
     ends = [r.tokens for r in rows if r.event == "gen_end" and r.call == "w"]
     assert ends == [7]  # two reasoning tokens, then the five of the call
+
+
+@pytest.mark.parametrize("spec", [{"accuracy": 0.0, "confirm_error": 1.0},
+                                  {"accuracy": 1.0, "revise_error": 1.0}])
+def test_real_driver_plays_commit_errors_as_simulated(spec):
+    sc = dataclasses.replace(SC, speculation=dataclasses.replace(SC.speculation, **spec))
+    turn = check_same_log(two_step(), "speculative", sc)
+    if spec.get("confirm_error"):  # lookup guessed wrong and kept; send built on it
+        assert (turn["wrong_calls"], turn["wrong_unsafe_calls"], turn["task_success"]) == (
+            2, 1, 0)
+    else:
+        assert (turn["wrong_calls"], turn["task_success"], turn["spec_hits"]) == (0, 1, 0)

@@ -85,7 +85,7 @@ def test_every_metric_column_is_accepted():
 
 @pytest.mark.parametrize("text,message,column", [
     ("", "empty target", 1),
-    ("p90(first_audio_latency) == 1", "unexpected character '=': use <, <=, > or >=", 26),
+    ("p90(first_audio_latency) = 1", "unexpected character '=': use <, <=, >, >= or ==", 26),
     ("p90(first_audio_latency) != 1", "unexpected character '!'", 26),
     ("mean(turn_latency) < 1 $", "unexpected character '$'", 24),
     ("speedup < 1", "unknown name 'speedup'", 1),
@@ -98,7 +98,7 @@ def test_every_metric_column_is_accepted():
     ("p90(mean(turn_latency)) < 1", "unknown metric 'mean'", 5),
     ("p90 < 1", "p90 needs a metric: p90(METRIC)", 1),
     ("hit_rate(spec_hits) > 1", "hit_rate takes no argument", 9),
-    ("mean(turn_latency)", "expected a comparison (<, <=, >, >=), found the end", 19),
+    ("mean(turn_latency)", "expected a comparison (<, <=, >, >=, ==), found the end", 19),
     ("mean(turn_latency) + < 1", "expected a number, a name or '(', found '<'", 22),
     ("mean(turn_latency) < hit_rate", "expected a number after '<', found 'hit_rate'", 22),
     ("mean(turn_latency) < 1 2", "unexpected '2'", 24),
@@ -224,3 +224,8 @@ def test_printing_then_parsing_gives_the_same_target(tree, op, threshold):
     text = format_comparison(comparison)
     assert one(text) == comparison
     assert format_comparison(one(text)) == text
+
+
+def test_equality_parses_as_a_comparison():
+    c = one("mean(wrong_unsafe_calls) == 0")
+    assert (c.stat, c.op, c.threshold) == (FunctionCall("mean", "wrong_unsafe_calls"), "==", 0.0)

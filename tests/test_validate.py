@@ -333,3 +333,31 @@ def test_gates_a_shell_pipeline(fixed, target, gate):
                f">/dev/null && echo ok || echo blocked")
     result = subprocess.run(["sh", "-c", command], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == gate
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("mean(wrong_unsafe_calls) == 0", "pass"),
+    ("task_success_per_turn == 1", "pass"),
+    ("min(tool_calls) == 1", "pass"),
+    ("max(tool_calls) == 2", "fail"),
+])
+def test_equality_is_exact_on_a_deterministic_sample(single, text, expected):
+    assert check(single, text)["verdict"] == expected
+
+
+def test_equality_passes_only_when_both_bounds_equal_the_number():
+    values = np.array([0.0] + [0.0] * 90 + [0.2] * 10)  # 10% of resamples differ
+    (eq,) = parse_target("mean(wrong_calls) == 0")
+    assert verdict(eq, values, 0.85)["verdict"] == "pass"
+    row = verdict(eq, values, 0.95)
+    assert (row["verdict"], row["bound"], row["bound_side"]) == ("unsure", 0.2, "upper")
+    assert verdict(eq, np.full(11, 0.1), 0.95)["verdict"] == "fail"
+
+
+def test_the_accuracy_cost_gates_a_pipeline():
+    ep = episode([[call("c0", 10, known_at=2, name="t0", safe=False)]], answer_tokens=10)
+    sc = scenario(seeds=20, speculation={"accuracy": 0.5, "confirm_error": 1.0}, tools=TOOLS)
+    turns = simulate(sc, [ep], ["speculative"]).turns
+    row = check(turns, "mean(task_success) >= 0.98")
+    assert row["verdict"] == "fail"
+    assert row["estimate"] == pytest.approx(1 - turns.wrong_unsafe_calls.mean())

@@ -5,7 +5,7 @@ A target compares a statistic with a number, e.g. `p90(first_audio_latency) < 1.
 a tokenizer and a recursive-descent parser into a small tree (never `eval`):
 
     target     := comparison ("and" comparison)*
-    comparison := expr ("<" | "<=" | ">" | ">=") ["-"] NUMBER
+    comparison := expr ("<" | "<=" | ">" | ">=" | "==") ["-"] NUMBER
     expr       := term (("+" | "-") term)*
     term       := unary (("*" | "/") unary)*
     unary      := "-" unary | NUMBER | SCALAR | FUNCTION "(" METRIC ")" | "(" expr ")"
@@ -32,11 +32,11 @@ SCALARS = {  # name: (statistic method, its arguments)
 }
 FUNCTIONS = ("mean", "min", "max", "speedup_vs_sync", "pNN")
 BASELINE_NAME = "speedup_vs_sync"
-COMPARISONS = ("<", "<=", ">", ">=")
+COMPARISONS = ("<", "<=", ">", ">=", "==")
 _ARITH = {"+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv}
 _PRECEDENCE = {"+": 1, "-": 1, "*": 2, "/": 2}
 _TOKEN = re.compile(r"\s*(?:(?P<num>(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)"
-                    r"|(?P<name>[A-Za-z_]\w*)|(?P<op><=|>=|[-+*/()<>,]))")
+                    r"|(?P<name>[A-Za-z_]\w*)|(?P<op><=|>=|==|[-+*/()<>,]))")
 _PERCENTILE = re.compile(r"p([1-9]\d?)")
 MAX_LENGTH = 1000
 MAX_DEPTH = 50
@@ -99,7 +99,7 @@ def _tokenize(text: str, fail) -> list[_Token]:
         match = _TOKEN.match(text, pos)
         if not match:
             at = len(text) - len(text[pos:].lstrip())
-            hint = ": use <, <=, > or >=" if text[at] in "=!" else ""
+            hint = ": use <, <=, >, >= or ==" if text[at] in "=!" else ""
             fail(f"unexpected character {text[at]!r}{hint}", at)
         kind = match.lastgroup
         tokens.append(_Token(kind, match.group(kind), match.start(kind)))
@@ -165,7 +165,7 @@ class _Parser:
         if not any(isinstance(n, (Scalar, FunctionCall)) for n in walk(stat)):
             self.fail("the left side uses no metric", start)
         if self.tok.text not in COMPARISONS or self.tok.kind != "op":
-            self.fail(f"expected a comparison (<, <=, >, >=), found {_show(self.tok)}",
+            self.fail(f"expected a comparison (<, <=, >, >=, ==), found {_show(self.tok)}",
                       self.tok.pos)
         op = self.take().text
         sign = -1.0 if self.tok.text == "-" and self.tok.kind == "op" else 1.0

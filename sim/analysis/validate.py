@@ -96,15 +96,20 @@ def verdict(comparison: Comparison, values, confidence: float) -> dict:
     """Pass, fail or unsure for one comparison, from its sample and resampled values.
 
     `stat < x` passes when the `confidence` percentile of the resampled values is below x;
-    `stat > x` when the 1 - `confidence` percentile is above x. An undefined resample
-    (a zero denominator) counts against the target.
+    `stat > x` when the 1 - `confidence` percentile is above x; `stat == x` when both equal
+    x (its bound is the one farther from x). An undefined resample (a zero denominator)
+    counts against the target.
     """
     values = np.asarray(values, dtype=float)
-    upper = comparison.op in ("<", "<=")
-    resampled = np.nan_to_num(values[1:], nan=np.inf if upper else -np.inf)
-    with np.errstate(invalid="ignore"):
-        bound = float(np.percentile(resampled, 100 * (confidence if upper else 1 - confidence)))
     estimate = float(values[0])
+    if comparison.op == "==":
+        low, high = (_bound(values, 1 - confidence, -np.inf), _bound(values, confidence, np.inf))
+        upper = abs(high - comparison.threshold) >= abs(low - comparison.threshold)
+        bound = high if upper else low
+    else:
+        upper = comparison.op in ("<", "<=")
+        bound = _bound(values, confidence if upper else 1 - confidence,
+                       np.inf if upper else -np.inf)
     holds = _compare(comparison.op)
     result = ("fail" if not holds(estimate, comparison.threshold) else
               "pass" if holds(bound, comparison.threshold) else "unsure")
@@ -115,8 +120,16 @@ def verdict(comparison: Comparison, values, confidence: float) -> dict:
             "verdict": result}
 
 
+def _bound(values: np.ndarray, share: float, undefined: float) -> float:
+    """The `share` percentile of the resampled values; undefined ones count as `undefined`."""
+    resampled = np.nan_to_num(values[1:], nan=undefined)
+    with np.errstate(invalid="ignore"):
+        return float(np.percentile(resampled, 100 * share))
+
+
 def _compare(op: str):
-    return {"<": float.__lt__, "<=": float.__le__, ">": float.__gt__, ">=": float.__ge__}[op]
+    return {"<": float.__lt__, "<=": float.__le__, ">": float.__gt__, ">=": float.__ge__,
+            "==": float.__eq__}[op]
 
 
 def _finite(x: float) -> float | None:

@@ -14,7 +14,7 @@ from collections import deque
 
 from rtsim.engine.draws import EpisodeDraws
 from rtsim.engine.eventlog import EventLog
-from rtsim.engine.seeds import RETRIES, SPECULATION
+from rtsim.engine.seeds import COMMIT, RETRIES, SPECULATION
 from rtsim.policies.base import Settings
 from rtsim.policies.events import (
     CallTool,
@@ -66,7 +66,9 @@ class EpisodeDriver:
         self.speculation_rng = draws.live_stream(SPECULATION)
         spec, pre = scenario.speculation, scenario.preemptive
         self.settings = Settings(spec.accuracy, spec.premature_rate, spec.at_pause,
-                                 pre.max_retries, pre.max_speech_duration)
+                                 pre.max_retries, pre.max_speech_duration, spec.accuracy_curve,
+                                 spec.confirm_error, spec.revise_error)
+        self.commit_rng = draws.live_stream(COMMIT) if self.settings.commit_errors else None
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -111,7 +113,8 @@ class EpisodeDriver:
         self.turn, self.first_token = i, None
         self.commit_at, self.false_commit = None, False
         d = self.draws.turns[i]
-        self.policy = self.policy_cls(d.plan, rng=self.speculation_rng, settings=self.settings)
+        self.policy = self.policy_cls(d.plan, rng=self.speculation_rng, settings=self.settings,
+                                      commit_rng=self.commit_rng)
         self.rec.add(self.now(), i, "speech_start")
         words, end = d.plan.words, d.moments[-1]
         if self.policy.listens_to_partials:
@@ -293,7 +296,9 @@ class EpisodeDriver:
                      tokens=a.wasted_prefill, seconds=wasted, label=a.reason)
 
     def _on_confirm(self, a: ConfirmCall) -> None:
-        self.rec.add(self.now(), self.turn, "confirm", call=a.call, attempt=a.attempt)
+        label = ("wrong_unsafe" if a.unsafe else "wrong") if a.wrong else ""
+        self.rec.add(self.now(), self.turn, "confirm", call=a.call, attempt=a.attempt,
+                     label=label)
 
 
 _ACTIONS = {StartGeneration: "_on_start", CancelGeneration: "_on_cancel", CallTool: "_on_call",

@@ -18,7 +18,8 @@ class Metric:
     in the sweep results when `sweep`; the mean of a 0/1 metric is a rate), "speculation"
     (a total in the speculation block, named without `spec_`), or "" (the turns table
     only). `group` orders per-turn columns
-    in the sweep results: turn-taking, waste, cost. docs/metrics.md defines each metric.
+    in the sweep results: turn-taking, waste, cost, accuracy. docs/metrics.md defines each
+    metric.
     """
 
     name: str
@@ -54,6 +55,9 @@ METRICS = (
     Metric("false_start_tokens", "per_turn", group="waste"),
     Metric("barge_ins", "per_turn", group="turn_taking"),
     Metric("false_interruptions", "per_turn", group="turn_taking"),
+    Metric("wrong_calls", "per_turn", sweep=("mean",), group="accuracy"),
+    Metric("wrong_unsafe_calls", "per_turn", sweep=("mean",), group="accuracy"),
+    Metric("task_success", "per_turn", sweep=("mean",), group="accuracy"),
 )
 RESET_BY_RESUME = ("endpoint", "first_token", "first_audio", "turn_end")
 TURN_COLUMNS = tuple(m.name for m in METRICS)
@@ -75,6 +79,7 @@ class _Turn:
         self.written: set[tuple[str, int]] = set()
         self.reasons: dict[str, int] = defaultdict(int)
         self.hits: set[tuple[str, int]] = set()
+        self.wrong: dict[tuple[str, int], bool] = {}  # kept with wrong arguments: unsafe?
         self.counts: dict[str, int] = defaultdict(int)
         self.gen_calls: dict[int, str] = {}
         self.gen_decoded: dict[int, int] = defaultdict(int)
@@ -121,6 +126,8 @@ def _read(row, acc: _Turn, starts) -> None:
         acc.reasons[row.label] += 1
         if row.label == "false_start":
             acc.false_calls.append(key)
+    elif event == "confirm" and row.label:
+        acc.wrong[(row.call, row.attempt)] = row.label == "wrong_unsafe"
     elif event == "confirm":
         acc.hits.add((row.call, row.attempt))
     elif event == "resume":
@@ -147,6 +154,9 @@ def _finish(turn: int, acc: _Turn) -> dict:
     stray = sum(acc.gen_decoded[g] for g in acc.false_gens if not acc.gen_calls[g])
     wasted = acc.wasted_prefill + sum(acc.gen_tokens[k] for k in acc.discarded) + stray
     false_start = stray + sum(acc.gen_tokens[k] for k in acc.false_calls)
+    discarded = set(acc.discarded)
+    acted = [unsafe for k, unsafe in acc.wrong.items()
+             if k in acc.started_tools and k not in discarded]
     return {
         "turn": turn,
         "speech_start": t.get("speech_start", float("nan")),
@@ -164,7 +174,7 @@ def _finish(turn: int, acc: _Turn) -> dict:
         "wasted_tool_time": acc.wasted_tool_time,
         "spec_guesses": len(acc.guesses),
         "spec_hits": len(acc.hits),
-        "spec_revisions": acc.reasons["revised"],
+        "spec_revisions": acc.reasons["revised"] + acc.reasons["needless"],
         "spec_withdrawals": acc.reasons["withdrawn"],
         "spec_cascades": acc.reasons["cascade"],
         "false_endpoints": acc.counts["false_endpoint"],
@@ -173,4 +183,7 @@ def _finish(turn: int, acc: _Turn) -> dict:
         "false_start_tokens": false_start,
         "barge_ins": acc.counts["barge_in"],
         "false_interruptions": acc.counts["backchannel"],
+        "wrong_calls": len(acted),
+        "wrong_unsafe_calls": sum(acted),
+        "task_success": int(not acted),
     }

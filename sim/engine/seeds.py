@@ -12,7 +12,7 @@ import numpy as np
 
 # components of an episode's draws
 (SPEECH, ASR, ENDPOINT, NETWORK, MODEL, TOOLS, TTS, USER, SPECULATION, RETRIES, HESITATION,
- DETECTOR, INTERRUPTION) = range(13)
+ DETECTOR, INTERRUPTION, COMMIT) = range(14)
 
 # whole-run branches
 SUMMARY_BOOTSTRAP = 2**31      # resamples of the speedup intervals in summaries

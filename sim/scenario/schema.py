@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from typing import get_type_hints
 
 from rtsim.errors import InputError
+from rtsim.policies.base import AccuracyCurve
+from rtsim.scenario.accuracy_curve import parse_curve
 from rtsim.scenario.distributions import Dist, Fixed, LogNormal, parse_dist
 
 POSITIVE, NONNEG, UNIT = "positive", "non-negative", "within [0, 1]"
@@ -177,9 +179,19 @@ class Speculation:
     accuracy: float = _spec(UNIT, "chance a call guessed once its arguments are spoken is right",
                             default=1.0)
     premature_rate: float = _spec(UNIT, "chance a call is guessed early, before its arguments "
-                                  "are spoken (always wrong)", default=0.0)
+                                  "are spoken (wrong, unless accuracy_curve says otherwise)",
+                                  default=0.0)
     at_pause: bool = _spec("", "at a tentative end, also guess the safe calls whose arguments "
                            "are not yet all heard (right if the user is done)", default=False)
+    accuracy_curve: AccuracyCurve | None = _spec(
+        "", "replaces accuracy: {words: [...], accuracy: [...]}, the chance a guess is right "
+        "against the words heard minus the call's known_at (ascending whole numbers; linear "
+        "between points, flat beyond the ends; negative points give early guesses a chance)",
+        default=None)
+    confirm_error: float = _spec(UNIT, "chance the commit point keeps a wrong guess (a wrong "
+                                 "action)", default=0.0)
+    revise_error: float = _spec(UNIT, "chance the commit point revises a right guess (a "
+                                "needless redo)", default=0.0)
 
 
 @dataclass(frozen=True)
@@ -311,6 +323,8 @@ def _parse_section(cls, raw, where: str):
             values[name] = _parse_section(kind, raw[name], key)
         elif name == "tools":
             values[name] = _parse_tools(raw[name], key)
+        elif name == "accuracy_curve":
+            values[name] = parse_curve(raw[name], key)
         else:
             values[name] = _parse_leaf(kind, raw[name], key)
             _check_range(values[name], f.metadata.get("check", ""), key)

@@ -9,7 +9,7 @@ SERVER_FIGURES = ("arrival_rate", "mean_in_system", "utilization", "mean_batch",
                   "tokens_per_s", "mean_queue_wait")
 SERVER_COLUMNS = tuple(f"server_{k}" for k in SERVER_FIGURES)
 _LATENCY = [m for kind in ("headline", "latency") for m in METRICS if m.summary == kind]
-_PER_TURN = [m for group in ("turn_taking", "waste", "cost") for m in METRICS
+_PER_TURN = [m for group in ("turn_taking", "waste", "cost", "accuracy") for m in METRICS
              if m.summary == "per_turn" and m.sweep and m.group == group]
 LATENCY_COLUMNS = tuple(f"{m.name}_{stat}" for m in _LATENCY for stat in m.sweep)
 PER_TURN_COLUMNS = tuple(f"{m.name}_per_turn" for m in _PER_TURN)

@@ -12,7 +12,10 @@ from rtsim.traces import sets as tracesets
 from rtsim.traces.generators.assistant import generate as generate_assistant
 from rtsim.traces.importers.bfcl import CATEGORIES, import_bfcl
 from rtsim.traces.importers.openai_messages import import_openai_messages
+from rtsim.traces.importers.otel import import_otel
+from rtsim.traces.importers.otel_sources import SOURCES
 from rtsim.traces.importers.questions import import_questions
+from rtsim.traces.importers.skips import refuse, summary
 from rtsim.traces.schema import Episode, parse_episode, write_traces
 from rtsim.traces.stats import format_stats, trace_stats
 
@@ -41,6 +44,8 @@ def _out(default: str):
 
 
 _LIMIT = click.option("--limit", type=click.IntRange(min=1), help="Import only the first N.")
+_STRICT = click.option("--strict", is_flag=True,
+                       help="Fail (exit 2) on the first record that would be skipped.")
 
 
 @import_group.command("bfcl")
@@ -90,6 +95,39 @@ def import_questions_command(path, limit, out):
     with user_errors():
         rows = import_questions(path, limit)
     write_checked(rows, out or Path("traces") / f"questions-{path.stem}.jsonl")
+
+
+@import_group.command("otel")
+@click.argument("paths", nargs=-1, required=True,
+                type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--source", type=click.Choice(SOURCES),
+              help="Span conventions [default: detected from the spans].")
+@_STRICT
+@_out("traces/otel-NAME.jsonl, NAME the first input file's name without its extension")
+def import_otel_command(paths, source, strict, out):
+    """OpenTelemetry spans (OTLP JSON) with their measured tool latencies.
+
+    Reads the collector's file exporter output (one JSON object a line) or one OTLP JSON
+    document; GenAI semantic conventions, LiveKit Agents or Pipecat spans.
+
+    \b
+    Examples:
+      rtsim traces import otel spans.jsonl
+      rtsim traces import otel day1.json day2.json --source livekit --out traces/prod.jsonl
+      rtsim run -t traces/prod.jsonl
+    """
+    with user_errors():
+        imported = import_otel(list(paths), source)
+        if strict:
+            refuse(imported.skipped)
+    write_checked(imported.episodes, out or Path("traces") / f"otel-{paths[0].stem}.jsonl")
+    click.echo(f"read {count(imported.spans, 'span')} as {imported.source} spans")
+    if imported.skipped:
+        click.echo(summary(imported.skipped, imported.conversations + sum(
+            1 for s in imported.skipped if s.reason != "with no answered user turn"), "record"))
+    if imported.unmapped:
+        click.echo("not mapped: " + ", ".join(
+            f"{n:,} {what}" for what, n in sorted(imported.unmapped.items())))
 
 
 @traces_group.command("generate")

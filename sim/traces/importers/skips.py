@@ -20,7 +20,23 @@ def summary(skipped: list[Skip], total: int, unit: str) -> str:
     return f"skipped {len(skipped):,} of {total:,} {plural}: {kinds} ({first}{more})"
 
 
-def refuse(skipped: list[Skip]) -> None:
-    """InputError naming the first skipped record (the strict import's one-line error)."""
-    if skipped:
-        raise InputError(skipped[0].line())
+class RecordError(InputError):
+    """A record an import can skip; `reason` says why in a few words, for counting."""
+
+    def __init__(self, message: str, reason: str):
+        super().__init__(message)
+        self.reason = reason
+
+
+def skip_of(exc: InputError, where: str) -> Skip:
+    """The Skip of a record that raised `exc` (a RecordError's reason, else "malformed")."""
+    detail = str(exc).removeprefix(f"{where}: ")
+    return Skip(where, getattr(exc, "reason", "malformed"), detail)
+
+
+def refuse(skipped: list[Skip], kept: int = 0, strict: bool = True) -> None:
+    """InputError naming the first skipped record when `strict` or when none was `kept`
+    (the strict import's one-line error)."""
+    if skipped and (strict or not kept):
+        first = skipped[0]
+        raise InputError(f"{first.where}: {first.detail or first.reason}")

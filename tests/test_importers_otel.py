@@ -206,3 +206,24 @@ def test_every_imported_episode_loads(livekit_file, pipecat_file):
     for path in (livekit_file, pipecat_file):
         for row in import_otel([path]).episodes:
             parse_episode(row, row["id"])
+
+
+def test_calibrate_fits_ttft_against_input_tokens(pipecat_file, tmp_path):
+    out = tmp_path / "prof.yaml"
+    result = invoke("calibrate", "--from-traces", pipecat_file, "-o", out)
+    assert result.exit_code == 0, result.output
+    per_token = np.mean([(2.0 - 1.6 - 0.35) / 17, (3.6 - 2.9 - 0.4) / 23])
+    # TTFT 0.35 s at 300 input tokens, 0.40 s at 360: 60 tokens in 0.05 s
+    assert "TTFT      " + f"{0.1 - per_token:.4f} s + input / 1200.0 tok/s" in result.output
+    model = yaml.safe_load(out.read_text())["model"]
+    assert model["prefill_rate"] == 1200.0
+    assert model["decode_rate"] == round(1 / per_token, 1)
+    assert model["request_overhead"] == 0.0  # 0.092 s is less than the base's 0.1 s rtt
+
+
+def test_calibrate_from_traces_with_nothing_to_fit_is_one_line(tmp_path):
+    path = tmp_path / "s.json"
+    path.write_text(json.dumps(document(span("other", 0, 10))))
+    result = invoke("calibrate", "--from-traces", path, "-o", tmp_path / "p.yaml")
+    assert result.exit_code == 2
+    assert result.stderr == f"Error: {path}: no tool, model or delay measurement in the spans\n"

@@ -9,14 +9,13 @@ from rtsim.cli.common import backend_options, backend_target, printed_warnings, 
 from rtsim.errors import InputError, option
 from rtsim.files.atomic import write_atomic
 from rtsim.real import calibrate as measure
-from rtsim.real import profile
+from rtsim.real import profile, span_fits
 from rtsim.real.backend.errors import BackendError
 from rtsim.real.connect import check_target, require_real_extra
+from rtsim.real.span_fits import fit_spans
 from rtsim.scenario.load import read_scenario_yaml
 from rtsim.scenario.schema import parse_scenario
-from rtsim.traces import span_fits
 from rtsim.traces.importers.otel_sources import SOURCES
-from rtsim.traces.span_fits import fit_spans
 
 
 def _check_out(out: Path) -> None:

@@ -4,6 +4,7 @@ from pathlib import Path
 
 import click
 
+from rtsim.analysis.otel_export import otlp_lines
 from rtsim.analysis.summary import run_summary
 from rtsim.cli.common import (
     out_option,
@@ -20,7 +21,6 @@ from rtsim.reports.table import load_table, summary_table
 from rtsim.scenario.load import load_scenario, scenario_yaml
 from rtsim.scenario.overrides import run_overrides
 from rtsim.text import count
-from rtsim.traces.otel_export import otlp_lines
 from rtsim.traces.sets import load_trace_set, pin_traces
 
 

@@ -12,7 +12,6 @@ import json
 
 import pandas as pd
 
-from rtsim import __version__
 from rtsim.engine.runner import KEYS
 from rtsim.traces.schema import Episode
 
@@ -35,7 +34,7 @@ def otlp_lines(events: pd.DataFrame, episodes: list[Episode], model: str) -> str
 
 def _document(spans: list[dict]) -> dict:
     resource = {"attributes": _attrs({"service.name": "rtsim"})}
-    scope = {"name": "rtsim", "version": __version__}
+    scope = {"name": "rtsim"}
     return {"resourceSpans": [{"resource": resource,
                                "scopeSpans": [{"scope": scope, "spans": spans}]}]}
 

@@ -227,3 +227,13 @@ def test_calibrate_from_traces_with_nothing_to_fit_is_one_line(tmp_path):
     result = invoke("calibrate", "--from-traces", path, "-o", tmp_path / "p.yaml")
     assert result.exit_code == 2
     assert result.stderr == f"Error: {path}: no tool, model or delay measurement in the spans\n"
+
+
+def test_the_api_imports_spans_and_warns_of_skipped_ones(tmp_path):
+    from rtsim.api import import_traces
+
+    path = tmp_path / "s.jsonl"
+    path.write_text(otel_spans.pipecat() + "\n{oops\n")
+    with pytest.warns(UserWarning, match=r"^skipped 1 of 9 records: 1 not JSON \("):
+        [episode] = import_traces("otel", path)
+    assert [c.latency for t in episode.turns for c in t.calls] == [0.8]

@@ -44,8 +44,17 @@ SPAN = st.fixed_dictionaries(
      "startTimeUnixNano": TIME, "endTimeUnixNano": TIME},
     optional={"parentSpanId": HEX, "attributes": st.lists(st.fixed_dictionaries(
         {"key": st.sampled_from(KEYS), "value": VALUE}), max_size=6) | st.integers()})
+ATTRIBUTES = st.lists(st.fixed_dictionaries({"key": st.sampled_from(KEYS), "value": VALUE}),
+                      max_size=6)
+WELL_FORMED = st.builds(
+    lambda trace, span_id, name, start, length, attrs: {
+        "traceId": trace, "spanId": span_id, "name": name,
+        "startTimeUnixNano": str(start), "endTimeUnixNano": start + length,
+        "attributes": attrs},
+    st.sampled_from(["a" * 32, "b" * 32]), st.sampled_from(["c" * 16, "d" * 16, "e" * 16]),
+    st.sampled_from(NAMES), st.integers(0, 10**10), st.integers(0, 3 * 10**9), ATTRIBUTES)
 DOCUMENT = st.builds(lambda spans: {"resourceSpans": [{"scopeSpans": [{"spans": spans}]}]},
-                     st.lists(SPAN | st.integers(), max_size=8))
+                     st.lists(WELL_FORMED | WELL_FORMED | SPAN | st.integers(), max_size=10))
 
 
 @FUZZ

@@ -115,6 +115,17 @@ def test_own_export_imports_back_to_the_same_calls_and_latencies(tmp_path):
         for c in got:
             assert c.latency == pytest.approx(simulated[c.id], abs=2e-9)
     assert len(load_traces(back)) == len(original)
+    replay = tmp_path / "replay"
+    result = invoke("run", "-t", back, "-p", "sync", "--seeds", "1", "--events", "-o", replay)
+    assert result.exit_code == 0, result.output
+    replayed = pd.read_csv(replay / "events.csv")
+    firsts = replayed[(replayed.event == "tool_end") & (replayed.attempt == 0)]
+    measured = {(e.id, c.id): c.latency for e in load_traces(back) for t in e.turns
+                for c in t.calls}
+    got = {(r.episode, r.call): r.seconds for r in firsts.itertuples()}
+    # a first attempt cut short by a false start is retried with a drawn latency
+    assert len(got) >= 0.9 * len(measured)
+    assert got == {key: measured[key] for key in got}
 
 
 def test_the_export_is_byte_identical_for_the_same_seed(tmp_path):

@@ -77,9 +77,10 @@ def import_traces(source: str, path: str | Path | None = None, **options) -> lis
     """Episodes from benchmark data or logs, as `rtsim traces import` reads them.
 
     `source`: "bfcl" (options: category, limit, root, execute), "openai-messages" (path),
-    "questions" (path; option: limit), or "assistant" (the generator; options: episodes,
-    seed). Write them with `rtsim traces import ... --out` to keep a file. BFCL records of
-    the wrong shape are skipped, with a warning saying how many and why.
+    "questions" (path; option: limit), "otel" (an OTLP JSON path; option: source) or
+    "assistant" (the generator; options: episodes, seed). Write them with `rtsim traces
+    import ... --out` to keep a file. BFCL records and OTLP spans that cannot be used are
+    skipped, with a warning saying how many and why.
     """
     rows = _import_rows(source, path, options)
     return [parse_episode(row, f"{source} episode {row.get('id')!r}") for row in rows]
@@ -103,8 +104,16 @@ def _import_rows(source: str, path, options: dict) -> list[dict]:
     if source == "questions":
         from rtsim.traces.importers.questions import import_questions
         return import_questions(path, **options)
+    if source == "otel":
+        from rtsim.traces.importers.otel import import_otel
+        from rtsim.traces.importers.skips import summary
+        imported = import_otel([path], options.get("source"))
+        if imported.skipped:
+            warnings.warn(summary(imported.skipped, imported.spans + len(imported.skipped),
+                                  "record"), stacklevel=3)
+        return imported.episodes
     raise InputError(f"import_traces: unknown source {source!r} "
-                     "(choose from bfcl, openai-messages, questions, assistant)")
+                     "(choose from bfcl, openai-messages, questions, otel, assistant)")
 
 
 def simulate(scenario: Scenario | str = "cloud-realtime",

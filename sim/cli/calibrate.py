@@ -9,11 +9,13 @@ from rtsim.cli.common import backend_options, backend_target, printed_warnings, 
 from rtsim.errors import InputError, option
 from rtsim.files.atomic import write_atomic
 from rtsim.real import calibrate as measure
-from rtsim.real import profile
+from rtsim.real import profile, span_fits
 from rtsim.real.backend.errors import BackendError
 from rtsim.real.connect import check_target, require_real_extra
+from rtsim.real.span_fits import fit_spans
 from rtsim.scenario.load import read_scenario_yaml
 from rtsim.scenario.schema import parse_scenario
+from rtsim.traces.importers.otel_sources import SOURCES
 
 
 def _check_out(out: Path) -> None:
@@ -34,7 +36,16 @@ def _check_out(out: Path) -> None:
               help="Scenario the profile starts from: built-in name or YAML file "
                    "[default: edge-3b for embedded, else cloud-realtime].")
 @click.option("--quick", is_flag=True, help="Fewer, smaller points, one repeat (a smoke test).")
-def calibrate_command(backend, model, api_key_env, threads, out, base_scenario, quick):
+@click.option("--from-traces", "span_files", multiple=True, metavar="FILE",
+              type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Fit from OpenTelemetry spans (OTLP JSON) instead of measuring a backend "
+                   "(repeatable).")
+@click.option("--source", type=click.Choice(SOURCES),
+              help="With --from-traces: span conventions [default: detected].")
+@click.option("--tool-fit", type=click.Choice(["empirical", "lognormal"]), default="empirical",
+              show_default=True, help="With --from-traces: tool latencies in the profile.")
+def calibrate_command(backend, model, api_key_env, threads, out, base_scenario, quick,
+                      span_files, source, tool_fit):
     """Measure a backend's overhead, prefill and decode speed; write a scenario profile.
 
     Times the first token against prompt length (cold: a new prompt; cached: a cached
@@ -47,7 +58,11 @@ def calibrate_command(backend, model, api_key_env, threads, out, base_scenario, 
       rtsim calibrate                                   # the embedded model, ~2 minutes
       rtsim calibrate -b http://127.0.0.1:8000/v1 -o vllm.yaml
       rtsim run -s profile.yaml
+      rtsim calibrate --from-traces spans.jsonl -o prod.yaml   # from production spans
     """
+    if span_files:
+        _from_traces(list(span_files), source, tool_fit, out, base_scenario)
+        return
     with user_errors():
         target = backend_target(backend, model, api_key_env, threads)
         check_target(target)
@@ -68,4 +83,18 @@ def calibrate_command(backend, model, api_key_env, threads, out, base_scenario, 
     with printed_warnings():
         measure.warn_low_fits(cal, "calibrate again on an idle machine" + (
             f" and without {option('quick')}, which measures fewer points" if quick else ""))
+    click.echo(f"\nwrote {out} (rtsim run -s {out})")
+
+
+def _from_traces(paths: list[Path], source, tool_fit: str, out: Path, base_scenario) -> None:
+    """Fit tool, model and turn-taking timing from spans; print the fits; write the profile."""
+    with user_errors():
+        _check_out(out)
+        base_name = base_scenario or "cloud-realtime"
+        base, base_label = read_scenario_yaml(base_name)
+        parse_scenario(base, base_label)
+        fits = fit_spans(paths, source)
+        write_atomic(out, span_fits.profile_yaml(fits, base, base_name, paths, tool_fit))
+    click.echo(f"fits from {fits.source} spans:")
+    click.echo("\n".join(span_fits.fit_lines(fits)))
     click.echo(f"\nwrote {out} (rtsim run -s {out})")

@@ -1,8 +1,10 @@
 """`rtsim run`: simulate the policies on a scenario; print and write latencies and speedups."""
 
+from pathlib import Path
 
 import click
 
+from rtsim.analysis.otel_export import otlp_lines
 from rtsim.analysis.summary import run_summary
 from rtsim.cli.common import (
     out_option,
@@ -13,7 +15,7 @@ from rtsim.cli.common import (
     user_errors,
 )
 from rtsim.engine.runner import run_count, simulate
-from rtsim.files.atomic import writable_folder
+from rtsim.files.atomic import writable_folder, write_atomic
 from rtsim.files.results import write_run
 from rtsim.reports.table import load_table, summary_table
 from rtsim.scenario.load import load_scenario, scenario_yaml
@@ -30,7 +32,9 @@ from rtsim.traces.sets import load_trace_set, pin_traces
 @click.option("--format", "fmt", type=click.Choice(["csv", "parquet"]), default="csv",
               show_default=True, help="Table format.")
 @click.option("--events", is_flag=True, help="Also write every simulated event (events.csv).")
-def run_command(scenario, trace_set, seeds, seed, overrides, policies, out, fmt, events):
+@click.option("--otel", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Also write the run as OpenTelemetry spans (OTLP JSON Lines).")
+def run_command(scenario, trace_set, seeds, seed, overrides, policies, out, fmt, events, otel):
     """Simulate the policies on a scenario and print latencies and speedups.
 
     Writes turns.csv (one row per turn x policy x replication), summary.json and
@@ -49,10 +53,14 @@ def run_command(scenario, trace_set, seeds, seed, overrides, policies, out, fmt,
         writable_folder(out)
         episodes = load_trace_set(resolved.traces)
         with progress(run_count(resolved, episodes, names), "episode runs") as step:
-            sim = simulate(resolved, episodes, names, keep_events=events, progress=step)
+            sim = simulate(resolved, episodes, names, keep_events=events or otel is not None,
+                           progress=step)
         summary = run_summary(resolved, len(episodes), sim)
         paths = write_run(out, sim.turns, summary, scenario_yaml(resolved), fmt,
                           sim.events if events else None)
+        if otel is not None:
+            write_atomic(otel, otlp_lines(sim.events, episodes, resolved.name))
+            paths.append(otel)
     click.echo(f"scenario {resolved.name} | traces {resolved.traces} "
                f"({_workload(resolved, episodes)}, "
                f"{count(len(sim.turns) // len(names), 'turn')} per policy) | "

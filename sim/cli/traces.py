@@ -12,7 +12,10 @@ from rtsim.traces import sets as tracesets
 from rtsim.traces.generators.assistant import generate as generate_assistant
 from rtsim.traces.importers.bfcl import CATEGORIES, import_bfcl
 from rtsim.traces.importers.openai_messages import import_openai_messages
+from rtsim.traces.importers.otel import import_otel
+from rtsim.traces.importers.otel_sources import SOURCES
 from rtsim.traces.importers.questions import import_questions
+from rtsim.traces.importers.skips import refuse, summary
 from rtsim.traces.schema import Episode, parse_episode, write_traces
 from rtsim.traces.stats import format_stats, trace_stats
 
@@ -41,6 +44,8 @@ def _out(default: str):
 
 
 _LIMIT = click.option("--limit", type=click.IntRange(min=1), help="Import only the first N.")
+_STRICT = click.option("--strict", is_flag=True,
+                       help="Fail (exit 2) on the first record that would be skipped.")
 
 
 @import_group.command("bfcl")
@@ -52,14 +57,17 @@ _LIMIT = click.option("--limit", type=click.IntRange(min=1), help="Import only t
 @click.option("--execute", is_flag=True,
               help="Run the ground truth in BFCL's simulators for real tool outputs "
                    "(MathAPI also needs mpmath); default: estimated sizes.")
+@_STRICT
 @_out("traces/bfcl-CATEGORY.jsonl")
-def import_bfcl_command(category, limit, data_dir, execute, out):
+def import_bfcl_command(category, limit, data_dir, execute, strict, out):
     """BFCL multi-turn ground truth (needs: pip install --no-deps bfcl-eval).
 
     Example: rtsim traces import bfcl --category multi_turn_miss_param --limit 20
     """
     with user_errors():
         imported = import_bfcl(category, limit, data_dir, execute)
+        if strict and imported.skipped:
+            raise InputError(imported.skipped[0])
     write_checked(imported.episodes, out or Path("traces") / f"bfcl-{category}.jsonl")
     if imported.skipped:
         click.echo(imported.skipped_summary())
@@ -67,29 +75,87 @@ def import_bfcl_command(category, limit, data_dir, execute, out):
 
 @import_group.command("openai-messages")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@_STRICT
 @_out("traces/NAME.jsonl, NAME the input file's name without its extension")
-def import_openai_command(path, out):
+def import_openai_command(path, strict, out):
     """Conversations in OpenAI chat format (JSON array, object or JSON Lines).
+
+    A conversation that cannot be used is skipped and counted (--strict: an error).
 
     Example: rtsim traces import openai-messages gpt-4o-airline.json
     """
+    skipped = None if strict else []
     with user_errors():
-        rows = import_openai_messages(path)
+        rows = import_openai_messages(path, skipped)
+        refuse(skipped or [], len(rows), strict=False)
     write_checked(rows, out or Path("traces") / f"{path.stem}.jsonl")
+    if skipped:
+        click.echo(summary(skipped, len(rows) + len(skipped), "conversation"))
 
 
 @import_group.command("questions")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @_LIMIT
+@_STRICT
 @_out("traces/questions-NAME.jsonl, NAME the input file's name without its extension")
-def import_questions_command(path, limit, out):
+def import_questions_command(path, limit, strict, out):
     """A question set ({id, question, answer} list): one turn of parallel searches each.
+
+    A row that cannot be used is skipped and counted (--strict: an error).
 
     Example: rtsim traces import questions hotpotqa_comparison.json --limit 100
     """
+    skipped = None if strict else []
     with user_errors():
-        rows = import_questions(path, limit)
+        rows = import_questions(path, limit, skipped)
+        refuse(skipped or [], len(rows), strict=False)
     write_checked(rows, out or Path("traces") / f"questions-{path.stem}.jsonl")
+    if skipped:
+        click.echo(summary(skipped, len(rows) + len(skipped), "question"))
+
+
+@import_group.command("otel")
+@click.argument("paths", nargs=-1, required=True,
+                type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--source", type=click.Choice(SOURCES),
+              help="Span conventions [default: detected from the spans].")
+@_STRICT
+@_out("traces/otel-NAME.jsonl, NAME the first input file's name without its extension")
+def import_otel_command(paths, source, strict, out):
+    """OpenTelemetry spans (OTLP JSON) with their measured tool latencies.
+
+    Reads the collector's file exporter output (one JSON object a line) or one OTLP JSON
+    document; GenAI semantic conventions, LiveKit Agents or Pipecat spans.
+
+    \b
+    Examples:
+      rtsim traces import otel spans.jsonl
+      rtsim traces import otel day1.json day2.json --source livekit --out traces/prod.jsonl
+      rtsim run -t traces/prod.jsonl
+    """
+    with user_errors():
+        imported = import_otel(list(paths), source)
+        refuse(imported.skipped, len(imported.episodes), strict)
+    write_checked(imported.episodes, out or Path("traces") / f"otel-{paths[0].stem}.jsonl")
+    click.echo(f"read {count(imported.spans, 'span')} as {imported.source} spans")
+    for line in otel_summaries(imported):
+        click.echo(line)
+    if imported.unmapped:
+        click.echo("not mapped: " + ", ".join(
+            f"{n:,} {what}" for what, n in sorted(imported.unmapped.items())))
+
+
+def otel_summaries(imported) -> list[str]:
+    """One line each for the spans and the conversations an otel import skipped."""
+    spans = [s for s in imported.skipped if s.reason == "malformed span"]
+    convs = [s for s in imported.skipped if s.reason == "with no answered user turn"]
+    lines = [s for s in imported.skipped if s not in spans and s not in convs]
+    out = []
+    for skips, total, unit in ((lines, None, "line"), (spans, imported.spans + len(spans), "span"),
+                               (convs, imported.conversations, "conversation")):
+        if skips:
+            out.append(summary(skips, total if total is not None else len(skips), unit))
+    return out
 
 
 @traces_group.command("generate")

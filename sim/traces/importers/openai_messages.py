@@ -14,6 +14,7 @@ from pathlib import Path
 from rtsim.errors import InputError
 from rtsim.files.inputs import json_values
 from rtsim.traces.importers.safety import is_read_only
+from rtsim.traces.importers.skips import RecordError, skip_of
 from rtsim.traces.knownat import find_end, split_words
 from rtsim.traces.tokens import count_tokens
 
@@ -25,17 +26,27 @@ _TODAY = re.compile(r"\b(?:current (?:date|time)|today(?:'s date)?)\s*(?:is|:)\s
                     r"(\d{4}-\d{2}-\d{2})", re.IGNORECASE)
 
 
-def import_openai_messages(path: str | Path) -> list[dict]:
-    """Episodes (raw trace dicts) of every conversation in the file at `path`."""
+def import_openai_messages(path: str | Path, skipped: list | None = None) -> list[dict]:
+    """Episodes (raw trace dicts) of every conversation in the file at `path`.
+
+    A conversation that cannot be used raises InputError, or, given a `skipped` list, is
+    left out and recorded there (a Skip with its location and reason).
+    """
     path = Path(path)
     values = json_values(path)
     if values and all(isinstance(v, dict) and "role" in v for _, v in values):
         values = [(str(path), [v for _, v in values])]
     episodes, ids = [], set()
     for n, (where, value) in enumerate(values):
-        messages, key = _messages(value, where)
-        episode = {"id": _unique(_episode_id(value, path.stem, n), ids),
-                   **conversation_episode(messages, f"{where}: {key}")}
+        try:
+            messages, key = _messages(value, where)
+            body = conversation_episode(messages, f"{where}: {key}")
+        except InputError as exc:
+            if skipped is None:
+                raise
+            skipped.append(skip_of(exc, where))
+            continue
+        episode = {"id": _unique(_episode_id(value, path.stem, n), ids), **body}
         tools = value.get("tools") if isinstance(value, dict) else None
         if tools:
             episode["system_tokens"] = (episode.get("system_tokens", 0)
@@ -76,6 +87,8 @@ def _unique(candidate: str, ids: set[str]) -> str:
 
 def conversation_episode(messages: list, where: str) -> dict:
     """One episode (without id) from a conversation's messages; `where` locates errors."""
+    if not messages:
+        raise RecordError(f"{where}: no messages", "empty")
     builder = _Builder()
     for i, msg in enumerate(messages):
         at = f"{where}[{i}]"
@@ -94,7 +107,8 @@ def conversation_episode(messages: list, where: str) -> dict:
             raise InputError(f"{at}.role: unknown role {role!r}")
     turns = builder.finish()
     if not turns:
-        raise InputError(f"{where}: no user turn with an assistant reply")
+        raise RecordError(f"{where}: no user turn with an assistant reply",
+                          "with no answered user turn")
     episode = {"source": "openai-messages", "turns": turns}
     system_text = "\n".join(t for t in builder.system if t)
     system = count_tokens(system_text)
@@ -139,6 +153,7 @@ class _Builder:
         self.turn: dict | None = None
         self.ids: set[str] = set()
         self.by_source_id: dict[str, dict] = {}
+        self.legacy: dict[str, dict] = {}
 
     def user(self, text: str) -> None:
         if not text:
@@ -157,6 +172,8 @@ class _Builder:
             self.turn["texts"].append(text)
         self.turn["replied"] = True
         tool_calls = msg.get("tool_calls") or []
+        if not tool_calls and isinstance(msg.get("function_call"), dict):
+            tool_calls = [{"function": msg["function_call"], "legacy": True}]
         if not isinstance(tool_calls, list):
             raise InputError(f"{at}.tool_calls: must be a list")
         if tool_calls:
@@ -174,7 +191,8 @@ class _Builder:
             try:
                 arguments = json.loads(arguments)
             except json.JSONDecodeError as exc:
-                raise InputError(f"{at}.function.arguments: not valid JSON ({exc.msg})") from None
+                raise RecordError(f"{at}.function.arguments: not valid JSON ({exc.msg})",
+                                  "with arguments that are not JSON") from None
         if not isinstance(arguments, dict):
             raise InputError(f"{at}.function.arguments: must be a JSON object")
         source_id = raw.get("id")
@@ -184,13 +202,18 @@ class _Builder:
                 "safe": is_read_only(function["name"]), "output": ""}
         if isinstance(source_id, str):
             self.by_source_id[source_id] = call
+        if raw.get("legacy"):
+            self.legacy[call["name"]] = call
         return call
 
     def result(self, msg: dict, at: str) -> None:
         source_id = msg.get("tool_call_id")
         call = self.by_source_id.get(source_id) if isinstance(source_id, str) else None
+        if call is None and source_id is None and msg.get("role") == "function":
+            call = self.legacy.pop(msg.get("name"), None)  # the legacy function_call form
         if call is None:
-            raise InputError(f"{at}.tool_call_id: no earlier tool call with id {source_id!r}")
+            raise RecordError(f"{at}.tool_call_id: no earlier tool call with id {source_id!r}",
+                              "with a tool result without its call")
         call["output"] = message_text(msg, at)
 
     def _close(self) -> None:

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from rtsim.errors import InputError
 from rtsim.files.inputs import json_values
+from rtsim.traces.importers.skips import RecordError, skip_of
 
 SEARCH_TOOL = "search"
 SEARCH_OUTPUT_TOKENS = 180
@@ -37,14 +38,26 @@ _ALTERNATIVES = re.compile(
     r"(?:,|:|\bbetween\b)\s*([^,:?]+?)\s*,?\s*\b(or|and)\b\s*([^?,]+?)\s*[?.]?\s*$")
 
 
-def import_questions(path: str | Path, limit: int | None = None) -> list[dict]:
-    """One-turn episodes (raw trace dicts) for the first `limit` questions of the file."""
+def import_questions(path: str | Path, limit: int | None = None,
+                     skipped: list | None = None) -> list[dict]:
+    """One-turn episodes (raw trace dicts) for the first `limit` questions of the file.
+
+    A row that cannot be used raises InputError, or, given a `skipped` list, is left out
+    and recorded there.
+    """
     path = Path(path)
     episodes, ids = [], set()
     for where, row in json_values(path)[:limit]:
-        episode = question_episode(row, where, path.stem)
-        if episode["id"] in ids:
-            raise InputError(f"{where}: id: duplicate id {episode['id']!r}")
+        try:
+            episode = question_episode(row, where, path.stem)
+            if episode["id"] in ids:
+                raise RecordError(f"{where}: id: duplicate id {episode['id']!r}",
+                                  "with a duplicate id")
+        except InputError as exc:
+            if skipped is None:
+                raise
+            skipped.append(skip_of(exc, where))
+            continue
         ids.add(episode["id"])
         episodes.append(episode)
     return episodes
@@ -59,7 +72,7 @@ def question_episode(row, where: str, source: str) -> dict:
             raise InputError(f"{where}: {key}: missing or not a string")
     question = str(row["question"]).strip()
     if not question:
-        raise InputError(f"{where}: question: empty")
+        raise RecordError(f"{where}: question: empty", "empty")
     lookups = row.get("branch", DEFAULT_LOOKUPS)
     if not isinstance(lookups, int) or isinstance(lookups, bool) or lookups < 1:
         raise InputError(f"{where}: branch: must be a positive integer")

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from turns_per_second import simpy_timeouts_per_second
 
-from rtsim.sweeps.executors import run_local
+from rtsim.engine.executors import run_local
 from rtsim.sweeps.spec import resolve
 from rtsim.sweeps.store import SweepStore, run_sweep
 from rtsim.traces.sets import load_trace_set

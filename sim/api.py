@@ -15,6 +15,7 @@ import pandas as pd
 from rtsim.analysis.summary import run_summary
 from rtsim.analysis.targets import parse_target, uses_baseline
 from rtsim.analysis.validate import validate as verdicts
+from rtsim.engine.executors import run_local
 from rtsim.engine.runner import known_policies
 from rtsim.engine.runner import simulate as simulate_policies
 from rtsim.errors import InputError
@@ -24,7 +25,6 @@ from rtsim.scenario.load import load_scenario as load_scenario_file
 from rtsim.scenario.load import scenario_yaml
 from rtsim.scenario.overrides import run_overrides
 from rtsim.scenario.schema import Scenario
-from rtsim.sweeps.executors import run_local
 from rtsim.sweeps.spec import parse_grid, resolve
 from rtsim.sweeps.store import SweepStore, run_sweep
 from rtsim.traces.schema import Episode, parse_episode

@@ -1,23 +1,42 @@
 """The `rtsim` command line: a thin click layer over the library, one module per command.
 
 `common` holds what the commands share (options declared once, user errors). The CLI is
-the top room: it may import every other, and nothing imports it.
+the top room: it may import every other, and nothing imports it. A command's module is
+imported only when the command runs (or help lists it), so `rtsim run` does not pay for
+the plotting and real-model libraries other commands need.
 """
+
+import importlib
 
 import click
 
-from rtsim.cli.calibrate import calibrate_command
-from rtsim.cli.check import check_command
-from rtsim.cli.probe import probe_command
-from rtsim.cli.report import report_command
-from rtsim.cli.run import run_command
-from rtsim.cli.scenarios import scenarios_group
-from rtsim.cli.sweep import sweep_command
-from rtsim.cli.traces import traces_group
-from rtsim.cli.validate import validate_command
+COMMANDS = {
+    "calibrate": "calibrate:calibrate_command",
+    "check": "check:check_command",
+    "probe": "probe:probe_command",
+    "report": "report:report_command",
+    "run": "run:run_command",
+    "scenarios": "scenarios:scenarios_group",
+    "sweep": "sweep:sweep_command",
+    "traces": "traces:traces_group",
+    "validate": "validate:validate_command",
+}
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class LazyGroup(click.Group):
+    """A group whose subcommands are imported from COMMANDS when first asked for."""
+
+    def list_commands(self, ctx):
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx, name):
+        if name not in COMMANDS:
+            return None
+        module, attr = COMMANDS[name].split(":")
+        return getattr(importlib.import_module(f"rtsim.cli.{module}"), attr)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="rtsim", prog_name="rtsim")
 def main():
     """rtsim: how much do async I/O and speculative tool calling speed up a voice agent?
@@ -28,8 +47,3 @@ def main():
       rtsim scenarios list             # what else is built in
       rtsim run -s edge-3b --set tools.default.latency=2.0 --seeds 20
     """
-
-
-for _command in (calibrate_command, check_command, probe_command, report_command, run_command,
-                 scenarios_group, sweep_command, traces_group, validate_command):
-    main.add_command(_command)

@@ -14,7 +14,9 @@ from rtsim.cli.common import (
     scenario_options,
     user_errors,
 )
-from rtsim.engine.runner import run_count, simulate
+from rtsim.cli.executors import executor as run_on
+from rtsim.cli.executors import executor_options
+from rtsim.engine.runner import POOL_FROM_RUNS, pool_size, run_count, simulate
 from rtsim.files.atomic import writable_folder, write_atomic
 from rtsim.files.results import write_run
 from rtsim.reports.table import load_table, summary_table
@@ -34,7 +36,10 @@ from rtsim.traces.sets import load_trace_set, pin_traces
 @click.option("--events", is_flag=True, help="Also write every simulated event (events.csv).")
 @click.option("--otel", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Also write the run as OpenTelemetry spans (OTLP JSON Lines).")
-def run_command(scenario, trace_set, seeds, seed, overrides, policies, out, fmt, events, otel):
+@executor_options(f"Local pool size [default: all cores from {POOL_FROM_RUNS} episode runs, "
+                  "else 1]; the results are the same for any number.")
+def run_command(scenario, trace_set, seeds, seed, overrides, policies, out, fmt, events, otel,
+                executor, workers, scheduler):
     """Simulate the policies on a scenario and print latencies and speedups.
 
     Writes turns.csv (one row per turn x policy x replication), summary.json and
@@ -45,6 +50,7 @@ def run_command(scenario, trace_set, seeds, seed, overrides, policies, out, fmt,
       rtsim run
       rtsim run -s edge-3b -p sync,speculative --seeds 30 --out runs/edge
       rtsim run --traces my-logs.jsonl --set endpointing.silence=0.3
+      rtsim run -t bfcl-multi_turn_base.jsonl --seeds 10 --workers 2
     """
     with user_errors():
         names = policy_names(policies)
@@ -52,9 +58,13 @@ def run_command(scenario, trace_set, seeds, seed, overrides, policies, out, fmt,
                                             + run_overrides(trace_set, seeds, seed)))
         writable_folder(out)
         episodes = load_trace_set(resolved.traces)
-        with progress(run_count(resolved, episodes, names), "episode runs") as step:
+        runs = run_count(resolved, episodes, names)
+        if executor == "local":
+            workers = pool_size(runs, workers)
+        with run_on(executor, scheduler, workers) as (execute, slots), \
+                progress(runs, "episode runs") as step:
             sim = simulate(resolved, episodes, names, keep_events=events or otel is not None,
-                           progress=step)
+                           progress=step, execute=execute, workers=slots)
         summary = run_summary(resolved, len(episodes), sim)
         paths = write_run(out, sim.turns, summary, scenario_yaml(resolved), fmt,
                           sim.events if events else None)

@@ -1,8 +1,7 @@
 """`rtsim sweep`: a parameter grid over a scenario, run locally or on a Dask cluster."""
 
-import functools
+import contextlib
 import math
-import os
 import shlex
 import sys
 import time
@@ -22,8 +21,9 @@ from rtsim.cli.common import (
     split_names,
     user_errors,
 )
+from rtsim.cli.executors import executor as run_on
+from rtsim.cli.executors import executor_options
 from rtsim.errors import InputError
-from rtsim.sweeps.executors import connect_dask, run_dask, run_local
 from rtsim.sweeps.results import point_rows
 from rtsim.sweeps.spec import parse_values, read_sweep_file, resolve
 from rtsim.sweeps.store import SweepStore, run_sweep
@@ -55,19 +55,6 @@ def _cli_grid(items) -> list[tuple[str, tuple]]:
     return grid
 
 
-def _executor(executor: str, scheduler: str | None, workers: int | None):
-    if executor == "local":
-        if scheduler:
-            raise InputError("--scheduler: only with --executor dask")
-        return functools.partial(run_local, workers=workers), None
-    if not scheduler:
-        raise InputError("--executor dask: give the cluster's --scheduler ADDRESS")
-    if workers:
-        raise InputError("--workers: only with --executor local (the cluster has its own)")
-    client = connect_dask(scheduler)
-    return functools.partial(run_dask, client=client), client
-
-
 @click.command("sweep")
 @click.argument("sweep_file", required=False, type=click.Path(dir_okay=False))
 @click.option("--grid", "-g", multiple=True, metavar="KEY=VALUES",
@@ -84,12 +71,7 @@ def _executor(executor: str, scheduler: str | None, workers: int | None):
 @click.option("--format", "fmt", type=click.Choice(["parquet", "csv"]), default="parquet",
               show_default=True, help="Results table format.")
 @click.option("--resume", is_flag=True, help="Continue the sweep in --out, skipping done points.")
-@click.option("--executor", type=click.Choice(["local", "dask"]), default="local",
-              show_default=True, help="Local process pool, or an existing Dask cluster.")
-@click.option("--workers", type=click.IntRange(min=1), default=None,
-              help="Local pool size [default: all cores].")
-@click.option("--scheduler", default=None, metavar="ADDRESS",
-              help="Dask scheduler address, e.g. tcp://10.0.0.5:8786 (with --executor dask).")
+@executor_options("Local pool size [default: all cores].")
 @click.option("--common-seeds", is_flag=True,
               help="Every point plays the same random draws (the root seed), so curves over a "
                    "key differ only by the key: use it for trade-off curves.")
@@ -126,58 +108,49 @@ def sweep_command(sweep_file, grid, scenario, traces, policies, seeds, seed, ove
         tools.default.latency: [0.25, 0.5, 1, 2, 4]
         model.decode_rate: "20:140:40"
     """
-    with user_errors():
-        spec = read_sweep_file(sweep_file) if sweep_file else {"grid": []}
-        names = policy_names(policies, spec.get("policies") or split_names(ALL_POLICIES))
-        with progress(None, "points checked", quiet) as checked:
-            resolved = resolve(scenario or spec.get("scenario") or DEFAULT_SCENARIO,
-                               list(spec.get("set", [])) + list(overrides),
-                               spec["grid"] + _cli_grid(grid), names,
-                               split_names(traces) or list(spec.get("traces") or []),
-                               seeds if seeds is not None else spec.get("seeds"),
-                               seed if seed is not None else spec.get("seed"),
-                               {key: f"{sweep_file}: grid:" for key, _ in spec["grid"]},
-                               checked, common_seeds or bool(spec.get("common_seeds")))
-        episodes = {name: load_trace_set(name) for name in resolved.traces}
-        execute, client = _executor(executor, scheduler, workers)
-        store = SweepStore(out, resolved, fmt)
-        if resume:  # a sweep folder already: its finished points count in the estimate
-            store.open(resume)
-    total, done = len(resolved.points), len(store.done)
-    click.echo(f"sweep of {count(total, 'point')} ({count(len(resolved.grid), 'key')} x "
-               f"{count(len(resolved.traces), 'trace set')}) x "
-               f"{count(len(names), 'policy', 'policies')}, "
-               f"{count(resolved.seeds, 'seed')} each"
-               + (f"; {done} done already" if done else ""), err=True)
-    if store.damaged:
-        click.echo(store.damaged_summary(), err=True)
-    first = _first_point(store, episodes, _slots(workers, client), yes)
-    with user_errors():
-        if not resume:
-            store.open(resume)
-    if first is not None:
-        store.add(*first)
-    try:
-        with progress(total, "points", quiet) as step:
-            step(len(store.done))
-            run_sweep(store, execute, episodes, step)
-    except KeyboardInterrupt:
-        raise Interrupted(f"interrupted: {len(store.done)} of {total} points are kept in "
-                          f"{out}; continue with: {_resume_command()}") from None
-    except InputError as exc:  # a point that cannot be written (a full disk)
-        raise BadInput(f"{exc.cli_message()}; {len(store.done)} of {total} points are kept "
-                       f"in {out}; continue with: {_resume_command()}") from None
-    finally:
-        if client is not None:
-            client.close()
+    with contextlib.ExitStack() as spread:  # the executor, closed when the sweep ends
+        with user_errors():
+            spec = read_sweep_file(sweep_file) if sweep_file else {"grid": []}
+            names = policy_names(policies, spec.get("policies") or split_names(ALL_POLICIES))
+            with progress(None, "points checked", quiet) as checked:
+                resolved = resolve(scenario or spec.get("scenario") or DEFAULT_SCENARIO,
+                                   list(spec.get("set", [])) + list(overrides),
+                                   spec["grid"] + _cli_grid(grid), names,
+                                   split_names(traces) or list(spec.get("traces") or []),
+                                   seeds if seeds is not None else spec.get("seeds"),
+                                   seed if seed is not None else spec.get("seed"),
+                                   {key: f"{sweep_file}: grid:" for key, _ in spec["grid"]},
+                                   checked, common_seeds or bool(spec.get("common_seeds")))
+            episodes = {name: load_trace_set(name) for name in resolved.traces}
+            execute, slots = spread.enter_context(run_on(executor, scheduler, workers))
+            store = SweepStore(out, resolved, fmt)
+            if resume:  # a sweep folder already: its finished points count in the estimate
+                store.open(resume)
+        total, done = len(resolved.points), len(store.done)
+        click.echo(f"sweep of {count(total, 'point')} ({count(len(resolved.grid), 'key')} x "
+                   f"{count(len(resolved.traces), 'trace set')}) x "
+                   f"{count(len(names), 'policy', 'policies')}, "
+                   f"{count(resolved.seeds, 'seed')} each"
+                   + (f"; {done} done already" if done else ""), err=True)
+        if store.damaged:
+            click.echo(store.damaged_summary(), err=True)
+        first = _first_point(store, episodes, slots, yes)
+        with user_errors():
+            if not resume:
+                store.open(resume)
+        if first is not None:
+            store.add(*first)
+        try:
+            with progress(total, "points", quiet) as step:
+                step(len(store.done))
+                run_sweep(store, execute, episodes, step)
+        except KeyboardInterrupt:
+            raise Interrupted(f"interrupted: {len(store.done)} of {total} points are kept in "
+                              f"{out}; continue with: {_resume_command()}") from None
+        except InputError as exc:  # a point that cannot be written (a full disk)
+            raise BadInput(f"{exc.cli_message()}; {len(store.done)} of {total} points are kept "
+                           f"in {out}; continue with: {_resume_command()}") from None
     click.echo(f"wrote {out / ('results.' + fmt)} ({len(store.done)} of {count(total, 'point')})")
-
-
-def _slots(workers: int | None, client) -> int:
-    """How many points run at once: the local pool's size, or the cluster's threads."""
-    if client is not None:
-        return max(1, sum(client.nthreads().values()))
-    return workers or os.cpu_count() or 1
 
 
 def _first_point(store: SweepStore, episodes: dict, slots: int,
@@ -189,7 +162,7 @@ def _first_point(store: SweepStore, episodes: dict, slots: int,
     if not todo:
         return None
     start = time.perf_counter()
-    rows = point_rows(todo[0].scenario, episodes[todo[0].traces], store.sweep.policies)
+    rows = point_rows(episodes[todo[0].traces], todo[0].scenario, store.sweep.policies)
     took = time.perf_counter() - start
     rest = len(todo) - 1
     estimate = took * math.ceil(rest / min(slots, rest)) if rest else 0.0

@@ -24,37 +24,41 @@ from rtsim.traces.schema import Episode
 
 
 class SharedEpisodeSim(EpisodeSim):
-    """A conversation whose model requests run on a shared server."""
+    """A conversation whose model requests run on a shared server. Its running request holds
+    the server's job, and the job reports back through a bound method: no closure keeps a
+    finished conversation alive in a reference cycle."""
 
     def __init__(self, env, draws, policy_cls, scenario, log, server: BatchServer,
                  on_end):
         super().__init__(env, draws, policy_cls, scenario, log)
         self.server, self.on_end = server, on_end
-        self.jobs: dict[int, Job] = {}
 
     def _launch(self, req: Request) -> None:
         spec = req.spec
         mark = spec.answer_from + 1 if spec.purpose == "answer" else None
-        job = self.jobs[spec.gen] = Job(req.prefill_s, spec.decode, req.per_token,
-                                        lambda _job: self._finish(req), mark)
+        req.job = Job(req.prefill_s, spec.decode, req.per_token, self._job_done, mark)
         if req.overhead:
-            self._at(req.overhead, self._send, req, job)
+            self._at(req.overhead, self._send, req)
         else:
-            self._send(req, job)
+            self._send(req)
 
-    def _send(self, req: Request, job: Job) -> None:
-        if self.active is req and job.state == "new":
-            self.server.submit(job)
+    def _send(self, req: Request) -> None:
+        if self.active is req and req.job.state == "new":
+            self.server.submit(req.job)
+
+    def _job_done(self, job: Job) -> None:
+        """The server finished a job: only the running request's job can finish."""
+        self._finish(self.active)
 
     def _stop(self, req: Request) -> int:
-        job = self.jobs[req.spec.gen]
+        job = req.job
         if job.state == "new":
             job.state = "gone"
             return 0
         return self.server.cancel(job)
 
     def _first_token_time(self, req: Request) -> float:
-        job = self.jobs[req.spec.gen]
+        job = req.job
         return self.env.now if job.mark_time is None else job.mark_time
 
     def _episode_done(self) -> None:
@@ -72,15 +76,20 @@ def work_list(scenario: Scenario, episodes: list[Episode]) -> list[tuple[int, st
     return out
 
 
+def _keep(unit: str, rows: list) -> tuple[str, list]:
+    return unit, rows
+
+
 def simulate_shared(scenario: Scenario, episodes: list[Episode], policy_cls,
-                    replication: int) -> tuple[list[tuple[str, list]], dict]:
-    """Play the work list on one shared server; (unit id, rows) per episode, and stats."""
+                    replication: int, digest=_keep) -> tuple[list, dict]:
+    """Play the work list on one shared server; `digest(unit id, rows)` of each episode as
+    it ends (default: the pair itself), in work-list order, and the server's stats."""
     env = simpy.Environment()
     srv = scenario.server
     server = BatchServer(env, srv.max_batch, srv.batch_slowdown)
     work = work_list(scenario, episodes)
     todo = iter(work)
-    results: dict[int, tuple[str, list]] = {}
+    results: dict[int, object] = {}
 
     def play(_ev=None) -> None:
         item = next(todo, None)
@@ -91,7 +100,7 @@ def simulate_shared(scenario: Scenario, episodes: list[Episode], policy_cls,
         draws = realize(scenario, episode, k, replication)
 
         def ended(_sim) -> None:
-            results[k] = (unit, [r._replace(t=r.t - start) for r in rec.rows])
+            results[k] = digest(unit, [r._replace(t=r.t - start) for r in rec.rows])
             if not srv.arrival_rate:
                 play()
 

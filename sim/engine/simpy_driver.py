@@ -20,11 +20,12 @@ from rtsim.scenario.schema import Scenario
 class Request:
     """A model request in the lane: its action and, once running, its timing."""
 
-    __slots__ = ("spec", "turn", "begin", "overhead", "prefill_s", "per_token")
+    __slots__ = ("spec", "turn", "begin", "overhead", "prefill_s", "per_token", "job")
 
     def __init__(self, spec: StartGeneration, turn: int):
         self.spec, self.turn = spec, turn
         self.begin = self.overhead = self.prefill_s = self.per_token = 0.0
+        self.job = None  # on a shared server: the server's job running it
 
     def tokens_by(self, now: float) -> int:
         """Tokens decoded by time `now` (a token half written is not kept)."""

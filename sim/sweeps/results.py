@@ -19,8 +19,8 @@ RESULT_COLUMNS = ("policy", "episodes", "turns", *LATENCY_COLUMNS, "speedup", "s
 `seed` in front."""
 
 
-def point_rows(scenario, episodes, policies) -> list[dict]:
-    """Simulate one point; one row per policy (RESULT_COLUMNS)."""
+def point_rows(episodes, scenario, policies) -> list[dict]:
+    """Simulate one point on its trace set's episodes; one row per policy (RESULT_COLUMNS)."""
     sim = simulate(scenario, episodes, list(policies))
     summary = summarize(sim.turns, scenario.seed)
     server = load_summary(sim.load) if not sim.load.empty else {}

@@ -22,7 +22,7 @@ from rtsim.errors import InputError, option
 from rtsim.files.atomic import write_atomic
 from rtsim.files.inputs import read_json, read_yaml
 from rtsim.files.results import table_bytes
-from rtsim.sweeps.results import RESULT_COLUMNS
+from rtsim.sweeps.results import RESULT_COLUMNS, point_rows
 from rtsim.sweeps.spec import GridPoint, Sweep
 
 WRITE_EVERY = 1.0
@@ -166,7 +166,7 @@ def run_sweep(store: SweepStore,
     The results table is written at the end, also when the sweep stops (Ctrl-C, a point
     file that cannot be written); the error that stopped it is the one raised.
     """
-    todo = [(p.index, p.scenario, p.traces, store.sweep.policies)
+    todo = [(p.index, point_rows, p.traces, (p.scenario, store.sweep.policies))
             for p in store.sweep.points if p.index not in store.done]
     ran = 0
     results = execute(todo, {n: episodes[n] for n in {t[2] for t in todo}})

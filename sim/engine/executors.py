@@ -1,8 +1,11 @@
-"""Where sweep points run: a local process pool, or an existing Dask cluster.
+"""Where independent pieces of work run: in this process, a local process pool, or an
+existing Dask cluster.
 
-Both take the same tasks `(index, scenario, traces, policies)` and yield `(index, rows)` as
-points finish, in completion order; the caller orders the results. Episodes travel once per
-worker (pool initializer) or once per trace set (Dask scatter), not once per point.
+A task is `(index, fn, traces, args)`: `fn(episodes, *args)` runs with the episodes of the
+trace set named `traces`. Every executor yields `(index, result)` as tasks finish, in
+completion order; the caller orders the results. Episodes travel once per worker (pool
+initializer) or once per trace set (Dask scatter), not once per task. `fn` must be a
+module-level function (it is pickled by name).
 """
 
 import multiprocessing
@@ -12,24 +15,29 @@ from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
 from rtsim.errors import InputError, option
 from rtsim.processes import die_with_parent
-from rtsim.sweeps.results import point_rows
 from rtsim.text import install_hint
 
 _EPISODES: dict = {}
 
 
+def run_here(tasks: list, episodes: dict) -> Iterator[tuple[int, object]]:
+    """Run tasks one after another in this process."""
+    for index, fn, traces, args in tasks:
+        yield index, fn(episodes[traces], *args)
+
+
 def _init_worker(episodes: dict, parent: int) -> None:
-    die_with_parent(parent)  # a sweep killed by a signal leaves no worker behind
+    die_with_parent(parent)  # a run killed by a signal leaves no worker behind
     _EPISODES.update(episodes)
 
 
-def _pool_task(index, scenario, traces, policies):
-    return index, point_rows(scenario, _EPISODES[traces], policies)
+def _pool_task(index, fn, traces, args):
+    return index, fn(_EPISODES[traces], *args)
 
 
-def run_local(tasks: list, episodes: dict, workers: int | None) -> Iterator[tuple[int, list]]:
+def run_local(tasks: list, episodes: dict, workers: int | None) -> Iterator[tuple[int, object]]:
     """Run tasks on a pool of `workers` processes (default: all cores)."""
-    workers = workers or os.cpu_count() or 1
+    workers = min(workers or os.cpu_count() or 1, max(1, len(tasks)))
     pool = ProcessPoolExecutor(max_workers=workers,
                                mp_context=multiprocessing.get_context("spawn"),
                                initializer=_init_worker, initargs=(episodes, os.getpid()))
@@ -59,17 +67,17 @@ def connect_dask(address: str):
                          f"({exc.__class__.__name__})") from None
 
 
-def _dask_task(index, scenario, episodes, policies):
-    return index, point_rows(scenario, episodes, policies)
+def _dask_task(index, fn, episodes, args):
+    return index, fn(episodes, *args)
 
 
-def run_dask(tasks: list, episodes: dict, client) -> Iterator[tuple[int, list]]:
+def run_dask(tasks: list, episodes: dict, client) -> Iterator[tuple[int, object]]:
     """Run tasks on the Dask cluster behind `client`."""
     from distributed import as_completed
 
     shared = {name: client.scatter(eps, broadcast=True) for name, eps in episodes.items()}
-    futures = [client.submit(_dask_task, index, scenario, shared[traces], policies, pure=False)
-               for index, scenario, traces, policies in tasks]
+    futures = [client.submit(_dask_task, index, fn, shared[traces], args, pure=False)
+               for index, fn, traces, args in tasks]
     try:
         for future in as_completed(futures, loop=client.loop):
             yield future.result()

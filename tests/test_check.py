@@ -9,7 +9,8 @@ from click.testing import CliRunner
 
 from rtsim.analysis.fidelity import compare, fidelity_verdict, paired
 from rtsim.cli import main
-from rtsim.engine.runner import episode_runs, tables
+from rtsim.engine.pieces import episode_runs
+from rtsim.engine.runner import tables
 from rtsim.real.check_folder import load_runs, save_run
 from rtsim.real.episodes import run_episodes
 from rtsim.traces.schema import load_traces

@@ -2,7 +2,8 @@
 
 import json
 
-from rtsim.engine.runner import Run, tables
+from rtsim.engine.pieces import Run
+from rtsim.engine.runner import tables
 from rtsim.policies import POLICIES
 from rtsim.reports.check_inputs import CheckInput
 from rtsim.reports.check_report import check_panels

@@ -12,7 +12,7 @@ import json
 
 import pandas as pd
 
-from rtsim.engine.runner import KEYS
+from rtsim.engine.pieces import KEYS
 from rtsim.traces.schema import Episode
 
 EPOCH_NS = 1_767_225_600 * 10**9

@@ -1,9 +1,9 @@
 """Simulating policies over episodes: the one loop every command uses, and its tables.
 
-`episode_runs` plays episodes of one replication under each policy; `tables` turns runs
-(simulated or measured) into the tidy per-turn and event tables; `simulate` plays every
-policy x replication x episode, in pieces (`tasks`) that any executor of
-rtsim.engine.executors can run on any number of workers: each episode's draws are
+`tables` turns runs (simulated or measured; rtsim.engine.pieces plays them) into the tidy
+per-turn and event tables; `simulate` plays every policy x replication x episode, in
+pieces (`tasks`) that any executor of rtsim.engine.executors can run on any number of
+workers: each episode's draws are
 addressed by its index and replication, so the tables are the same, byte for byte,
 however the pieces are spread.
 """
@@ -11,45 +11,22 @@ however the pieces are spread.
 import os
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from operator import itemgetter
-from typing import NamedTuple
 
 import pandas as pd
 
-from rtsim.engine.draws import realize
-from rtsim.engine.eventlog import COLUMNS, EventRow
+from rtsim.engine.eventlog import COLUMNS
 from rtsim.engine.executors import run_here
-from rtsim.engine.metrics import TURN_COLUMNS, turn_metrics
-from rtsim.engine.shared import simulate_shared, work_list
-from rtsim.engine.simpy_driver import simulate_episode
+from rtsim.engine.metrics import TURN_COLUMNS
+from rtsim.engine.pieces import KEYS, Piece, Run, play_episodes, play_shared, run_rows
+from rtsim.engine.shared import work_list
 from rtsim.errors import InputError
 from rtsim.policies import POLICIES
 from rtsim.scenario.schema import Scenario
 from rtsim.traces.schema import Episode
 
-KEYS = ("policy", "replication", "episode")
 TRACES = "traces"  # the key of the one trace set a simulation's tasks read
 POOL_FROM_RUNS = 1000  # episode runs (~3 ms each) worth starting workers for (~1 s)
 PIECES_PER_WORKER = 4  # single-user tasks per worker and replication: even loads, little overhead
-
-
-class Run(NamedTuple):
-    """One policy on one episode of one replication: its event rows."""
-
-    policy: str
-    replication: int
-    episode: str
-    rows: list[EventRow]
-
-
-class Piece(NamedTuple):
-    """What one task produced: per-turn rows, event rows (when kept), shared-server
-    figures, and how many episode runs it played."""
-
-    turns: list[tuple]
-    events: list[tuple]
-    load: list[dict]
-    runs: int
 
 
 @dataclass(frozen=True)
@@ -74,16 +51,6 @@ def known_policies(names: Iterable[str]) -> list[str]:
     return list(dict.fromkeys(names))
 
 
-def episode_runs(scenario: Scenario, episodes: Iterable[tuple[int, Episode]],
-                 policies: list[str], replication: int = 0) -> Iterator[Run]:
-    """Each (index in its trace set, episode) under each policy, one conversation at a time."""
-    for index, episode in episodes:
-        draws = realize(scenario, episode, index, replication)
-        for name in policies:
-            yield Run(name, replication, episode.id,
-                      simulate_episode(draws, POLICIES[name], scenario))
-
-
 def run_count(scenario: Scenario, episodes: list[Episode], policies: list[str]) -> int:
     """How many episode runs `simulate` plays (the total its `progress` counts to)."""
     played = len(work_list(scenario, episodes)) if scenario.server.shared else len(episodes)
@@ -95,24 +62,15 @@ def tables(runs: Iterable[Run], keep_events: bool = True) -> tuple[pd.DataFrame,
     unless `keep_events`) of some runs."""
     turns, events = [], []
     for run in runs:
-        run_turns, run_events = _run_rows(run, keep_events)
+        run_turns, run_events = run_rows(run, keep_events)
         turns.extend(run_turns)
         events.extend(run_events)
     return _frames(turns, events)
 
 
-def _run_rows(run: Run, keep_events: bool) -> tuple[list[tuple], list[tuple]]:
-    key = (run.policy, run.replication, run.episode)
-    turns = [key + _columns(m) for m in turn_metrics(run.rows)]
-    return turns, [key + tuple(row) for row in run.rows] if keep_events else []
-
-
 def _frames(turns: list[tuple], events: list[tuple]) -> tuple[pd.DataFrame, pd.DataFrame]:
     return (pd.DataFrame(turns, columns=KEYS + TURN_COLUMNS),
             pd.DataFrame(events, columns=KEYS + COLUMNS))
-
-
-_columns = itemgetter(*TURN_COLUMNS)  # a turn's metrics in column order
 
 
 def tasks(scenario: Scenario, episodes: list[Episode], policies: list[str], keep_events: bool,
@@ -137,32 +95,6 @@ def _slice_size(episodes: int, workers: int) -> int:
     PIECES_PER_WORKER tasks per worker and replication."""
     pieces = 1 if workers <= 1 else workers * PIECES_PER_WORKER
     return max(1, -(-episodes // pieces))
-
-
-def play_episodes(episodes: list[Episode], scenario: Scenario, policies: list[str],
-                  replication: int, start: int, stop: int, keep_events: bool) -> Piece:
-    """Episodes start..stop-1 of one replication, each under every policy."""
-    turns, events = [], []
-    runs = episode_runs(scenario, ((i, episodes[i]) for i in range(start, stop)), policies,
-                        replication)
-    for run in runs:
-        run_turns, run_events = _run_rows(run, keep_events)
-        turns.extend(run_turns)
-        events.extend(run_events)
-    return Piece(turns, events, [], (stop - start) * len(policies))
-
-
-def play_shared(episodes: list[Episode], scenario: Scenario, policy: str, replication: int,
-                keep_events: bool) -> Piece:
-    """One policy's replication on the shared server: each episode's rows are reduced to
-    its table rows as it ends, so memory grows with the conversations, not the episodes."""
-    played, stats = simulate_shared(
-        scenario, episodes, POLICIES[policy], replication,
-        lambda unit, rows: _run_rows(Run(policy, replication, unit, rows), keep_events))
-    turns = [row for run_turns, _ in played for row in run_turns]
-    events = [row for _, run_events in played for row in run_events]
-    return Piece(turns, events, [{"policy": policy, "replication": replication, **stats}],
-                 len(played))
 
 
 def simulate(scenario: Scenario, episodes: list[Episode], policies: list[str],

@@ -16,7 +16,8 @@ from rtsim.analysis.fidelity import (
     judged_guesses,
     paired,
 )
-from rtsim.engine.runner import Run, episode_runs, known_policies, tables
+from rtsim.engine.pieces import Run, episode_runs
+from rtsim.engine.runner import known_policies, tables
 from rtsim.errors import InputError, option
 from rtsim.files.atomic import write_atomic, write_files
 from rtsim.files.inputs import read_text

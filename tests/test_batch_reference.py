@@ -9,7 +9,7 @@ import simpy
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rtsim.engine.batch_server import EPS, BatchServer, Job
+from rtsim.engine.batch_server import EPS, BatchServer, Job, TokenBudget, prefill_first
 
 REL = 1e-9
 
@@ -182,9 +182,18 @@ workload = st.lists(st.tuples(st.floats(0, 5), st.floats(0, 0.5), st.integers(0,
 cancels = st.lists(st.tuples(st.floats(0, 8), st.integers(0, 29)), max_size=8)
 
 
+budgets = st.builds(TokenBudget, st.integers(1, 12), st.floats(0.005, 0.05),
+                    st.floats(1e-4, 0.01), st.just(0.0))
+
+
 @settings(max_examples=200, deadline=None)
-@given(workload, cancels, st.integers(1, 6), st.floats(0, 0.2))
-def test_prefill_first_matches_the_reference(jobs, cuts, max_batch, slowdown):
-    new = play(lambda env: BatchServer(env, max_batch, slowdown), Job, jobs, cuts)
-    ref = play(lambda env: RefServer(env, max_batch, slowdown), RefJob, jobs, cuts)
+@given(workload, cancels, st.integers(1, 6), st.floats(0, 0.2), st.none() | budgets)
+def test_the_server_matches_the_reference(jobs, cuts, max_batch, slowdown, budget):
+    """Prefill-first (no budget) and the token-budget steps."""
+    share = prefill_first
+    if budget is not None:
+        share = TokenBudget(budget.budget, budget.step_base, budget.per_prefill_token,
+                            slowdown)
+    new = play(lambda env: BatchServer(env, max_batch, slowdown, share), Job, jobs, cuts)
+    ref = play(lambda env: RefServer(env, max_batch, slowdown, share), RefJob, jobs, cuts)
     same_outcome(new, ref)

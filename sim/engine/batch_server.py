@@ -2,13 +2,14 @@
 
 Requests (jobs) arrive, wait first come first served for one of `max_batch` slots, have
 their prompt read (prefill), then decode one token per step alongside every other admitted
-job. Prefill has priority, as in vLLM's default scheduler: while a prompt is read, the
-decoders stall. A job decoding alone writes a token every `per_token` seconds (its own
-speed, from the latency model); in a batch of b every decoder slows by
-1 + batch_slowdown * (b - 1). Between changes of the batch all decoders progress at
-constant rates, so the server needs an event only when a job arrives, leaves or reaches a
-token it must report, never per token. Alone, a job takes exactly prefill + tokens x
-per_token: the single-conversation model.
+job. A job decoding alone writes a token every `per_token` seconds (its own speed, from the
+latency model); in a batch of b every decoder slows by 1 + batch_slowdown * (b - 1). Prompts
+are read one at a time, first come first served, and the scheduler decides the share of the
+server the prompt being read gets while others decode (`prefill_first`: all of it, the
+decoders stall; `TokenBudget`: what is left of each step's token budget). Between changes of
+the batch all rates are constant, so the server needs an event only when a job arrives,
+leaves or reaches a token it must report, never per token or per step. Alone, a job takes
+exactly prefill + tokens x per_token: the single-conversation model.
 
 Progress is implicit, as in processor-sharing schedulers: every decoder moves at the same
 rate relative to its own `per_token`, so one virtual clock V (seconds of decoding alone)
@@ -23,6 +24,41 @@ import math
 from collections import deque
 
 EPS = 1e-9
+
+
+def prefill_first(_decoders: int) -> float:
+    """vLLM V0's default: the prompt being read takes the whole server; the decoders stall."""
+    return 1.0
+
+
+class TokenBudget:
+    """Engine steps of at most `budget` tokens (vLLM V1's scheduler, llama.cpp's server):
+    every decoder's next token first, the rest of the budget for the prompt being read
+    (chunked prefill). A step with n decoders and c prompt tokens takes
+    step_base x (1 + slowdown x (n - 1)) + per_prefill_token x c; the prompt's share of the
+    server is the second term's part of that, with c = budget - n. Alone, a prompt has the
+    whole server."""
+
+    def __init__(self, budget: int, step_base: float, per_prefill_token: float,
+                 slowdown: float):
+        self.budget, self.step_base = budget, step_base
+        self.per_prefill_token, self.slowdown = per_prefill_token, slowdown
+
+    def __call__(self, decoders: int) -> float:
+        if not decoders:
+            return 1.0
+        chunk = max(0, self.budget - decoders) * self.per_prefill_token
+        return chunk / (chunk + self.step_base * (1.0 + self.slowdown * (decoders - 1)))
+
+
+def scheduler(server):
+    """The prefill share (a function of the number of decoders) of a scenario's `server`."""
+    if server.scheduler == "prefill-first":
+        return prefill_first
+    budget = server.max_num_batched_tokens if server.scheduler == "token-budget" \
+        else server.n_batch
+    return TokenBudget(budget, server.step_base, server.per_prefill_token,
+                       server.batch_slowdown)
 
 
 class Job:
@@ -49,8 +85,10 @@ class Job:
 class BatchServer:
     """The shared server: admission queue, prefill queue, decoding batch, and statistics."""
 
-    def __init__(self, env, max_batch: int, batch_slowdown: float):
+    def __init__(self, env, max_batch: int, batch_slowdown: float,
+                 prefill_share=prefill_first):
         self.env, self.max_batch, self.slowdown = env, max_batch, batch_slowdown
+        self.prefill_share = prefill_share
         self.waiting: deque[Job] = deque()
         self.prefilling: deque[Job] = deque()
         self.decoding: set[Job] = set()
@@ -124,11 +162,9 @@ class BatchServer:
 
     def _current_rates(self) -> tuple[float, float]:
         """(seconds of prefill done per second on the head prompt, V per second)."""
-        if self.prefilling:
-            return 1.0, 0.0
-        if self.decoding:
-            return 0.0, 1.0 / self.slowdown_factor(len(self.decoding))
-        return 0.0, 0.0
+        n = len(self.decoding)
+        share = self.prefill_share(n) if self.prefilling else 0.0
+        return share, (1.0 - share) / self.slowdown_factor(n) if n else 0.0
 
     def _admit(self) -> None:
         while self.waiting and len(self.prefilling) + len(self.decoding) < self.max_batch:
@@ -156,7 +192,8 @@ class BatchServer:
         `delay`, even where the clock is too coarse to show it (a delay below the
         resolution of a late time leaves `now` unchanged), and what the wake-up was set for
         counts as reached, so every wake-up makes progress. Every decoder within EPS of its
-        report is reported, whatever the wake-up was for."""
+        report, and a prompt within EPS of its end, count as reached whatever the wake-up
+        was for."""
         if epoch != self._epoch:
             return
         self._advance(delay)
@@ -165,7 +202,7 @@ class BatchServer:
         if report_due:
             self._v = max(self._v, self._next_report())
         self._reach(finished)
-        if prefill_due:
+        if self.prefilling and (prefill_due or self.prefilling[0].left <= EPS):
             self._prefilled(self.prefilling.popleft(), finished)
         for job in finished:
             self._leave(job)

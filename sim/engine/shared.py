@@ -14,7 +14,7 @@ single-user runs write them.
 import numpy as np
 import simpy
 
-from rtsim.engine.batch_server import BatchServer, Job
+from rtsim.engine.batch_server import BatchServer, Job, scheduler
 from rtsim.engine.draws import realize
 from rtsim.engine.eventlog import EventLog
 from rtsim.engine.seeds import ARRIVALS, branch_stream
@@ -77,7 +77,7 @@ def simulate_shared(scenario: Scenario, episodes: list[Episode], policy_cls,
     """Play the work list on one shared server; (unit id, rows) per episode, and stats."""
     env = simpy.Environment()
     srv = scenario.server
-    server = BatchServer(env, srv.max_batch, srv.batch_slowdown)
+    server = BatchServer(env, srv.max_batch, srv.batch_slowdown, scheduler(srv))
     work = work_list(scenario, episodes)
     todo = iter(work)
     results: dict[int, tuple[str, list]] = {}

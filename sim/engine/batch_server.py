@@ -2,32 +2,80 @@
 
 Requests (jobs) arrive, wait first come first served for one of `max_batch` slots, have
 their prompt read (prefill), then decode one token per step alongside every other admitted
-job. Prefill has priority, as in vLLM's default scheduler: while a prompt is read, the
-decoders stall. A job decoding alone writes a token every `per_token` seconds (its own
-speed, from the latency model); in a batch of b every decoder slows by
-1 + batch_slowdown * (b - 1). Between changes of the batch all decoders progress at
-constant rates, so the server needs an event only when a job arrives, leaves or reaches a
-token it must report, never per token. Alone, a job takes exactly prefill + tokens x
-per_token: the single-conversation model.
+job. A job decoding alone writes a token every `per_token` seconds (its own speed, from the
+latency model); in a batch of b every decoder slows by 1 + batch_slowdown * (b - 1). Prompts
+are read one at a time, first come first served, and the scheduler decides the share of the
+server the prompt being read gets while others decode (`prefill_first`: all of it, the
+decoders stall; `TokenBudget`: what is left of each step's token budget). Between changes of
+the batch all rates are constant, so the server needs an event only when a job arrives,
+leaves or reaches a token it must report, never per token or per step. Alone, a job takes
+exactly prefill + tokens x per_token: the single-conversation model.
+
+Progress is implicit, as in processor-sharing schedulers: every decoder moves at the same
+rate relative to its own `per_token`, so one virtual clock V (seconds of decoding alone)
+serves them all. A job that starts decoding at V0 has written (V - V0) / per_token tokens;
+a heap keyed by the V of each job's next report gives the next event. No event touches
+more than the jobs it reports on.
 """
 
+import heapq
+import itertools
 import math
 from collections import deque
 
 EPS = 1e-9
 
 
-class Job:
-    """One request on the server: its work, progress, and what to call when it is done."""
+def prefill_first(_decoders: int) -> float:
+    """vLLM V0's default: the prompt being read takes the whole server; the decoders stall."""
+    return 1.0
 
-    __slots__ = ("prefill_s", "tokens", "per_token", "mark", "on_done", "progress",
-                 "left", "arrived", "mark_time", "state")
+
+class TokenBudget:
+    """Engine steps of at most `budget` tokens (vLLM V1's scheduler, llama.cpp's server):
+    every decoder's next token first, the rest of the budget for the prompt being read
+    (chunked prefill). A step with n decoders and c prompt tokens takes
+    step_base x (1 + slowdown x (n - 1)) + per_prefill_token x c; the prompt's share of the
+    server is the second term's part of that, with c = budget - n. Alone, a prompt has the
+    whole server."""
+
+    def __init__(self, budget: int, step_base: float, per_prefill_token: float,
+                 slowdown: float):
+        self.budget, self.step_base = budget, step_base
+        self.per_prefill_token, self.slowdown = per_prefill_token, slowdown
+
+    def __call__(self, decoders: int) -> float:
+        if not decoders:
+            return 1.0
+        chunk = max(0, self.budget - decoders) * self.per_prefill_token
+        return chunk / (chunk + self.step_base * (1.0 + self.slowdown * (decoders - 1)))
+
+
+def scheduler(server):
+    """The prefill share (a function of the number of decoders) of a scenario's `server`."""
+    if server.scheduler == "prefill-first":
+        return prefill_first
+    budget = server.max_num_batched_tokens if server.scheduler == "token-budget" \
+        else server.n_batch
+    return TokenBudget(budget, server.step_base, server.per_prefill_token,
+                       server.batch_slowdown)
+
+
+class Job:
+    """One request on the server: its work, progress, and what to call when it is done.
+
+    `left`: prefill seconds still to read; `v_join`: the virtual time at which it would have
+    written nothing (it has written (V - v_join) / per_token tokens); `ticket`: its live heap
+    entry (-1: none)."""
+
+    __slots__ = ("prefill_s", "tokens", "per_token", "mark", "on_done", "left", "v_join",
+                 "ticket", "arrived", "mark_time", "state")
 
     def __init__(self, prefill_s: float, tokens: int, per_token: float, on_done,
                  mark: int | None = None):
         self.prefill_s, self.tokens, self.per_token = prefill_s, tokens, per_token
         self.mark, self.on_done = mark, on_done
-        self.progress, self.left = 0.0, prefill_s
+        self.left, self.v_join, self.ticket = prefill_s, 0.0, -1
         self.arrived = self.mark_time = None
         self.state = "new"
 
@@ -41,11 +89,16 @@ class Job:
 class BatchServer:
     """The shared server: admission queue, prefill queue, decoding batch, and statistics."""
 
-    def __init__(self, env, max_batch: int, batch_slowdown: float):
+    def __init__(self, env, max_batch: int, batch_slowdown: float,
+                 prefill_share=prefill_first):
         self.env, self.max_batch, self.slowdown = env, max_batch, batch_slowdown
+        self.prefill_share = prefill_share
         self.waiting: deque[Job] = deque()
         self.prefilling: deque[Job] = deque()
-        self.decoding: list[Job] = []
+        self.decoding: set[Job] = set()
+        self._reports: list[tuple[float, int, Job]] = []  # (V of the report, ticket, job)
+        self._tickets = itertools.count()
+        self._v, self._rates = 0.0, (0.0, 0.0)  # virtual clock; (prefill, V) per second
         self._epoch, self._last = 0, 0.0
         self.stats = {"arrivals": 0, "departures": 0, "time_in_system": 0.0,
                       "area_in_system": 0.0, "area_batch": 0.0, "busy": 0.0, "decoding": 0.0,
@@ -65,17 +118,18 @@ class BatchServer:
 
     def cancel(self, job: Job) -> int:
         """Stop `job` now; return the whole tokens it wrote."""
+        if job.state not in ("waiting", "prefill", "decode"):
+            return 0
         self._advance()
         done = 0
         if job.state == "waiting":
             self.waiting.remove(job)
         elif job.state == "prefill":
             self.prefilling.remove(job)
-        elif job.state == "decode":
-            self.decoding.remove(job)
-            done = min(job.tokens, math.floor(job.progress + EPS))
         else:
-            return 0
+            written = min(job.tokens, (self._v - job.v_join) / job.per_token)
+            done = min(job.tokens, math.floor(written + EPS))
+            self._stop_decoding(job, written)
         self._leave(job)
         self._admit()
         self._schedule()
@@ -91,27 +145,30 @@ class BatchServer:
     # ---- the fluid dynamics -------------------------------------------------------------
 
     def _advance(self, dt: float | None = None) -> None:
-        """Move every job's progress on by `dt` seconds (default: to now); accumulate the
-        statistics."""
+        """Move the head prompt and the virtual clock on by `dt` seconds (default: to now);
+        accumulate the statistics."""
         now = self.env.now
         dt = now - self._last if dt is None else dt
         if dt <= 0:
             return
         s = self.stats
         s["area_in_system"] += dt * self.in_system
-        if self.prefilling:
-            self.prefilling[0].left -= dt
+        if self.prefilling or self.decoding:
             s["busy"] += dt
-        elif self.decoding:
-            factor = self.slowdown_factor(len(self.decoding))
-            for job in self.decoding:
-                step = dt / (job.per_token * factor)
-                job.progress += step
-                s["tokens"] += step
-            s["busy"] += dt
+        prefill_rate, v_rate = self._rates
+        if prefill_rate:
+            self.prefilling[0].left -= dt * prefill_rate
+        if v_rate:
+            self._v += dt * v_rate
             s["decoding"] += dt
             s["area_batch"] += dt * len(self.decoding)
         self._last = now
+
+    def _current_rates(self) -> tuple[float, float]:
+        """(seconds of prefill done per second on the head prompt, V per second)."""
+        n = len(self.decoding)
+        share = self.prefill_share(n) if self.prefilling else 0.0
+        return share, (1.0 - share) / self.slowdown_factor(n) if n else 0.0
 
     def _admit(self) -> None:
         while self.waiting and len(self.prefilling) + len(self.decoding) < self.max_batch:
@@ -124,35 +181,33 @@ class BatchServer:
     def _schedule(self) -> None:
         """Set a wake-up at the next moment something must happen."""
         self._epoch += 1
-        if self.prefilling:
-            delay = max(0.0, self.prefilling[0].left)
-        elif self.decoding:
-            factor = self.slowdown_factor(len(self.decoding))
-            delay = min((j.target() - j.progress) * j.per_token * factor for j in self.decoding)
-            delay = max(0.0, delay)
-        else:
+        self._rates = prefill_rate, v_rate = self._current_rates()
+        to_prefill = (max(0.0, self.prefilling[0].left) / prefill_rate if prefill_rate
+                      else math.inf)
+        to_report = max(0.0, self._next_report() - self._v) / v_rate if v_rate else math.inf
+        delay = min(to_prefill, to_report)
+        if delay == math.inf:
             return
-        epoch = self._epoch
-        self.env.timeout(delay).callbacks.append(lambda _ev: self._wake(epoch, delay))
+        epoch, due = self._epoch, (to_prefill <= to_report, to_report <= to_prefill)
+        self.env.timeout(delay).callbacks.append(lambda _ev: self._wake(epoch, delay, due))
 
-    def _wake(self, epoch: int, delay: float) -> None:
+    def _wake(self, epoch: int, delay: float, due: tuple[bool, bool]) -> None:
         """The wake-up `delay` seconds after the last change; the jobs move on by exactly
         `delay`, even where the clock is too coarse to show it (a delay below the
-        resolution of a late time leaves `now` unchanged), so every wake-up makes progress."""
+        resolution of a late time leaves `now` unchanged), and what the wake-up was set for
+        counts as reached, so every wake-up makes progress. Every decoder within EPS of its
+        report, and a prompt within EPS of its end, count as reached whatever the wake-up
+        was for."""
         if epoch != self._epoch:
             return
         self._advance(delay)
+        prefill_due, report_due = due
         finished = []
-        if self.prefilling and self.prefilling[0].left <= EPS:
-            job = self.prefilling.popleft()
-            if job.tokens:
-                job.state = "decode"
-                self.decoding.append(job)
-            else:
-                finished.append(job)
-        elif not self.prefilling:
-            for job in list(self.decoding):
-                self._reach(job, finished)
+        if report_due:
+            self._v = max(self._v, self._next_report())
+        self._reach(finished)
+        if self.prefilling and (prefill_due or self.prefilling[0].left <= EPS):
+            self._prefilled(self.prefilling.popleft(), finished)
         for job in finished:
             self._leave(job)
         self._admit()
@@ -160,17 +215,56 @@ class BatchServer:
         for job in finished:
             job.on_done(job)
 
-    def _reach(self, job: Job, finished: list) -> None:
-        """Report a job's mark or end if its progress has reached it."""
-        target = job.target()
-        if job.progress + EPS < target:
+    def _prefilled(self, job: Job, finished: list) -> None:
+        """The job's prompt is read: it decodes, or is done if it writes nothing."""
+        if not job.tokens:
+            finished.append(job)
             return
-        job.progress = float(target)
-        if target == job.mark and job.mark_time is None and target < job.tokens:
-            job.mark_time = self.env.now
-            return
-        self.decoding.remove(job)
-        finished.append(job)
+        job.state, job.v_join = "decode", self._v
+        self.decoding.add(job)
+        self._push(job)
+
+    def _push(self, job: Job) -> None:
+        job.ticket = next(self._tickets)
+        key = job.v_join + job.target() * job.per_token
+        heapq.heappush(self._reports, (key, job.ticket, job))
+
+    def _next_report(self) -> float:
+        """V of the earliest report due (stale entries of cancelled jobs dropped)."""
+        reports = self._reports
+        while reports[0][1] != reports[0][2].ticket:
+            heapq.heappop(reports)
+        return reports[0][0]
+
+    def _reach(self, finished: list) -> None:
+        """Report every mark or end the virtual clock has reached."""
+        reports = self._reports
+        while reports:
+            key, ticket, job = reports[0]
+            if ticket != job.ticket:
+                heapq.heappop(reports)
+                continue
+            if key > self._v + EPS * job.per_token:
+                return
+            heapq.heappop(reports)
+            target = job.target()
+            job.v_join = self._v - target * job.per_token  # progress exactly `target`
+            if target < job.tokens:
+                job.mark_time = self.env.now
+                self._push(job)
+            else:
+                self._stop_decoding(job, job.tokens)
+                finished.append(job)
+
+    def _stop_decoding(self, job: Job, written: float) -> None:
+        """The job leaves the batch having written `written` tokens; an empty batch
+        restarts the virtual clock (keeping it small, and its heap free of stale jobs)."""
+        job.ticket = -1
+        self.decoding.discard(job)
+        self.stats["tokens"] += written
+        if not self.decoding:
+            self._v = 0.0
+            self._reports.clear()
 
     def _leave(self, job: Job) -> None:
         job.state = "gone"

@@ -14,7 +14,7 @@ single-user runs write them.
 import numpy as np
 import simpy
 
-from rtsim.engine.batch_server import BatchServer, Job
+from rtsim.engine.batch_server import BatchServer, Job, scheduler
 from rtsim.engine.draws import realize
 from rtsim.engine.eventlog import EventLog
 from rtsim.engine.seeds import ARRIVALS, branch_stream
@@ -86,7 +86,7 @@ def simulate_shared(scenario: Scenario, episodes: list[Episode], policy_cls,
     it ends (default: the pair itself), in work-list order, and the server's stats."""
     env = simpy.Environment()
     srv = scenario.server
-    server = BatchServer(env, srv.max_batch, srv.batch_slowdown)
+    server = BatchServer(env, srv.max_batch, srv.batch_slowdown, scheduler(srv))
     work = work_list(scenario, episodes)
     todo = iter(work)
     results: dict[int, object] = {}

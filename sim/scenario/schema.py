@@ -62,6 +62,7 @@ class Asr:
 
 
 SILENCE, MODEL = "silence", "model"
+SCHEDULERS = ("prefill-first", "token-budget", "llama-cpp")
 RENAMED = {"endpointing": "turn_detection"}  # old section name: the section it is read as
 
 
@@ -209,6 +210,23 @@ class Server:
                            default=64, limits=(1, 10**6))
     batch_slowdown: float = _spec(NONNEG, "extra time per token for each further sequence "
                                   "in the batch, as a fraction", default=0.03, limits=(0, 1e3))
+    scheduler: str = _spec(SCHEDULERS, "how prompts and decoding share the server: "
+                           "prefill-first (a prompt being read stalls the decoders: vLLM V0), "
+                           "token-budget (steps of max_num_batched_tokens, decoders first, "
+                           "chunked prefill in the rest: vLLM V1) or llama-cpp (the same steps "
+                           "of n_batch tokens over max_batch slots)", default="prefill-first")
+    max_num_batched_tokens: int = _spec(POSITIVE, "token-budget: tokens in one step "
+                                        "(vLLM's --max-num-batched-tokens)", default=2048,
+                                        limits=(1, 10**7))
+    n_batch: int = _spec(POSITIVE, "llama-cpp: tokens in one batch (llama.cpp's "
+                         "--batch-size)", default=2048, limits=(1, 10**7))
+    step_base: float = _spec(POSITIVE, "token-budget, llama-cpp: a decode step of one "
+                             "sequence, s (a step of n sequences takes step_base x (1 + "
+                             "batch_slowdown x (n - 1)) + per_prefill_token x its prompt "
+                             "tokens)", default=0.02, limits=(1e-6, 60))
+    per_prefill_token: float = _spec(POSITIVE, "token-budget, llama-cpp: a step's extra time "
+                                     "per prompt token in it, s", default=0.001,
+                                     limits=(1e-9, 60))
     startup: float = _spec(NONNEG, "closed population: conversations start spread evenly "
                            "over this many seconds", default=10.0, limits=(0, 1e6))
 

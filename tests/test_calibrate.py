@@ -261,7 +261,8 @@ def run_cli(*args):
 
 
 @pytest.mark.parametrize("args, message", [
-    (["--backend", "ftp://host/v1"], "--backend 'ftp://host/v1': expected 'embedded' or an"),
+    (["--backend", "ftp://host/v1"],
+     "--backend 'ftp://host/v1': expected 'embedded', 'batching[:N]' or an"),
     (["--backend", "gpt4"], "--backend 'gpt4': expected"),
     (["--out", "."], "--out .: is a folder"),
     (["--base-scenario", "nope"], "scenario 'nope': no such built-in scenario or file"),

@@ -76,7 +76,7 @@ def test_a_check_against_a_server_that_is_down_reports_every_run(tmp_path):
 
 
 def test_bad_check_options_are_one_line(tmp_path):
-    for args, message in ((["-b", "ftp://x"], "expected 'embedded' or an http"),
+    for args, message in ((["-b", "ftp://x"], "expected 'embedded', 'batching[:N]' or an http"),
                           (["-p", "fast"], "unknown policy fast"),
                           (["--resume"], "holds no earlier check")):
         result = CliRunner().invoke(main, ["check", *args, "-o", str(tmp_path / "c")])

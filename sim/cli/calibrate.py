@@ -34,7 +34,8 @@ def _check_out(out: Path) -> None:
               show_default=True, help="Scenario profile to write.")
 @click.option("--base-scenario", "-s", default=None,
               help="Scenario the profile starts from: built-in name or YAML file "
-                   "[default: edge-3b for embedded, else cloud-realtime].")
+                   "[default: edge-3b for embedded and batching, else "
+                   "cloud-realtime].")
 @click.option("--quick", is_flag=True, help="Fewer, smaller points, one repeat (a smoke test).")
 @click.option("--from-traces", "span_files", multiple=True, metavar="FILE",
               type=click.Path(exists=True, dir_okay=False, path_type=Path),
@@ -67,7 +68,7 @@ def calibrate_command(backend, model, api_key_env, threads, out, base_scenario, 
         target = backend_target(backend, model, api_key_env, threads)
         check_target(target)
         _check_out(out)
-        base_name = base_scenario or ("edge-3b" if backend == "embedded" else "cloud-realtime")
+        base_name = base_scenario or ("edge-3b" if target.local else "cloud-realtime")
         base, base_label = read_scenario_yaml(base_name)
         parse_scenario(base, base_label)
         require_real_extra()
@@ -75,7 +76,7 @@ def calibrate_command(backend, model, api_key_env, threads, out, base_scenario, 
         try:
             cal = measure.run(target, plan, echo=click.echo)
         except BackendError as exc:
-            raise InputError(f"embedded model: {exc.template}" if backend == "embedded"
+            raise InputError(f"{backend} model: {exc.template}" if target.local
                              else exc.template) from None
         name = f"{base.get('name', 'custom')}-calibrated"
         write_atomic(out, profile.profile_yaml(cal, base, base_name, name))

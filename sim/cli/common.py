@@ -120,14 +120,17 @@ def out_option(default: str, help_text: str = "Folder for the results."):
 
 backend_options = _stack(
     click.option("--backend", "-b", default="embedded", show_default=True,
-                 help="'embedded' (SmolLM2-135M, started here) or an OpenAI-compatible base "
-                      "URL, e.g. http://127.0.0.1:8000/v1."),
+                 help="'embedded' (SmolLM2-135M, started here, one request at a time), "
+                      "'batching' or 'batching:N' (the same model on llama.cpp's llama-server, "
+                      "started here, N slots decoded in one batch, 2 by default; needs the "
+                      "batching extra) or an OpenAI-compatible base URL, e.g. "
+                      "http://127.0.0.1:8000/v1."),
     click.option("--model", "-m", default=None,
                  help="Model name [default: the server's first]."),
     click.option("--api-key-env", default=None, metavar="VAR",
                  help="Environment variable holding the API key (never written anywhere)."),
     click.option("--threads", type=click.IntRange(min=1), default=None,
-                 help="Embedded server threads [default: all cores but one]."),
+                 help="Threads of the server started here [default: all cores but one]."),
 )
 """`--backend`, `--model`, `--api-key-env`, `--threads`: see `backend_target`."""
 

@@ -79,8 +79,8 @@ def run_probe(opts: ProbeOptions, echo=print, on_request=lambda n: None) -> dict
             backend.model
 
     answers, url, model = run_against(opts.target, work, echo)
-    if opts.target.embedded:
-        url = "the embedded server"  # its port changes from run to run
+    if opts.target.local:
+        url = f"the {opts.target.backend} server"  # its port changes from run to run
     records = [call_record(a) for a in answers]
     summary = summarize(records)
     section = speculation_section(summary)

@@ -29,6 +29,7 @@ from rtsim.text import count
 
 RETRY_STATUS = frozenset({408, 429})
 EXACT_FIELDS = ("min_tokens", "ignore_eos")  # llama-cpp-python, vLLM, llama.cpp's server
+FORCE_TOOL = ("named", "prefilled")
 
 
 def normalize_base_url(url: str) -> str:
@@ -47,12 +48,20 @@ class Backend:
     `read_timeout` the silence before the first byte and between chunks. `exact_fields`
     are the request fields that force `max_tokens` tokens when `exact=True` (each is set
     to max_tokens, or true for `ignore_eos`); pass () for APIs that reject them.
+    `force_tool` is how a forced call asks for its tool: "named" (`tool_choice` names it:
+    OpenAI, llama-cpp-python, vLLM) or "prefilled" (`tool_choice: "required"`, one call, and
+    the reply prefilled with the `{` that opens it: llama.cpp's llama-server takes only the
+    string forms and lets text come before a call; the model's calls must be bare JSON
+    objects, as in smollm2-tools.jinja). Either way the request lists only that tool.
     """
 
     def __init__(self, base_url: str, model: str, api_key_env: str | None = None, *,
                  connect_timeout: float = 5.0, read_timeout: float = 60.0, retries: int = 3,
                  backoff: float = 0.5, temperature: float = 0.0,
-                 exact_fields: tuple[str, ...] = EXACT_FIELDS):
+                 exact_fields: tuple[str, ...] = EXACT_FIELDS, force_tool: str = "named"):
+        if force_tool not in FORCE_TOOL:
+            raise ValueError(f"force_tool must be one of {', '.join(FORCE_TOOL)}, not "
+                             f"{force_tool!r}")
         self._url = normalize_base_url(base_url)  # with credentials, for requests only
         self.base_url = without_credentials(self._url)
         self.model = model
@@ -61,6 +70,7 @@ class Backend:
         self.retries, self.backoff = retries, backoff
         self.temperature = temperature
         self.exact_fields = tuple(exact_fields)
+        self.force_tool = force_tool
         self._http: httpx.AsyncClient | None = None
 
     def __repr__(self) -> str:
@@ -93,7 +103,11 @@ class Backend:
             function = {"name": tool["name"], "parameters": tool.get("parameters") or
                         {"type": "object", "properties": {}}}
             body["tools"] = [{"type": "function", "function": function}]
-            body["tool_choice"] = {"type": "function", "function": {"name": tool["name"]}}
+            if self.force_tool == "prefilled":
+                body.update(tool_choice="required", parallel_tool_calls=False)
+                body["messages"] = [*messages, {"role": "assistant", "content": "{"}]
+            else:
+                body["tool_choice"] = {"type": "function", "function": {"name": tool["name"]}}
         elif exact:
             body.update({f: True if f == "ignore_eos" else max_tokens for f in self.exact_fields})
         return body

@@ -94,7 +94,7 @@ def seed_options(seeds_help: str = "Replications of every episode [default: the 
 
 
 def policies_option(default: str | None = ALL_POLICIES,
-                    help_text: str = "Comma-separated: sync, async, speculative."):
+                    help_text: str = "Comma-separated: sync, preemptive, async, speculative."):
     """`-p/--policies NAMES`."""
     return click.option("--policies", "-p", default=default, show_default=default is not None,
                         help=help_text)

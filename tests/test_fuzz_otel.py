@@ -3,7 +3,7 @@ imports (every episode valid, every span read or skipped and counted) or fails i
 
 import json
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from rtsim.errors import InputError
@@ -57,8 +57,15 @@ DOCUMENT = st.builds(lambda spans: {"resourceSpans": [{"scopeSpans": [{"spans": 
                      st.lists(WELL_FORMED | WELL_FORMED | SPAN | st.integers(), max_size=10))
 
 
+LIST_OPERATION = {"resourceSpans": [{"scopeSpans": [{"spans": [{
+    "traceId": "a" * 32, "spanId": "c" * 16, "name": "chat m", "startTimeUnixNano": "0",
+    "endTimeUnixNano": 10, "attributes": [{"key": "gen_ai.operation.name",
+                                           "value": {"arrayValue": {"values": []}}}]}]}]}]}
+
+
 @FUZZ
 @given(st.lists(DOCUMENT, min_size=1, max_size=3))
+@example(documents=[LIST_OPERATION])  # once a TypeError: a list is no operation name
 def test_otel_import_reads_or_counts_every_span(tmp_path, documents):
     path = tmp_path / "spans.jsonl"
     path.write_text("".join(json.dumps(d) + "\n" for d in documents))

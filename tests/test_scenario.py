@@ -73,6 +73,14 @@ def test_distribution_means_match_samples():
     assert np.percentile(lognormal.sample(rng, 200_000), 95) == pytest.approx(2.0, rel=0.02)
 
 
+@pytest.mark.parametrize("raw, message", [
+    ({"sigma": 100}, r"^x.sigma: must be in \[0, 5.0\], got 100.0$"),
+    ({"p95": 1e9}, r"^x.p95: at most 3,7\d\d x the median \(0.6\), got 1000000000.0$")])
+def test_a_lognormal_too_wide_for_its_mean_is_one_line(raw, message):
+    with pytest.raises(InputError, match=message):
+        parse_dist({"dist": "lognormal", "median": 0.6, **raw}, "x")
+
+
 def test_errors_in_overridden_keys_name_set():
     from rtsim.scenario.load import load_scenario
 

@@ -219,6 +219,9 @@ def _build_normal(raw, where):
     return dist
 
 
+MAX_SIGMA = 5.0  # a lognormal's log-space sigma: p95 then is 3,700 x the median
+
+
 def _build_lognormal(raw, where):
     median = _need(raw, "median", where)
     if median <= 0:
@@ -230,10 +233,14 @@ def _build_lognormal(raw, where):
         p95 = _need(raw, "p95", where)
         if p95 <= median:
             raise InputError(f"{where}.p95: must be > median ({median}), got {p95}")
-        return LogNormal(median, math.log(p95 / median) / Z95, shift)
+        sigma = math.log(p95 / median) / Z95
+        if sigma > MAX_SIGMA:
+            raise InputError(f"{where}.p95: at most {math.exp(MAX_SIGMA * Z95):,.0f} x the "
+                             f"median ({median}), got {p95}")
+        return LogNormal(median, sigma, shift)
     sigma = _need(raw, "sigma", where)
-    if sigma < 0:
-        raise InputError(f"{where}.sigma: must be >= 0, got {sigma}")
+    if not 0 <= sigma <= MAX_SIGMA:
+        raise InputError(f"{where}.sigma: must be in [0, {MAX_SIGMA}], got {sigma}")
     return LogNormal(median, sigma, shift)
 
 

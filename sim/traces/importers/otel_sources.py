@@ -122,7 +122,7 @@ GENAI_STRUCTURAL = frozenset({"create_agent", "embeddings", "invoke_workflow"})
 def parse_genai(spans: list[Span], out: Parsed) -> None:
     """GenAI semantic conventions: invoke_agent (a turn), chat, execute_tool."""
     for s in spans:
-        a, op = s.attrs, s.attrs.get("gen_ai.operation.name")
+        a, op = s.attrs, _text(s.attrs.get("gen_ai.operation.name"))
         if op == "invoke_agent":
             out.anchors.append(Anchor(s.start, message_text(
                 a.get("gen_ai.input.messages"), "user")))

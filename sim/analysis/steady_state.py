@@ -3,10 +3,11 @@
 MSER-5 (White 1997; Hoad, Robinson & Davies 2010): cut the series into batches of BATCH
 observations; the truncation d (in batches) minimises the MSER statistic
 sum_{i>d} (Z_i - mean(Z_{>d}))^2 / (m - d)^2 over the batch means Z_1..Z_m, searched over
-the first half of the batches. The run is too short for a steady state when the minimum
-over all d (leaving at least MIN_BATCHES batches) lies past the first half, or when fewer
-than MIN_BATCHES batches are left. The kept observations give a batch-means 95% interval
-of their mean: CI_BATCHES (or fewer) non-overlapping batches and Student's t.
+the first half of the batches. The run is too short for a steady state when that minimum
+is the last d searched (the statistic still falls at half the series: the warm-up lasts
+beyond it), or when there are fewer than 2 x MIN_BATCHES batches in all. The kept
+observations give a batch-means 95% interval of their mean: CI_BATCHES (or fewer)
+non-overlapping batches and Student's t.
 """
 
 from dataclasses import dataclass
@@ -14,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 BATCH = 5  # observations per MSER batch
-MIN_BATCHES = 10  # MSER batches a steady state needs after the truncation
+MIN_BATCHES = 10  # MSER batches a steady state keeps at least
 CI_BATCHES = 20  # batches of the batch-means interval
 T975 = (12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179,
         2.160, 2.145, 2.131, 2.120, 2.110, 2.101, 2.093)  # Student t 0.975, 1..19 d.o.f.
@@ -54,11 +55,10 @@ def mser_truncation(values, batch: int = BATCH) -> tuple[int, bool]:
     """(observations to drop, too short) by MSER-`batch` (module doc)."""
     z = batch_means(values, batch)
     m = len(z)
-    if m < MIN_BATCHES:
+    if m < 2 * MIN_BATCHES:
         return 0, True
-    stat = mser(z)[:m - MIN_BATCHES + 1]
-    d = int(np.argmin(stat[:m // 2 + 1]))
-    return d * batch, int(np.argmin(stat)) > m // 2
+    d = int(np.argmin(mser(z)[:m // 2 + 1]))
+    return d * batch, d == m // 2
 
 
 def batch_means_ci(values, batches: int = CI_BATCHES) -> tuple[float, float, int]:

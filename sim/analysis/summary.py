@@ -106,6 +106,6 @@ def steady_warning(server: dict, run: str) -> str | None:
     short = [policy for policy, p in server.items() if p["steady_too_short"]]
     if not short:
         return None
-    return (f"warning: {run}: too short for a steady state under {', '.join(short)} (MSER-5 "
-            "truncation past the first half, or under 10 batches left): steady-state figures "
-            "unreliable; raise server.episodes")
+    return (f"warning: {run}: too short for a steady state under {', '.join(short)} (MSER-5: "
+            "the warm-up may last past half the run, or under 20 batches of 5): steady-state "
+            "figures unreliable; raise server.episodes")

@@ -135,7 +135,7 @@ def server_table(results: pd.DataFrame, key: str) -> Table:
                fmt(d["server_arrival_rate"], 1), fmt(d["server_mean_in_system"], 1),
                "-" if pd.isna(busy) else f"{busy:.0%}", fmt(d[batch_col], 1),
                fmt(d[tokens_col], 0), fmt(d["server_mean_queue_wait"], 3))
-        rows.append(row + ((_window(d),) * steady))
+        rows.append(row + (_window(d),) if steady else row)
     return Table(header, tuple(rows), text_columns=4)
 
 

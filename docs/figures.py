@@ -164,7 +164,11 @@ def load(scratch: Path, images: bool) -> None:
     print(re.search(r"^Load curves over .*$", md, re.M).group(0))
     results = pd.read_parquet(scratch / "runs/load/results.parquet")
     columns = ["server.sessions", "policy", "speedup", "speedup_lo", "speedup_hi",
-               "server_mean_batch", "wasted_tokens_per_turn", "server_mean_queue_wait"]
+               "wasted_tokens_per_turn", "server_mean_queue_wait", "server_utilization",
+               "server_steady_utilization", "server_mean_batch", "server_steady_mean_batch",
+               "server_tokens_per_s", "server_steady_tokens_per_s", "server_steady_from",
+               "server_steady_to", "server_steady_too_short"]
+    print("(server_X: over the whole run; server_steady_X: in steady state, docs/server.md)")
     print(results[columns].round(3).to_string(index=False))
     if images:
         _copy(scratch / "runs/load/report/load-server.sessions.png", "load-curves.png")

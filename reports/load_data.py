@@ -11,6 +11,9 @@ A load sweep sweeps `server.sessions` (a closed population of conversations) or
   at the lightest load (tokens/s per session, or per arrival/s, <= 0.5 of its first value:
   throughput has stopped growing with load), whichever comes first.
 
+Busy share, mean batch and tokens/s are the steady-state figures (`server_steady_*`,
+docs/server.md) where the results have them, else the whole-run ones.
+
 Between the last load before a crossing and the first at or past it, the marker is placed
 where the straight line between the two points crosses the threshold, on the axis the plot
 uses (log load when the loads span more than 10x). A crossing at the lightest load is
@@ -40,6 +43,14 @@ class Saturation:
 
     load: float | None
     rule: str = ""
+
+
+def server_column(results: pd.DataFrame, figure: str) -> str:
+    """The column of a server figure: its steady-state one when the results have it."""
+    steady = f"server_steady_{figure}"
+    if steady in results.columns and results[steady].notna().any():
+        return steady
+    return f"server_{figure}"
 
 
 def load_key(keys: tuple[str, ...]) -> str | None:
@@ -84,7 +95,7 @@ def advantage_ends(rows: pd.DataFrame, key: str, log: bool) -> float | None:
 
 def saturation(rows: pd.DataFrame, key: str, log: bool) -> Saturation:
     """Where the server saturates under a policy's load (module doc)."""
-    rows = rows[rows.server_tokens_per_s.notna()]
+    rows = rows[rows[server_column(rows, "tokens_per_s")].notna()]
     if rows.empty:
         return Saturation(None)
     queue = first_crossing(rows[key], rows.server_mean_queue_wait, QUEUE_WAIT_SATURATED,
@@ -99,7 +110,7 @@ def saturation(rows: pd.DataFrame, key: str, log: bool) -> Saturation:
 
 def throughput_share(rows: pd.DataFrame, key: str) -> pd.Series:
     """Tokens/s per unit of load, as a share of its value at the lightest load."""
-    per_load = rows.server_tokens_per_s / rows[key]
+    per_load = rows[server_column(rows, "tokens_per_s")] / rows[key]
     return per_load / per_load.iloc[0]
 
 

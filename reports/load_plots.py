@@ -2,7 +2,8 @@
 
 Top row: turn latency (mean solid, p90 dashed) and speedup vs sync (95% interval shaded,
 the load where the advantage disappears marked dash-dot). Two rows below: the server's
-utilisation, mean batch, queue wait and tokens/s, where it saturates marked dotted.
+utilisation, mean batch, queue wait and tokens/s (the first, second and last in steady
+state when the results have it), where it saturates marked dotted.
 """
 
 import pandas as pd
@@ -10,14 +11,22 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import NullFormatter, PercentFormatter
 
-from rtsim.reports.load_data import LOAD_KEYS, Markers, about_range, label_groups, log_axis, series
+from rtsim.reports.load_data import (
+    LOAD_KEYS,
+    Markers,
+    about_range,
+    label_groups,
+    log_axis,
+    series,
+    server_column,
+)
 from rtsim.reports.style import figure, policy_color
 from rtsim.reports.sweep_data import show_value
 
-SERVER_PANELS = (("server_utilization", "busy (share of time)"),
-                 ("server_mean_batch", "mean decode batch (requests)"),
-                 ("server_mean_queue_wait", "mean wait for a batch slot (s)"),
-                 ("server_tokens_per_s", "tokens generated per second"))
+SERVER_PANELS = (("utilization", "busy (share of time)"),
+                 ("mean_batch", "mean decode batch (requests)"),
+                 ("mean_queue_wait", "mean wait for a batch slot (s)"),
+                 ("tokens_per_s", "tokens generated per second"))
 MERGED_COLOR = "#333333"  # a label shared by markers of several policies
 MAX_TICKS = 12  # more swept values than this: the axis's own ticks instead of one per value
 
@@ -36,8 +45,9 @@ def load_figure(results: pd.DataFrame, key: str, policies: list[str],
         latency.plot(rows[key], rows.turn_latency_p90, "^--", color=color, linewidth=wide - 0.5)
         if policy != "sync":
             _speedup(speed, rows, key, color, marks[policy].advantage)
-        for ax, (column, _) in zip(server, SERVER_PANELS, strict=True):
-            ax.plot(rows[key], rows[column], "o-", color=color, linewidth=wide)
+        for ax, (figure_name, _) in zip(server, SERVER_PANELS, strict=True):
+            ax.plot(rows[key], rows[server_column(rows, figure_name)], "o-", color=color,
+                    linewidth=wide)
             at = marks[policy].saturation.load
             if at is not None:
                 ax.axvline(at, color=color, linestyle=":", linewidth=1.8)
@@ -49,8 +59,9 @@ def load_figure(results: pd.DataFrame, key: str, policies: list[str],
     latency.set(title="What users wait for", ylabel="turn latency (s)")
     latency.set_ylim(bottom=0)
     speed.set(title="Speedup vs sync, with 95% interval", ylabel="speedup vs sync (>1 is faster)")
-    for ax, (_, label) in zip(server, SERVER_PANELS, strict=True):
-        ax.set_title(f"Server: {label}")
+    for ax, (figure_name, label) in zip(server, SERVER_PANELS, strict=True):
+        steady = server_column(results, figure_name).startswith("server_steady_")
+        ax.set_title(f"Server: {label}" + (", steady state" if steady else ""))
         ax.set_ylim(bottom=0)
     server[0].yaxis.set_major_formatter(PercentFormatter(1.0))
     server[0].set_ylim(0, 1.05)

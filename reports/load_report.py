@@ -15,6 +15,7 @@ from rtsim.reports.load_data import (
     about,
     load_groups,
     markers,
+    server_column,
 )
 from rtsim.reports.load_plots import load_figure
 from rtsim.reports.style import save
@@ -39,6 +40,14 @@ RULE_TEXT = (
     "whichever comes first. Both are interpolated linearly between the two loads around the "
     "crossing (in log load on a log axis). Busy time is not a saturation test: with "
     "continuous batching a server busy all the time still takes more work into its batch.")
+
+
+SERVER_TEXT = (
+    "Measured on the shared server at each point and policy. Busy, mean batch and tokens/s "
+    "are in steady state where the results have it (docs/server.md): over the window (s) "
+    "from the MSER-5 truncation of the warm-up to the start of the drain, when the last "
+    "episode starts; 'too short' marks a run without a steady state. Requests/s, in system "
+    "and the queue wait are over the whole run.")
 
 
 def load_sections(results: pd.DataFrame, keys: tuple[str, ...], key: str, policies: list[str],
@@ -69,9 +78,7 @@ def load_sections(results: pd.DataFrame, keys: tuple[str, ...], key: str, polici
             if len(groups) > MAX_FIGURES else "")
     sections = [Section(f"Load curves: {key}", (*headlines, READ_TEXT + more, RULE_TEXT),
                         table, tuple(figures)),
-                Section("Server load at each point", ("Measured on the shared server over "
-                        "the whole run of each point and policy.",),
-                        server_table(results, key))]
+                Section("Server load at each point", (SERVER_TEXT,), server_table(results, key))]
     return sections, paths, headlines[0]
 
 
@@ -116,13 +123,24 @@ def _marker_cells(m: Markers) -> tuple[str, str, str]:
 
 def server_table(results: pd.DataFrame, key: str) -> Table:
     """One row per point, trace set and policy of the shared server's figures."""
+    busy_col, batch_col, tokens_col = (server_column(results, f) for f in
+                                       ("utilization", "mean_batch", "tokens_per_s"))
+    steady = busy_col.startswith("server_steady_")
     header = ("point", key, "traces", "policy", "requests/s", "in system", "busy",
-              "mean batch", "tokens/s", "queue wait (s)")
+              "mean batch", "tokens/s", "queue wait (s)") + (("steady window (s)",) * steady)
     rows = []
     for d in results.sort_values([key, "point"], kind="stable").to_dict("records"):
-        busy = d["server_utilization"]
-        rows.append((d["point"], show_value(d[key]), d["traces"], d["policy"],
-                     fmt(d["server_arrival_rate"], 1), fmt(d["server_mean_in_system"], 1),
-                     "-" if pd.isna(busy) else f"{busy:.0%}", fmt(d["server_mean_batch"], 1),
-                     fmt(d["server_tokens_per_s"], 0), fmt(d["server_mean_queue_wait"], 3)))
+        busy = d[busy_col]
+        row = (d["point"], show_value(d[key]), d["traces"], d["policy"],
+               fmt(d["server_arrival_rate"], 1), fmt(d["server_mean_in_system"], 1),
+               "-" if pd.isna(busy) else f"{busy:.0%}", fmt(d[batch_col], 1),
+               fmt(d[tokens_col], 0), fmt(d["server_mean_queue_wait"], 3))
+        rows.append(row + (_window(d),) if steady else row)
     return Table(header, tuple(rows), text_columns=4)
+
+
+def _window(d: dict) -> str:
+    if pd.isna(d["server_steady_from"]):
+        return "-"
+    window = f"{d['server_steady_from']:.0f}-{d['server_steady_to']:.0f}"
+    return window + (" too short" if d["server_steady_too_short"] else "")

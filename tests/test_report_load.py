@@ -189,3 +189,27 @@ def test_load_figure_merges_the_labels_of_coinciding_markers(tmp_path):
     assert speed == [("speculative gone at ~300 sessions", "#d95f02")]
     assert queue == [("sync saturates ~100", "#555555"),
                      ("speculative saturates ~257", "#d95f02")]
+
+
+def test_steady_state_columns_replace_the_whole_run_ones(tmp_path):
+    """With server_steady_* columns the server table shows them and the window; throughput
+    halving is then read from the steady-state tokens/s."""
+    folder = _load_sweep_dir(tmp_path)
+    frame = pd.read_csv(folder / "results.csv", dtype={"point": str})
+    whole = frame.server_tokens_per_s
+    frame = frame.assign(server_steady_from=10.0, server_steady_to=90.0,
+                         server_steady_utilization=0.97, server_steady_mean_batch=3.0,
+                         server_steady_tokens_per_s=whole * 1.5,
+                         server_steady_turn_latency_mean=2.0,
+                         server_steady_too_short=(frame.point == "00003").astype(float),
+                         server_tokens_per_s=whole.where(frame.point != "00002", 1.0))
+    frame.to_csv(folder / "results.csv", index=False)
+    results = load_input(folder).results
+    marks = markers(results, "server.sessions", list(POLICY_NAMES))
+    assert marks["sync"].saturation == Saturation(None)  # the whole-run dip is not read
+    result = invoke("report", folder)
+    assert result.exit_code == 0, result.output
+    md = (folder / "report" / "report.md").read_text()
+    assert "| 00002 | 100 | assistant | sync | 20.0 | 10.0 | 97% | 3.0 | 1500 | 0.000 | 10-90 |" \
+        in md
+    assert "| 10-90 too short |" in md

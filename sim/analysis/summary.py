@@ -8,6 +8,7 @@ resamples episodes (replication x episode), keeping each episode's turns togethe
 import numpy as np
 import pandas as pd
 
+from rtsim.analysis.steady_load import steady_figures
 from rtsim.engine.metrics import METRICS, Metric
 from rtsim.engine.seeds import SUMMARY_BOOTSTRAP, branch_stream
 from rtsim.traces.tokens import tokenizer_name
@@ -86,6 +87,25 @@ def run_summary(scenario, episodes: int, sim) -> dict:
 
 
 def load_summary(load: pd.DataFrame) -> dict:
-    """Per policy, the shared server's load figures averaged over replications."""
-    figures = load.drop(columns=["replication"]).groupby("policy", sort=False).mean()
-    return {policy: {k: float(v) for k, v in row.items()} for policy, row in figures.iterrows()}
+    """Per policy, the shared server's load figures averaged over replications: whole-run
+    figures, and steady-state ones (rtsim.analysis.steady_load) with `steady_too_short`
+    true when any replication has no steady state."""
+    steady = pd.DataFrame([steady_figures(s) for s in load.series], index=load.index)
+    figures = pd.concat([load.drop(columns=["series"]), steady], axis=1)
+    short = figures.groupby("policy", sort=False).steady_too_short.any()
+    means = figures.drop(columns=["replication", "steady_too_short"]).groupby(
+        "policy", sort=False).mean()
+    return {policy: {**{k: float(v) for k, v in row.items()},
+                     "steady_too_short": bool(short[policy])}
+            for policy, row in means.iterrows()}
+
+
+def steady_warning(server: dict, run: str) -> str | None:
+    """One line naming `run` and its policies whose shared-server run is too short for a
+    steady state; None when every one has one."""
+    short = [policy for policy, p in server.items() if p["steady_too_short"]]
+    if not short:
+        return None
+    return (f"warning: {run}: too short for a steady state under {', '.join(short)} (MSER-5: "
+            "the warm-up may last past half the run, or under 20 batches of 5): steady-state "
+            "figures unreliable; raise server.episodes")

@@ -5,7 +5,7 @@ from pathlib import Path
 import click
 
 from rtsim.analysis.otel_export import otlp_lines
-from rtsim.analysis.summary import run_summary
+from rtsim.analysis.summary import run_summary, steady_warning
 from rtsim.cli.common import (
     out_option,
     policies_option,
@@ -78,6 +78,9 @@ def run_command(scenario, trace_set, seeds, seed, overrides, policies, out, fmt,
     click.echo(summary_table(summary))
     if "server" in summary:
         click.echo("\n" + load_table(summary["server"]))
+        warning = steady_warning(summary["server"], str(out))
+        if warning:
+            click.echo(warning, err=True)
     click.echo(f"\nwrote {', '.join(str(p) for p in paths)}")
 
 

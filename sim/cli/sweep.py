@@ -150,7 +150,18 @@ def sweep_command(sweep_file, grid, scenario, traces, policies, seeds, seed, ove
         except InputError as exc:  # a point that cannot be written (a full disk)
             raise BadInput(f"{exc.cli_message()}; {len(store.done)} of {total} points are kept "
                            f"in {out}; continue with: {_resume_command()}") from None
+    _warn_short(out, store.results())
     click.echo(f"wrote {out / ('results.' + fmt)} ({len(store.done)} of {count(total, 'point')})")
+
+
+def _warn_short(out, results) -> None:
+    """One line naming the sweep's points too short for a steady state, if any."""
+    if "server_steady_too_short" not in results:
+        return
+    points = sorted(set(results.point[results.server_steady_too_short == 1.0]))
+    if points:
+        click.echo(f"warning: {out}: too short for a steady state at point(s) "
+                   f"{', '.join(points)} (docs/server.md); raise server.episodes", err=True)
 
 
 def _first_point(store: SweepStore, episodes: dict, slots: int,

@@ -139,6 +139,15 @@ class BatchServer:
     def in_system(self) -> int:
         return len(self.waiting) + len(self.prefilling) + len(self.decoding)
 
+    def totals(self) -> tuple[float, float, float, float]:
+        """(busy, decoding, batch area, tokens) so far, carried on to now without touching
+        the state; tokens count when a request leaves."""
+        s, dt = self.stats, self.env.now - self._last
+        decoding = dt if self._rates[1] else 0.0
+        return (s["busy"] + (dt if self.prefilling or self.decoding else 0.0),
+                s["decoding"] + decoding, s["area_batch"] + decoding * len(self.decoding),
+                s["tokens"])
+
     def slowdown_factor(self, batch: int) -> float:
         return 1.0 + self.slowdown * (batch - 1)
 

@@ -79,5 +79,20 @@ def play_shared(episodes: list[Episode], scenario: Scenario, policy: str, replic
         lambda unit, rows: run_rows(Run(policy, replication, unit, rows), keep_events))
     turns = [row for run_turns, _ in played for row in run_turns]
     events = [row for _, run_events in played for row in run_events]
+    _turn_series(stats["series"], played)
     return Piece(turns, events, [{"policy": policy, "replication": replication, **stats}],
                  len(played))
+
+
+_END = len(KEYS) + TURN_COLUMNS.index("speech_end")
+_LATENCY = len(KEYS) + TURN_COLUMNS.index("turn_latency")
+
+
+def _turn_series(series, played) -> None:
+    """Each answered turn's latency and when it ended, from its episode's start."""
+    for start, (run_turns, _) in zip((series.starts[k] for k in sorted(series.starts)),
+                                     played, strict=True):
+        for row in run_turns:
+            if row[_LATENCY] == row[_LATENCY]:  # NaN: not answered
+                series.turn_ends.append(start + row[_END] + row[_LATENCY])
+                series.turn_latencies.append(row[_LATENCY])

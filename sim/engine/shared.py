@@ -8,8 +8,11 @@ one ends. Open arrivals come as a Poisson process of `server.arrival_rate` per s
 episode each. The work list is the trace set, cycled to `server.episodes` entries; the
 k-th entry has the random draws of episode index k, so the first pass draws exactly what
 the single-user runs draw. Event rows are returned relative to each episode's start, as
-single-user runs write them.
+single-user runs write them. The server's running totals are sampled as each episode starts
+and ends (LoadSeries), for the steady-state figures of rtsim.analysis.steady_load.
 """
+
+from dataclasses import dataclass, field
 
 import numpy as np
 import simpy
@@ -65,6 +68,25 @@ class SharedEpisodeSim(EpisodeSim):
         self.on_end(self)
 
 
+@dataclass
+class LoadSeries:
+    """The server over a run: at each `times` entry (episode starts and ends) its running
+    `totals` (BatchServer.totals); each work-list entry's start time (`starts`, in order);
+    `drain`: when the last one started (the drain follows: no new work comes); the turns'
+    latencies and when each turn ended (`turn_ends`), filled in by the caller."""
+
+    times: list[float] = field(default_factory=list)
+    totals: list[tuple[float, float, float, float]] = field(default_factory=list)
+    starts: dict[int, float] = field(default_factory=dict)
+    drain: float = 0.0
+    turn_ends: list[float] = field(default_factory=list)
+    turn_latencies: list[float] = field(default_factory=list)
+
+    def sample(self, server: BatchServer) -> None:
+        self.times.append(server.env.now)
+        self.totals.append(server.totals())
+
+
 def work_list(scenario: Scenario, episodes: list[Episode]) -> list[tuple[int, str, Episode]]:
     """(draw index, unit id, episode) of every episode played under load, in order."""
     n = scenario.server.episodes or len(episodes)
@@ -83,13 +105,15 @@ def _keep(unit: str, rows: list) -> tuple[str, list]:
 def simulate_shared(scenario: Scenario, episodes: list[Episode], policy_cls,
                     replication: int, digest=_keep) -> tuple[list, dict]:
     """Play the work list on one shared server; `digest(unit id, rows)` of each episode as
-    it ends (default: the pair itself), in work-list order, and the server's stats."""
+    it ends (default: the pair itself), in work-list order, and the server's stats (with
+    its LoadSeries under `series`)."""
     env = simpy.Environment()
     srv = scenario.server
     server = BatchServer(env, srv.max_batch, srv.batch_slowdown, scheduler(srv))
     work = work_list(scenario, episodes)
     todo = iter(work)
     results: dict[int, object] = {}
+    series = LoadSeries()
 
     def play(_ev=None) -> None:
         item = next(todo, None)
@@ -97,10 +121,13 @@ def simulate_shared(scenario: Scenario, episodes: list[Episode], policy_cls,
             return
         k, unit, episode = item
         rec, start = EventLog(), env.now
+        series.starts[k] = series.drain = start
+        series.sample(server)
         draws = realize(scenario, episode, k, replication)
 
         def ended(_sim) -> None:
             results[k] = digest(unit, [r._replace(t=r.t - start) for r in rec.rows])
+            series.sample(server)
             if not srv.arrival_rate:
                 play()
 
@@ -109,7 +136,8 @@ def simulate_shared(scenario: Scenario, episodes: list[Episode], policy_cls,
     for t in _start_times(scenario, replication, len(work)):
         env.timeout(t).callbacks.append(play)
     env.run()
-    return [results[k] for k in sorted(results)], server_stats(server, env.now)
+    return [results[k] for k in sorted(results)], {**server_stats(server, env.now),
+                                                    "series": series}
 
 
 def _start_times(scenario: Scenario, replication: int, n: int) -> list[float]:

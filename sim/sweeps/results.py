@@ -8,13 +8,17 @@ from rtsim.engine.runner import simulate
 SERVER_FIGURES = ("arrival_rate", "mean_in_system", "utilization", "mean_batch",
                   "tokens_per_s", "mean_queue_wait")
 SERVER_COLUMNS = tuple(f"server_{k}" for k in SERVER_FIGURES)
+STEADY_FIGURES = ("steady_from", "steady_to", "steady_utilization", "steady_mean_batch",
+                  "steady_tokens_per_s", "steady_turn_latency_mean", "steady_too_short")
+STEADY_COLUMNS = tuple(f"server_{k}" for k in STEADY_FIGURES)  # too_short: 1.0 or 0.0
 _LATENCY = [m for kind in ("headline", "latency") for m in METRICS if m.summary == kind]
 _PER_TURN = [m for group in ("turn_taking", "waste", "cost", "accuracy") for m in METRICS
              if m.summary == "per_turn" and m.sweep and m.group == group]
 LATENCY_COLUMNS = tuple(f"{m.name}_{stat}" for m in _LATENCY for stat in m.sweep)
 PER_TURN_COLUMNS = tuple(f"{m.name}_per_turn" for m in _PER_TURN)
 RESULT_COLUMNS = ("policy", "episodes", "turns", *LATENCY_COLUMNS, "speedup", "speedup_lo",
-                  "speedup_hi", "spec_hit_rate", *PER_TURN_COLUMNS, *SERVER_COLUMNS)
+                  "speedup_hi", "spec_hit_rate", *PER_TURN_COLUMNS, *SERVER_COLUMNS,
+                  *STEADY_COLUMNS)
 """Columns of a point's rows; the results table adds `point`, the swept keys, `traces` and
 `seed` in front."""
 
@@ -38,5 +42,6 @@ def result_row(policy: str, p: dict, episodes: int, server: dict) -> dict:
     row.update({"speedup": speed["mean"], "speedup_lo": speed["ci95"][0],
                 "speedup_hi": speed["ci95"][1], "spec_hit_rate": nan if hit is None else hit})
     row.update({c: p[c] for c in PER_TURN_COLUMNS})
-    row.update({f"server_{k}": server.get(k, nan) for k in SERVER_FIGURES})
+    row.update({f"server_{k}": float(server.get(k, nan))
+                for k in SERVER_FIGURES + STEADY_FIGURES})
     return row

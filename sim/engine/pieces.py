@@ -7,6 +7,7 @@ from collections.abc import Iterable, Iterator
 from operator import itemgetter
 from typing import NamedTuple
 
+from rtsim.engine.collection import rare_collections
 from rtsim.engine.draws import realize
 from rtsim.engine.eventlog import EventRow
 from rtsim.engine.metrics import TURN_COLUMNS, turn_metrics
@@ -57,6 +58,7 @@ def run_rows(run: Run, keep_events: bool) -> tuple[list[tuple], list[tuple]]:
 _columns = itemgetter(*TURN_COLUMNS)  # a turn's metrics in column order
 
 
+@rare_collections()
 def play_episodes(episodes: list[Episode], scenario: Scenario, policies: list[str],
                   replication: int, start: int, stop: int, keep_events: bool) -> Piece:
     """Episodes start..stop-1 of one replication, each under every policy."""
@@ -70,6 +72,7 @@ def play_episodes(episodes: list[Episode], scenario: Scenario, policies: list[st
     return Piece(turns, events, [], (stop - start) * len(policies))
 
 
+@rare_collections()
 def play_shared(episodes: list[Episode], scenario: Scenario, policy: str, replication: int,
                 keep_events: bool) -> Piece:
     """One policy's replication on the shared server: each episode's rows are reduced to

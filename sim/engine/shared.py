@@ -19,11 +19,13 @@ import simpy
 
 from rtsim.engine.batch_server import BatchServer, Job, scheduler
 from rtsim.engine.draws import realize
-from rtsim.engine.eventlog import EventLog
+from rtsim.engine.eventlog import EventLog, EventRow
 from rtsim.engine.seeds import ARRIVALS, branch_stream
 from rtsim.engine.simpy_driver import EpisodeSim, Request
 from rtsim.scenario.schema import Scenario
 from rtsim.traces.schema import Episode
+
+_new = tuple.__new__  # an EventRow moved in time without _replace's keyword handling
 
 
 class SharedEpisodeSim(EpisodeSim):
@@ -126,7 +128,8 @@ def simulate_shared(scenario: Scenario, episodes: list[Episode], policy_cls,
         draws = realize(scenario, episode, k, replication)
 
         def ended(_sim) -> None:
-            results[k] = digest(unit, [r._replace(t=r.t - start) for r in rec.rows])
+            results[k] = digest(unit, [_new(EventRow, (r[0] - start,) + r[1:])
+                                        for r in rec.rows])
             series.sample(server)
             if not srv.arrival_rate:
                 play()

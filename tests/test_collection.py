@@ -22,18 +22,19 @@ def test_thresholds_are_raised_in_the_block_and_restored_after_an_error():
 
 @pytest.mark.parametrize("play", ["episodes", "shared"])
 def test_pieces_play_under_rare_collections(monkeypatch, play):
-    seen = []
+    seen, name = [], "simulate_episode" if play == "episodes" else "simulate_shared"
+    real = getattr(pieces, name)
 
     def spy(*args, **kwargs):
         seen.append(gc.get_threshold())
-        return [] if play == "episodes" else ([], {})
+        return real(*args, **kwargs)
 
     before = gc.get_threshold()
     if play == "episodes":
-        monkeypatch.setattr(pieces, "simulate_episode", spy)
+        monkeypatch.setattr(pieces, name, spy)
         pieces.play_episodes(EPISODES, load_scenario("edge-3b"), ["sync"], 0, 0, 1, False)
     else:
-        monkeypatch.setattr(pieces, "simulate_shared", spy)
+        monkeypatch.setattr(pieces, name, spy)
         scenario = load_scenario("selfhosted-8b", ["server.sessions=2", "server.episodes=2"])
         pieces.play_shared(EPISODES, scenario, "sync", 0, False)
     assert seen == [THRESHOLDS]

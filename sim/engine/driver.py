@@ -156,7 +156,7 @@ class EpisodeDriver:
 
     def _hear(self, i: int, words: int) -> None:
         if i == self.turn:
-            self.rec.add(self.now(), i, "transcript", tokens=words)
+            self.rec.put(self.now(), i, "transcript", 0, "", 0, words, 0.0, "")
             self._deliver(TranscriptUpdated(words))
 
     def _pause(self, i: int, words: int, spoken: float) -> None:
@@ -244,12 +244,16 @@ class EpisodeDriver:
     # ---- policy I/O -------------------------------------------------------------------
 
     def _deliver(self, event) -> None:
-        self.inbox.append(event)
+        """Tell the policy `event` and carry out its actions; an event those actions raise
+        waits in the inbox until they are done."""
         if self._dispatching:
+            self.inbox.append(event)
             return
         self._dispatching = True
-        while self.inbox:
-            self._dispatch(self.policy.on_event(self.inbox.popleft()))
+        inbox = self.inbox
+        self._dispatch(self.policy.on_event(event))
+        while inbox:
+            self._dispatch(self.policy.on_event(inbox.popleft()))
         self._dispatching = False
 
     def _dispatch(self, actions: list) -> None:

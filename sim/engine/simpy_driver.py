@@ -66,9 +66,8 @@ class EpisodeSim(EpisodeDriver):
             req.prefill_s += req.per_token  # a request-per-call API writes at least a token
         self.context += spec.prefill
         self.active = req
-        self.rec.add(req.begin, req.turn, "gen_start", gen=spec.gen, call=spec.call or "",
-                     attempt=spec.attempt, tokens=spec.prefill, seconds=req.overhead,
-                     label=spec.purpose)
+        self.rec.put(req.begin, req.turn, "gen_start", spec.gen, spec.call or "", spec.attempt,
+                     spec.prefill, req.overhead, spec.purpose)
         self._launch(req)
 
     def _launch(self, req: Request) -> None:
@@ -92,9 +91,8 @@ class EpisodeSim(EpisodeDriver):
         spec, now = req.spec, self.env.now
         prefill_spent = min(req.prefill_s, max(0.0, now - req.begin - req.overhead))
         self.context += tokens
-        self.rec.add(now, req.turn, event, gen=spec.gen, call=spec.call or "",
-                     attempt=spec.attempt, tokens=tokens, seconds=prefill_spent,
-                     label=spec.purpose)
+        self.rec.put(now, req.turn, event, spec.gen, spec.call or "", spec.attempt, tokens,
+                     prefill_spent, spec.purpose)
         if spec.purpose == "answer" and self.first_token is None and tokens > spec.answer_from:
             self._first_token_at(self._first_token_time(req), req.turn, spec.gen)
         self.active = None

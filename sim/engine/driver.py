@@ -142,10 +142,11 @@ class EpisodeDriver:
         the partials between two word ends are skipped, so the work is bounded by the words,
         however slow the speech or short the interval."""
         interval, ends, last, k = self.scenario.asr.interval, d.word_ends, 0, 1
-        while k * interval < d.speech_end:
+        speech_end, lag, at, hear = d.speech_end, d.asr_lag, self._at, self._hear
+        while k * interval < speech_end:
             words = bisect_right(ends, k * interval + EPS)
             if words > last:
-                self._at(k * interval + d.asr_lag, self._hear, i, words)
+                at(k * interval + lag, hear, i, words)
                 last = words
             if last == len(ends):
                 return

@@ -67,27 +67,23 @@ class AsyncPolicy(Policy):
     # ---- events ---------------------------------------------------------------------
 
     def on_event(self, event) -> list:
-        self.just_finished = isinstance(event, GenerationFinished)
-        if isinstance(event, TranscriptUpdated):
-            self.heard = max(self.heard, event.words)
-            actions = self.on_words()
-        elif isinstance(event, UtteranceEnded):
-            self.heard, self.ended = event.words, True
-            actions = self.on_commit()
-            actions += self._release_held()
-        elif isinstance(event, UserPaused):
-            actions = self.on_pause(event.words)
-        elif isinstance(event, UserResumed):
-            actions = self._resumed(event.words)
-        elif isinstance(event, GenerationFinished):
-            actions = self._finished(event.gen)
-        elif isinstance(event, GenerationStopped):
-            actions = self._stopped(event.gen, event.tokens_done)
-        elif isinstance(event, ToolReturned):
-            actions = self._returned(event.call, event.attempt)
-        else:
-            actions = []
+        kind = type(event)
+        self.just_finished = kind is GenerationFinished
+        handler = self._handlers.get(kind)
+        actions = handler(self, event) if handler is not None else []
         return actions + self._advance()
+
+    def _heard(self, event: TranscriptUpdated) -> list:
+        self.heard = max(self.heard, event.words)
+        return self.on_words()
+
+    def _committed(self, event: UtteranceEnded) -> list:
+        self.heard, self.ended = event.words, True
+        actions = self.on_commit()
+        return actions + self._release_held()
+
+    def _paused(self, event: UserPaused) -> list:
+        return self.on_pause(event.words)
 
     def on_words(self) -> list:
         """Hook: a partial transcript arrived (the speculative policy guesses here)."""
@@ -110,10 +106,10 @@ class AsyncPolicy(Policy):
                 actions.append(CallTool(call_id, attempt.number, attempt.speculative))
         return actions
 
-    def _resumed(self, words: int) -> list:
+    def _resumed(self, event: UserResumed) -> list:
         """The user spoke on after a commit: drop the answer and the calls that do not hold."""
         self.ended = False
-        self.heard = max(self.heard, words)
+        self.heard = max(self.heard, event.words)
         actions = self._drop_answer()
         for call in self.plan.calls:
             attempt = self.current[call.id]
@@ -127,7 +123,8 @@ class AsyncPolicy(Policy):
             return [CancelGeneration(gen)]
         return []
 
-    def _finished(self, gen: int) -> list:
+    def _finished(self, event: GenerationFinished) -> list:
+        gen = event.gen
         done, self.inflight = self.inflight, None
         if gen == self.answer_gen:
             return [EndTurn()]
@@ -140,7 +137,8 @@ class AsyncPolicy(Policy):
         attempt.status = RUNNING
         return [CallTool(done.call, attempt.number, attempt.speculative)]
 
-    def _stopped(self, gen: int, tokens_done: int) -> list:
+    def _stopped(self, event: GenerationStopped) -> list:
+        gen, tokens_done = event
         stopped, self.inflight = self.inflight, None
         if not self.interrupting:
             return []
@@ -155,7 +153,8 @@ class AsyncPolicy(Policy):
             attempt.gen = self.resume.gen
         return []
 
-    def _returned(self, call: str, number: int) -> list:
+    def _returned(self, event: ToolReturned) -> list:
+        call, number = event
         attempt = self.current[call]
         if attempt is None or attempt.number != number or attempt.status != RUNNING:
             return []
@@ -199,8 +198,12 @@ class AsyncPolicy(Policy):
         return None
 
     def deps_returned(self, call: CallPlan) -> bool:
-        return all(self.current[d] is not None and self.current[d].status == RETURNED
-                   for d in call.depends_on)
+        current = self.current
+        for d in call.depends_on:
+            attempt = current[d]
+            if attempt is None or attempt.status != RETURNED:
+                return False
+        return True
 
     def deps_right(self, call: CallPlan) -> bool:
         return all(self.current[d].right for d in call.depends_on)
@@ -263,3 +266,8 @@ class AsyncPolicy(Policy):
         self.pending = [(c, a) for c, a in self.pending if a is not attempt]
         actions.append(DiscardCall(call_id, attempt.number, reason, attempt.injected))
         return actions
+
+    # each event type's handler (a function of the policy and the event)
+    _handlers = {TranscriptUpdated: _heard, UtteranceEnded: _committed, UserPaused: _paused,
+                 UserResumed: _resumed, GenerationFinished: _finished,
+                 GenerationStopped: _stopped, ToolReturned: _returned}

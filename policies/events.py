@@ -2,23 +2,22 @@
 
 Events are facts a driver tells a policy (past tense); actions are requests a policy
 returns. Both drivers (SimPy and real-time) speak exactly this. Pure Python: no simpy,
-asyncio or time.
+asyncio or time. Each is an immutable named tuple (cheap to build: a turn makes dozens); a
+driver tells them apart by type, never by comparing two of different kinds.
 """
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 # ---- events (driver -> policy) ----------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class TranscriptUpdated:
+class TranscriptUpdated(NamedTuple):
     """A (partial) transcript now covers the first `words` words of the utterance."""
 
     words: int
 
 
-@dataclass(frozen=True, slots=True)
-class UserPaused:
+class UserPaused(NamedTuple):
     """A tentative end: the user has been silent a short while after `words` words (the
     transcript of them final), having spoken for `speech_seconds`. Sent only to policies
     that listen to pauses."""
@@ -27,8 +26,7 @@ class UserPaused:
     speech_seconds: float
 
 
-@dataclass(frozen=True, slots=True)
-class UtteranceEnded:
+class UtteranceEnded(NamedTuple):
     """The turn detector committed the turn after `words` words: the commit point.
 
     It may be a false endpoint: the user may yet resume (UserResumed)."""
@@ -36,8 +34,7 @@ class UtteranceEnded:
     words: int
 
 
-@dataclass(frozen=True, slots=True)
-class UserResumed:
+class UserResumed(NamedTuple):
     """The user spoke on after a commit at `words` words: the turn is open again, and what
     the agent began on it no longer stands (its audio, if it had started, has cut the user
     off)."""
@@ -45,31 +42,27 @@ class UserResumed:
     words: int
 
 
-@dataclass(frozen=True, slots=True)
-class GenerationFinished:
+class GenerationFinished(NamedTuple):
     """Generation `gen` decoded all its tokens."""
 
     gen: int
 
 
-@dataclass(frozen=True, slots=True)
-class GenerationStopped:
+class GenerationStopped(NamedTuple):
     """Generation `gen` was cancelled after decoding `tokens_done` tokens."""
 
     gen: int
     tokens_done: int
 
 
-@dataclass(frozen=True, slots=True)
-class ToolReturned:
+class ToolReturned(NamedTuple):
     """Attempt `attempt` of call `call` returned its result."""
 
     call: str
     attempt: int
 
 
-@dataclass(frozen=True, slots=True)
-class CallWritten:
+class CallWritten(NamedTuple):
     """Attempt `attempt` of call `call`, guessed before the commit point, was written by a
     real model; `right` if it equals the model's own call on the complete utterance. Sent
     right after its request's GenerationFinished by the real driver when it judges guesses;
@@ -85,8 +78,7 @@ Event = (TranscriptUpdated | UserPaused | UtteranceEnded | UserResumed | Generat
 
 # ---- actions (policy -> driver) ---------------------------------------------------------
 
-@dataclass(frozen=True, slots=True)
-class StartGeneration:
+class StartGeneration(NamedTuple):
     """Queue a model request: prefill `prefill` new tokens, then decode `decode` tokens.
 
     `purpose` is input, result, call or answer; `call`/`attempt` name the call that a
@@ -107,15 +99,13 @@ class StartGeneration:
     continues: bool = False
 
 
-@dataclass(frozen=True, slots=True)
-class CancelGeneration:
+class CancelGeneration(NamedTuple):
     """Stop generation `gen` (queued or running); what it decoded stays in the context."""
 
     gen: int
 
 
-@dataclass(frozen=True, slots=True)
-class CallTool:
+class CallTool(NamedTuple):
     """Run attempt `attempt` of call `call`; `speculative` if issued before the commit point."""
 
     call: str
@@ -123,8 +113,7 @@ class CallTool:
     speculative: bool = False
 
 
-@dataclass(frozen=True, slots=True)
-class DiscardCall:
+class DiscardCall(NamedTuple):
     """Throw away attempt `attempt` of `call` (cancel the tool if it runs).
 
     `reason` is "revised", "withdrawn", "cascade" or "false_start" (begun on a commit the
@@ -139,8 +128,7 @@ class DiscardCall:
     wasted_prefill: int
 
 
-@dataclass(frozen=True, slots=True)
-class ConfirmCall:
+class ConfirmCall(NamedTuple):
     """A speculative attempt turned out right at the commit point (a speculation hit).
 
     `wrong`: the model keeps an attempt whose arguments are wrong: a wrong guess it
@@ -154,8 +142,7 @@ class ConfirmCall:
     unsafe: bool = False
 
 
-@dataclass(frozen=True, slots=True)
-class EndTurn:
+class EndTurn(NamedTuple):
     """The answer is complete; the turn is over."""
 
 

@@ -24,7 +24,7 @@ class PreemptivePolicy(SyncPolicy):
         self.pending: str | None = None  # "calls" or "answer", done before the commit
 
     def on_event(self, event) -> list:
-        if isinstance(event, UserPaused):
+        if type(event) is UserPaused:
             return self.on_pause(event.words, event.speech_seconds)
         return super().on_event(event)
 

@@ -37,7 +37,7 @@ class SpeculativePolicy(AsyncPolicy):
         self.tainted: set[tuple[str, int]] = set()  # guesses written from a kept wrong result
 
     def on_event(self, event) -> list:
-        if isinstance(event, CallWritten):
+        if type(event) is CallWritten:
             return self.written(event)
         return super().on_event(event)
 

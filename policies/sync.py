@@ -42,19 +42,22 @@ class SyncPolicy(Policy):
         self.answer_gen = None
 
     def on_event(self, event) -> list:
-        if isinstance(event, UtteranceEnded):
-            return self.on_commit(event.words)
-        if isinstance(event, UserResumed):
-            return self.abandon()
-        if isinstance(event, GenerationFinished) and event.gen == self.running:
+        kind = type(event)
+        if kind is GenerationFinished:
+            if event.gen != self.running:
+                return []
             self.running = None
             if event.gen == self.answer_gen:
                 return self.answered()
             return self.wrote_calls()
-        if isinstance(event, ToolReturned) and (event.call, event.attempt) in self.waiting:
+        if kind is ToolReturned and (event.call, event.attempt) in self.waiting:
             self.waiting.discard((event.call, event.attempt))
             if not self.waiting:
                 return self.results_read()
+        if kind is UtteranceEnded:
+            return self.on_commit(event.words)
+        if kind is UserResumed:
+            return self.abandon()
         return []
 
     def on_commit(self, words: int) -> list:

@@ -85,41 +85,43 @@ def realize(scenario: Scenario, episode: Episode, index: int, replication: int) 
 
     n = len(episode.turns)
     speech, asr, net, model, tts, user = (rng(c) for c in (SPEECH, ASR, NETWORK, MODEL, TTS, USER))
-    wpm = scenario.speech.words_per_minute.sample(speech, n)
-    lags = scenario.asr.lag.sample(asr, n)
-    final_lags = scenario.asr.final_lag.sample(asr, n)
-    silences = scenario.turn_detection.silence.sample(rng(ENDPOINT), n)
-    rtts = scenario.network.rtt.sample(net, n)
-    overheads = scenario.model.request_overhead.sample(model, n)
-    prefill = scenario.model.prefill_rate.sample(model, n)
-    decode = scenario.model.decode_rate.sample(model, n)
-    first_audio = scenario.tts.first_audio.sample(tts, n)
-    think = scenario.user.think_time.sample(user, n)
+
+    def draw(dist, stream) -> list[float]:
+        return dist.sample(stream, n).tolist()
+
+    wpm = draw(scenario.speech.words_per_minute, speech)
+    lags, final_lags = draw(scenario.asr.lag, asr), draw(scenario.asr.final_lag, asr)
+    silences = draw(scenario.turn_detection.silence, rng(ENDPOINT))
+    rtts = draw(scenario.network.rtt, net)
+    overheads = draw(scenario.model.request_overhead, model)
+    prefill = draw(scenario.model.prefill_rate, model)
+    decode = draw(scenario.model.decode_rate, model)
+    first_audio, think = draw(scenario.tts.first_audio, tts), draw(scenario.user.think_time, user)
     tools = rng(TOOLS)
     # streams only a feature in use draws from (a stream's draws never depend on another's)
     hesitation = rng(HESITATION) if scenario.speech.hesitation.rate > 0 else None
     detector = rng(DETECTOR) if scenario.turn_detection.mode != SILENCE else None
     interruptions = (rng(INTERRUPTION).random((n, 3)) if scenario.interruption.barge_in > 0
-                     else np.ones((n, 3)))
+                     else np.ones((n, 3))).tolist()
     turns = []
     for i, turn in enumerate(episode.turns):
-        ends, pauses = _speak(turn, float(wpm[i]), scenario, speech, hesitation)
-        moments = detect(pauses, len(ends), ends[-1], float(final_lags[i]), float(silences[i]),
+        ends, pauses = _speak(turn, wpm[i], scenario, speech, hesitation)
+        moments = detect(pauses, len(ends), ends[-1], final_lags[i], silences[i],
                          scenario.turn_detection, detector)
         barge, kind, at = interruptions[i]
         turns.append(TurnDraws(
             plan=plan_turn(turn, _safety(scenario, turn)),
             names={c.id: c.name for c in turn.calls},
             word_ends=ends, pauses=pauses, moments=moments,
-            asr_lag=float(lags[i]), final_lag=float(final_lags[i]),
-            rtt=float(rtts[i]), request_overhead=float(overheads[i]),
-            prefill_rate=float(prefill[i]), decode_rate=float(decode[i]),
+            asr_lag=lags[i], final_lag=final_lags[i],
+            rtt=rtts[i], request_overhead=overheads[i],
+            prefill_rate=prefill[i], decode_rate=decode[i],
             tool_latency=tool_latencies(scenario, turn, tools),
-            tts_first_audio=float(first_audio[i]),
+            tts_first_audio=first_audio[i],
             playback=turn.answer_tokens / TOKENS_PER_WORD * 60 / scenario.tts.words_per_minute,
-            think=float(think[i]),
-            barge_in=float(at) if barge < scenario.interruption.barge_in else None,
-            backchannel=bool(kind < scenario.interruption.backchannel),
+            think=think[i],
+            barge_in=at if barge < scenario.interruption.barge_in else None,
+            backchannel=kind < scenario.interruption.backchannel,
         ))
     return EpisodeDraws(episode, tuple(turns), scenario.seed, replication, index)
 
@@ -152,7 +154,7 @@ def _speak(turn: Turn, wpm: float, scenario: Scenario, rng,
         gaps = [(k + 1, end - start, nxt - end) for k, ((_, end), (nxt, _)) in enumerate(pairs)]
         return ends, tuple(Pause(k, at, gap) for k, at, gap in gaps if gap > 0)
     marks = [w.endswith(PAUSE_MARKS) for w in turn.words[:-1]]
-    pauses = scenario.speech.pause.sample(rng, sum(marks))
+    pauses = scenario.speech.pause.sample(rng, sum(marks)).tolist()
     hesitations = _hesitations(len(marks), scenario, hesitation_rng)
     per_word, t, ends, silences, k = 60.0 / wpm, 0.0, [], [], 0
     for i in range(len(turn.words)):
@@ -160,7 +162,7 @@ def _speak(turn: Turn, wpm: float, scenario: Scenario, rng,
         ends.append(t)
         if i == len(marks):
             break
-        silence = float(pauses[k]) if marks[i] else 0.0
+        silence = pauses[k] if marks[i] else 0.0
         k += marks[i]
         if i in hesitations:
             length, filler = hesitations[i]
@@ -177,10 +179,12 @@ def _hesitations(boundaries: int, scenario: Scenario, rng) -> dict[int, tuple[fl
     spec = scenario.speech.hesitation
     if spec.rate == 0 or boundaries == 0:
         return {}
-    where = np.flatnonzero(rng.random(boundaries) < spec.rate)
-    lengths = spec.duration.sample(rng, len(where))
-    fillers = rng.random(len(where)) < spec.filler
-    return {int(b): (float(x), bool(f)) for b, x, f in zip(where, lengths, fillers, strict=True)}
+    where = [b for b, u in enumerate(rng.random(boundaries).tolist()) if u < spec.rate]
+    if not where:
+        return {}  # no lengths or fillers to draw (drawing none would leave the stream as is)
+    lengths = spec.duration.sample(rng, len(where)).tolist()
+    fillers = (rng.random(len(where)) < spec.filler).tolist()
+    return dict(zip(where, zip(lengths, fillers, strict=True), strict=True))
 
 
 def tool_latencies(scenario: Scenario, turn: Turn, rng) -> dict[str, float]:

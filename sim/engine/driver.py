@@ -142,10 +142,11 @@ class EpisodeDriver:
         the partials between two word ends are skipped, so the work is bounded by the words,
         however slow the speech or short the interval."""
         interval, ends, last, k = self.scenario.asr.interval, d.word_ends, 0, 1
-        while k * interval < d.speech_end:
+        speech_end, lag, at, hear = d.speech_end, d.asr_lag, self._at, self._hear
+        while k * interval < speech_end:
             words = bisect_right(ends, k * interval + EPS)
             if words > last:
-                self._at(k * interval + d.asr_lag, self._hear, i, words)
+                at(k * interval + lag, hear, i, words)
                 last = words
             if last == len(ends):
                 return
@@ -156,7 +157,7 @@ class EpisodeDriver:
 
     def _hear(self, i: int, words: int) -> None:
         if i == self.turn:
-            self.rec.add(self.now(), i, "transcript", tokens=words)
+            self.rec.put(self.now(), i, "transcript", 0, "", 0, words, 0.0, "")
             self._deliver(TranscriptUpdated(words))
 
     def _pause(self, i: int, words: int, spoken: float) -> None:
@@ -244,12 +245,16 @@ class EpisodeDriver:
     # ---- policy I/O -------------------------------------------------------------------
 
     def _deliver(self, event) -> None:
-        self.inbox.append(event)
+        """Tell the policy `event` and carry out its actions; an event those actions raise
+        waits in the inbox until they are done."""
         if self._dispatching:
+            self.inbox.append(event)
             return
         self._dispatching = True
-        while self.inbox:
-            self._dispatch(self.policy.on_event(self.inbox.popleft()))
+        inbox = self.inbox
+        self._dispatch(self.policy.on_event(event))
+        while inbox:
+            self._dispatch(self.policy.on_event(inbox.popleft()))
         self._dispatching = False
 
     def _dispatch(self, actions: list) -> None:

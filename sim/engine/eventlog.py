@@ -23,6 +23,7 @@ class EventRow(NamedTuple):
 
 
 COLUMNS = EventRow._fields
+_new = tuple.__new__  # builds an EventRow without its keyword-parsing constructor
 
 
 class EventLog:
@@ -35,4 +36,11 @@ class EventLog:
 
     def add(self, t: float, turn: int, event: str, *, gen: int = 0, call: str = "",
             attempt: int = 0, tokens: int = 0, seconds: float = 0.0, label: str = "") -> None:
-        self.rows.append(EventRow(t, turn, event, gen, call, attempt, tokens, seconds, label))
+        self.rows.append(_new(EventRow, (t, turn, event, gen, call, attempt, tokens, seconds,
+                                         label)))
+
+    def put(self, t: float, turn: int, event: str, gen: int, call: str, attempt: int,
+            tokens: int, seconds: float, label: str) -> None:
+        """`add` with every field given, in column order (the drivers' busiest rows)."""
+        self.rows.append(_new(EventRow, (t, turn, event, gen, call, attempt, tokens, seconds,
+                                         label)))

@@ -91,57 +91,82 @@ def turn_metrics(rows) -> list[dict]:
     """One dict per turn (keys TURN_COLUMNS) from the event rows of one episode run."""
     turns: dict[int, _Turn] = defaultdict(_Turn)
     starts: dict[int, tuple[float, float]] = {}
+    readers = _READERS
     for row in rows:
-        _read(row, turns[row.turn], starts)
+        acc = turns[row.turn]
+        reader = readers.get(row.event)
+        if reader is None:
+            acc.times.setdefault(row.event, row.t)  # the first time of any other event
+        else:
+            reader(row, acc, starts)
     return [_finish(i, turns[i]) for i in sorted(turns)]
 
 
-def _read(row, acc: _Turn, starts) -> None:
-    event = row.event
-    if event == "gen_start":
-        starts[row.gen] = (row.t, row.seconds)
-        acc.gen_calls[row.gen] = row.call
-        acc.prefill += row.tokens
-        key = (row.call, row.attempt)
-        if row.call and key not in acc.written:
-            acc.written.add(key)
-            if "endpoint" not in acc.times:
-                acc.guesses.add(key)
-    elif event in ("gen_end", "gen_stop"):
-        begin, overhead = starts.get(row.gen, (row.t, 0.0))
-        acc.busy += max(0.0, row.t - begin - overhead)
-        acc.decode += row.tokens
-        acc.gen_decoded[row.gen] += row.tokens
-        if row.call:
-            acc.gen_tokens[(row.call, row.attempt)] += row.tokens
-    elif event == "tool_start":
-        acc.tool_calls += 1
-        acc.started_tools.add((row.call, row.attempt))
-    elif event == "discard":
-        key = (row.call, row.attempt)
-        acc.discarded.append(key)
-        acc.wasted_prefill += row.tokens
-        acc.wasted_tool_time += row.seconds
-        acc.wasted_calls += key in acc.started_tools
-        acc.reasons[row.label] += 1
-        if row.label == "false_start":
-            acc.false_calls.append(key)
-    elif event == "confirm" and row.label:
+def _gen_start(row, acc: _Turn, starts) -> None:
+    starts[row.gen] = (row.t, row.seconds)
+    acc.gen_calls[row.gen] = row.call
+    acc.prefill += row.tokens
+    key = (row.call, row.attempt)
+    if row.call and key not in acc.written:
+        acc.written.add(key)
+        if "endpoint" not in acc.times:
+            acc.guesses.add(key)
+
+
+def _gen_end(row, acc: _Turn, starts) -> None:
+    begin, overhead = starts.get(row.gen, (row.t, 0.0))
+    acc.busy += max(0.0, row.t - begin - overhead)
+    acc.decode += row.tokens
+    acc.gen_decoded[row.gen] += row.tokens
+    if row.call:
+        acc.gen_tokens[(row.call, row.attempt)] += row.tokens
+
+
+def _tool_start(row, acc: _Turn, _starts) -> None:
+    acc.tool_calls += 1
+    acc.started_tools.add((row.call, row.attempt))
+
+
+def _discard(row, acc: _Turn, _starts) -> None:
+    key = (row.call, row.attempt)
+    acc.discarded.append(key)
+    acc.wasted_prefill += row.tokens
+    acc.wasted_tool_time += row.seconds
+    acc.wasted_calls += key in acc.started_tools
+    acc.reasons[row.label] += 1
+    if row.label == "false_start":
+        acc.false_calls.append(key)
+
+
+def _confirm(row, acc: _Turn, _starts) -> None:
+    if row.label:
         acc.wrong[(row.call, row.attempt)] = row.label == "wrong_unsafe"
-    elif event == "confirm":
+    else:
         acc.hits.add((row.call, row.attempt))
-    elif event == "resume":
-        acc.counts[event] += 1
-        acc.false_gens |= set(acc.gen_calls)
-        for name in RESET_BY_RESUME:
-            acc.times.pop(name, None)
-    elif event in ("cut_off", "barge_in", "backchannel"):
-        acc.counts[event] += 1
-    elif event == "endpoint" and row.label == "false":
+
+
+def _resume(row, acc: _Turn, _starts) -> None:
+    acc.counts[row.event] += 1
+    acc.false_gens |= set(acc.gen_calls)
+    for name in RESET_BY_RESUME:
+        acc.times.pop(name, None)
+
+
+def _count(row, acc: _Turn, _starts) -> None:
+    acc.counts[row.event] += 1
+
+
+def _endpoint(row, acc: _Turn, _starts) -> None:
+    if row.label == "false":
         acc.counts["false_endpoint"] += 1
-        acc.times.setdefault(event, row.t)
-    elif event not in acc.times:
-        acc.times[event] = row.t
+    acc.times.setdefault(row.event, row.t)
+
+
+# the events read beyond their first time, by event
+_READERS = {"gen_start": _gen_start, "gen_end": _gen_end, "gen_stop": _gen_end,
+            "tool_start": _tool_start, "discard": _discard, "confirm": _confirm,
+            "resume": _resume, "cut_off": _count, "barge_in": _count, "backchannel": _count,
+            "endpoint": _endpoint}
 
 
 def _finish(turn: int, acc: _Turn) -> dict:

@@ -8,7 +8,10 @@ Whole-run streams: `SeedSequence(root, spawn_key=(BRANCH, ...))`, with branch nu
 2**31 up, beyond any replication index, so they never meet a per-episode stream.
 """
 
+from functools import lru_cache
+
 import numpy as np
+from numpy.random.bit_generator import ISeedSequence
 
 # components of an episode's draws
 (SPEECH, ASR, ENDPOINT, NETWORK, MODEL, TOOLS, TTS, USER, SPECULATION, RETRIES, HESITATION,
@@ -23,9 +26,102 @@ ARRIVALS = 2**31 + 3            # start times of conversations on a shared serve
 
 def episode_stream(root: int, replication: int, episode: int,
                    component: int) -> np.random.Generator:
-    """The stream of one component of one episode of one replication."""
-    seq = np.random.SeedSequence(root, spawn_key=(replication, episode, component))
-    return np.random.default_rng(seq)
+    """The stream of one component of one episode of one replication: the stream of
+    `default_rng(SeedSequence(root, spawn_key=(replication, episode, component)))`."""
+    seed = EpisodeSeed(root, replication, episode, component)
+    return np.random.Generator(np.random.PCG64(seed))
+
+
+# numpy's SeedSequence (numpy/random/bit_generator.pyx): a 4-word pool of 32-bit hashes
+POOL, MASK = 4, 0xFFFFFFFF
+INIT_A, MULT_A, INIT_B, MULT_B = 0x43B0D7E5, 0x931E8875, 0x8B51F9DD, 0x58F38DED
+MIX_L, MIX_R = 0xCA01F9DD, 0x4973F715
+
+
+class EpisodeSeed(ISeedSequence):
+    """`SeedSequence(root, spawn_key=(replication, episode, component))`, computed the same
+    way but with the pool of each key prefix cached: the streams of an episode share all
+    but the last key word, so building one costs a few us instead of tens (the tests hold
+    it to numpy's)."""
+
+    __slots__ = ("pool",)
+
+    def __init__(self, root: int, replication: int, episode: int, component: int):
+        entropy = _words(root, pad=True) + _words(replication) + _words(episode)
+        self.pool = _pool(entropy + _words(component))[0]
+
+    def generate_state(self, n_words: int, dtype=np.uint32) -> np.ndarray:
+        dtype = np.dtype(dtype)
+        wide = dtype == _U64
+        if not wide and dtype != _U32:
+            raise ValueError("only uint32 and uint64 are supported")
+        pool, out = self.pool, []
+        for i, h, nxt in _hash_constants(n_words * 2 if wide else n_words):
+            value = (pool[i] ^ h) * nxt & MASK
+            out.append(value ^ value >> 16)
+        if wide:  # little-endian pairs
+            out = [lo | hi << 32 for lo, hi in zip(out[::2], out[1::2], strict=True)]
+        return np.array(out, dtype=dtype)
+
+
+_U32, _U64 = np.dtype(np.uint32), np.dtype(np.uint64)
+
+
+@lru_cache(maxsize=8)
+def _hash_constants(n: int) -> tuple[tuple[int, int, int], ...]:
+    """For each of n output words: its pool word, and the hash constant before and after
+    it (the same for any pool)."""
+    out, h = [], INIT_B
+    for i in range(n):
+        out.append((i % POOL, h, h * MULT_B & MASK))
+        h = out[-1][2]
+    return tuple(out)
+
+
+def _words(n: int, pad: bool = False) -> tuple[int, ...]:
+    """An int as 32-bit words, lowest first (0 is one word); the root padded to the pool."""
+    if n < 0:
+        raise ValueError("seeds are non-negative")
+    words = [n & MASK]
+    while n > MASK:
+        n >>= 32
+        words.append(n & MASK)
+    return tuple(words) + (0,) * (POOL - len(words)) if pad else tuple(words)
+
+
+def _hashmix(value: int, h: int) -> tuple[int, int]:
+    """(the hash of `value` under hash constant `h`, the next constant)."""
+    value ^= h
+    h = h * MULT_A & MASK
+    value = value * h & MASK
+    return value ^ value >> 16, h
+
+
+@lru_cache(maxsize=1024)
+def _pool(entropy: tuple[int, ...]) -> tuple[tuple[int, ...], int]:
+    """The pool and hash constant after mixing in the entropy words (at least POOL)."""
+    if len(entropy) > POOL:
+        pool, h = _pool(entropy[:-1])
+        out = []
+        for x in pool:
+            hashed, h = _hashmix(entropy[-1], h)
+            out.append(_mix(x, hashed))
+        return tuple(out), h
+    pool, h = [], INIT_A
+    for word in entropy:
+        hashed, h = _hashmix(word, h)
+        pool.append(hashed)
+    for src in range(POOL):
+        for dst in range(POOL):
+            if src != dst:
+                hashed, h = _hashmix(pool[src], h)
+                pool[dst] = _mix(pool[dst], hashed)
+    return tuple(pool), h
+
+
+def _mix(x: int, y: int) -> int:
+    result = (MIX_L * x - MIX_R * y) & MASK
+    return result ^ result >> 16
 
 
 class LazyStream:

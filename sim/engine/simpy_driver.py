@@ -9,12 +9,26 @@ without per-token events. The model serves one request at a time, first come fir
 import math
 
 import simpy
+from simpy.events import NORMAL
 
 from rtsim.engine.draws import EpisodeDraws
 from rtsim.engine.driver import EPS, EpisodeDriver
 from rtsim.engine.eventlog import EventLog, EventRow
 from rtsim.policies.events import GenerationFinished, StartGeneration
 from rtsim.scenario.schema import Scenario
+
+
+class Phase(simpy.Event):
+    """A timeout that calls `callback(event)` `delay` seconds from now: a Timeout without its
+    value and description, scheduled the same way (so in the same order)."""
+
+    _ok, _value = True, None  # triggered and successful from the start, like a Timeout
+
+    def __init__(self, env: simpy.Environment, delay: float, callback):
+        if delay < 0:
+            raise ValueError(f"Negative delay {delay}")
+        self.callbacks = [callback]
+        env.schedule(self, NORMAL, delay)
 
 
 class Request:
@@ -39,42 +53,43 @@ class EpisodeSim(EpisodeDriver):
     def __init__(self, env: simpy.Environment, draws: EpisodeDraws, policy_cls,
                  scenario: Scenario, log: EventLog):
         super().__init__(draws, policy_cls, scenario, log)
-        self.env = env
+        self.env, self.model = env, scenario.model
 
     def now(self) -> float:
         return self.env.now
 
     def _at(self, delay: float, fn, *args) -> None:
-        self.env.timeout(delay).callbacks.append(lambda _ev: fn(*args))
+        Phase(self.env, delay, lambda _ev: fn(*args))
 
     def _on_start(self, a: StartGeneration) -> None:
-        self.queue.append(Request(a, self.turn))
+        req = Request(a, self.turn)
         if self.active is None:
-            self._run_next()
+            self._run(req)
+        else:
+            self.queue.append(req)
 
-    def _run_next(self) -> None:
-        req = self.queue.popleft()
-        spec, d, m = req.spec, self.draws.turns[req.turn], self.scenario.model
-        ctx = self.context
-        req.begin = self.env.now
-        new_request = not m.incremental or (spec.decode and not spec.continues)
-        req.overhead = d.rtt + d.request_overhead if new_request else 0.0
-        cost = spec.prefill if m.prompt_cache or not spec.decode else ctx + spec.prefill
+    def _run(self, req: Request) -> None:
+        """Start `req` on the idle model: its phases' times, its row, its timeout."""
+        spec, d, m = req.spec, self.draws.turns[req.turn], self.model
+        ctx, decode = self.context, spec.decode
+        req.begin = now = self.env.now
+        new_request = not m.incremental or (decode and not spec.continues)
+        req.overhead = overhead = d.rtt + d.request_overhead if new_request else 0.0
+        cost = spec.prefill if m.prompt_cache or not decode else ctx + spec.prefill
         req.prefill_s = cost / d.prefill_rate * (1 + m.prefill_slowdown_per_1k * ctx / 1000)
         req.per_token = (1 + m.decode_slowdown_per_1k * ctx / 1000) / d.decode_rate
-        if not (m.incremental or spec.decode):
+        if not (m.incremental or decode):
             req.prefill_s += req.per_token  # a request-per-call API writes at least a token
-        self.context += spec.prefill
+        self.context = ctx + spec.prefill
         self.active = req
-        self.rec.add(req.begin, req.turn, "gen_start", gen=spec.gen, call=spec.call or "",
-                     attempt=spec.attempt, tokens=spec.prefill, seconds=req.overhead,
-                     label=spec.purpose)
+        self.rec.put(now, req.turn, "gen_start", spec.gen, spec.call or "", spec.attempt,
+                     spec.prefill, overhead, spec.purpose)
         self._launch(req)
 
     def _launch(self, req: Request) -> None:
         """Run the request on this conversation's own model: one timeout."""
         total = req.overhead + req.prefill_s + req.spec.decode * req.per_token
-        self.env.timeout(total).callbacks.append(lambda _ev: self._finish(req))
+        Phase(self.env, total, lambda _ev: self._finish(req))
 
     def _finish(self, req: Request) -> None:
         if self.active is not req:
@@ -92,14 +107,13 @@ class EpisodeSim(EpisodeDriver):
         spec, now = req.spec, self.env.now
         prefill_spent = min(req.prefill_s, max(0.0, now - req.begin - req.overhead))
         self.context += tokens
-        self.rec.add(now, req.turn, event, gen=spec.gen, call=spec.call or "",
-                     attempt=spec.attempt, tokens=tokens, seconds=prefill_spent,
-                     label=spec.purpose)
+        self.rec.put(now, req.turn, event, spec.gen, spec.call or "", spec.attempt, tokens,
+                     prefill_spent, spec.purpose)
         if spec.purpose == "answer" and self.first_token is None and tokens > spec.answer_from:
             self._first_token_at(self._first_token_time(req), req.turn, spec.gen)
         self.active = None
         if self.queue:
-            self._run_next()
+            self._run(self.queue.popleft())
 
     def _stop(self, req: Request) -> int:
         """Cut the running request now; the whole tokens it wrote."""

@@ -161,3 +161,19 @@ def test_a_short_multi_session_check_against_the_batching_server(tmp_path):
     assert report["load"]["1"]["sync"]["mean_batch"]["measured"] == pytest.approx(1.0)
     rendered = CliRunner().invoke(main, ["report", str(out)])
     assert rendered.exit_code == 0 and (out / "report" / "check-load.png").is_file()
+
+
+def test_a_closed_population_plays_the_work_list_concurrently():
+    import asyncio
+
+    from rtsim.real.check_sessions import play_population
+    from tests.fakebackend import TimedBackend
+    from tests.helpers import call, episode, scenario
+
+    sc = scenario(tools={"lookup": {"latency": 0.2}}, tts={"words_per_minute": 6000},
+                  server={"sessions": 2, "episodes": 4, "startup": 0})
+    eps = [episode([[call("a", 4, name="lookup", known_at=2)]], user="look this up now")]
+    record = asyncio.run(play_population(TimedBackend(0.01, 50), sc, eps, "sync", 2))
+    assert [u[1] for u in record["units"]] == ["ep", "ep~2", "ep~3", "ep~4"]
+    assert not record["failures"]
+    assert 1.0 < record["load"]["mean_batch"] <= 2.0  # two conversations decoded at once

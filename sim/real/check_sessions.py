@@ -114,7 +114,8 @@ async def _measured_run(backend, opts, scenario, episodes, policy: str, n: int, 
     path = record_path(opts.out, n, policy)
     if path.is_file():
         return read_json(path)
-    record = await play_population(backend, scenario, episodes, policy, n, opts.forced_calls)
+    record = await play_population(backend, scenario, episodes, policy, n, opts.forced_calls,
+                                   pin=opts.target.slots is not None)
     write_atomic(path, json.dumps(record) + "\n")
     failed = f", {count(len(record['failures']), 'episode')} FAILED" if record["failures"] \
         else ""
@@ -124,19 +125,21 @@ async def _measured_run(backend, opts, scenario, episodes, policy: str, n: int, 
 
 
 async def play_population(backend, scenario, episodes, policy: str, n: int,
-                          forced_calls: bool = False) -> dict:
+                          forced_calls: bool = False, pin: bool = False) -> dict:
     """Play the work list with n conversations at once; each episode's rows (or why it
-    failed), and the server's measured load."""
+    failed), and the server's measured load. With `pin`, conversation i keeps llama-server's
+    slot i (its prompt cache is its own, as the simulation's prompt cache is)."""
     todo = iter(work_list(scenario, episodes))
     meter = MeteredBackend(backend)
     units, failures = [], []
 
     async def conversation(i: int) -> None:
         await asyncio.sleep(i * scenario.server.startup / n)
+        client = meter.pinned(i) if pin else meter
         for k, unit, episode in todo:
             draws = realize(scenario, episode, k, 0)
             try:
-                rows = await play_episode(draws, POLICIES[policy], scenario, meter,
+                rows = await play_episode(draws, POLICIES[policy], scenario, client,
                                           EPISODE_TIMEOUT, forced_calls)
             except EpisodeFailed as exc:
                 failures.append({"episode": unit, "error": str(exc)})

@@ -53,12 +53,15 @@ class _Stream:
         self.result = None
 
     async def __aiter__(self):
+        first = None
         if self.tokens:
             loop = asyncio.get_running_loop()
             start = loop.time() + self.backend.overhead
             for k in range(1, self.tokens + 1):
                 await asyncio.sleep(max(0.0, start + k * self.backend.per_token - loop.time()))
+                first = first or time.perf_counter()
                 yield Chunk(" x", 1, time.perf_counter())
         self.finished = True
         args = self.backend.arguments if self.tool else None
-        self.result = SimpleNamespace(tokens=self.tokens, arguments=lambda: args)
+        self.result = SimpleNamespace(tokens=self.tokens, arguments=lambda: args,
+                                      first_at=first, end_at=time.perf_counter())

@@ -9,8 +9,10 @@ from rtsim.cli.common import backend_options, backend_target, printed_warnings, 
 from rtsim.errors import InputError, option
 from rtsim.files.atomic import write_atomic
 from rtsim.real import calibrate as measure
+from rtsim.real import calibrate_sessions as sessions_fit
 from rtsim.real import profile, span_fits
 from rtsim.real.backend.errors import BackendError
+from rtsim.real.calibrate_sessions import sessions_target
 from rtsim.real.connect import check_target, require_real_extra
 from rtsim.real.span_fits import fit_spans
 from rtsim.scenario.load import read_scenario_yaml
@@ -37,6 +39,9 @@ def _check_out(out: Path) -> None:
                    "[default: edge-3b for embedded and batching, else "
                    "cloud-realtime].")
 @click.option("--quick", is_flag=True, help="Fewer, smaller points, one repeat (a smoke test).")
+@click.option("--sessions", type=click.IntRange(min=1), default=None, metavar="N",
+              help="Also measure 1..N concurrent streams on a batching server (-b batching:N "
+                   "or its URL) and write the profile's server section (docs/server.md).")
 @click.option("--from-traces", "span_files", multiple=True, metavar="FILE",
               type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Fit from OpenTelemetry spans (OTLP JSON) instead of measuring a backend "
@@ -46,7 +51,7 @@ def _check_out(out: Path) -> None:
 @click.option("--tool-fit", type=click.Choice(["empirical", "lognormal"]), default="empirical",
               show_default=True, help="With --from-traces: tool latencies in the profile.")
 def calibrate_command(backend, model, api_key_env, threads, out, base_scenario, quick,
-                      span_files, source, tool_fit):
+                      sessions, span_files, source, tool_fit):
     """Measure a backend's overhead, prefill and decode speed; write a scenario profile.
 
     Times the first token against prompt length (cold: a new prompt; cached: a cached
@@ -67,6 +72,8 @@ def calibrate_command(backend, model, api_key_env, threads, out, base_scenario, 
     with user_errors():
         target = backend_target(backend, model, api_key_env, threads)
         check_target(target)
+        if sessions:
+            target = sessions_target(target, sessions)
         _check_out(out)
         base_name = base_scenario or ("edge-3b" if target.local else "cloud-realtime")
         base, base_label = read_scenario_yaml(base_name)
@@ -74,17 +81,28 @@ def calibrate_command(backend, model, api_key_env, threads, out, base_scenario, 
         require_real_extra()
         plan = measure.QUICK if quick else measure.Plan()
         try:
-            cal = measure.run(target, plan, echo=click.echo)
+            cal, server = _measured(target, plan, sessions, quick)
         except BackendError as exc:
             raise InputError(f"{backend} model: {exc.template}" if target.local
                              else exc.template) from None
         name = f"{base.get('name', 'custom')}-calibrated"
-        write_atomic(out, profile.profile_yaml(cal, base, base_name, name))
+        text = profile.profile_yaml(cal, base, base_name, name)
+        write_atomic(out, sessions_fit.with_server(text, server) if server else text)
     click.echo("\n" + profile.report(cal))
+    if server:
+        click.echo("\n" + sessions_fit.report(server))
     with printed_warnings():
         measure.warn_low_fits(cal, "calibrate again on an idle machine" + (
             f" and without {option('quick')}, which measures fewer points" if quick else ""))
     click.echo(f"\nwrote {out} (rtsim run -s {out})")
+
+
+def _measured(target, plan, sessions: int | None, quick: bool):
+    """(Calibration, SessionCalibration or None without `sessions`)."""
+    if not sessions:
+        return measure.run(target, plan, echo=click.echo), None
+    splan = (sessions_fit.quick_plan if quick else sessions_fit.SessionPlan)(sessions)
+    return sessions_fit.run(target, plan, splan, echo=click.echo)
 
 
 def _from_traces(paths: list[Path], source, tool_fit: str, out: Path, base_scenario) -> None:

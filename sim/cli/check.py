@@ -17,6 +17,7 @@ from rtsim.cli.common import (
 )
 from rtsim.real.backend.errors import BackendError
 from rtsim.real.check import CheckOptions, run_check
+from rtsim.real.check_sessions import parse_sessions, run_sessions_check, sessions_table
 from rtsim.text import count
 
 
@@ -60,9 +61,13 @@ class OutsideTargets(click.ClickException):
                    "--profile from `rtsim probe`).")
 @out_option("runs/check")
 @click.option("--resume", is_flag=True, help="Continue the check in --out.")
+@click.option("--sessions", default=None, metavar="N[,N...]",
+              help="Run N conversations at once on a batching server (-b batching[:N] or "
+                   "its URL), for each N given, against the shared-server simulation; -n is "
+                   "then episodes per conversation.")
 def check_command(backend, model, api_key_env, threads, base, profile, traces, policies,
                   episodes, overrides, keep_playback, quick_calibration, calls, speculation,
-                  out, resume):
+                  out, resume, sessions):
     """Run episodes on a real model and in simulation; compare latencies and speedups.
 
     Exit codes: 0 within the fidelity targets, 1 outside them, 2 bad input, 3 some runs
@@ -87,6 +92,9 @@ def check_command(backend, model, api_key_env, threads, base, profile, traces, p
                         overrides=tuple(overrides), keep_playback=keep_playback,
                         quick_calibration=quick_calibration, calls=calls,
                         speculation=speculation, resume=resume)
+    if sessions is not None:
+        _sessions_check(opts, sessions)
+        return
     with user_errors(), printed_warnings():
         try:
             report = run_check(opts, click.echo)
@@ -98,6 +106,28 @@ def check_command(backend, model, api_key_env, threads, base, profile, traces, p
                          f"rerun with --resume -o {out} to measure them again")
     if not report["fidelity"]["passed"]:
         raise OutsideTargets("the simulation is outside its fidelity targets (see check.json); "
+                             "measure on an idle machine, or with more episodes (-n)")
+
+
+def _sessions_check(opts: CheckOptions, sessions: str) -> None:
+    """`--sessions`: the load check, its table, and the exit code of its verdict."""
+    with user_errors(), printed_warnings():
+        try:
+            report = run_sessions_check(opts, parse_sessions(sessions), click.echo)
+        except BackendError as exc:
+            raise click.ClickException(exc.cli_message()) from None
+    click.echo("\n" + sessions_table(report))
+    fid = report["fidelity"]
+    if fid["mean_error_max"] is not None:
+        click.echo(f"\nworst mean turn-latency error {fid['mean_error_max']:.1%} (target 15%), "
+                   f"worst speedup error {fid['speedup_error_max'] or 0:.1%} (target 10%): "
+                   f"{'within' if fid['passed'] else 'OUTSIDE'} the targets")
+    click.echo(f"wrote {opts.out / 'check.json'}")
+    if not report["complete"]:
+        raise Incomplete(f"{count(len(report['failures']), 'episode')} failed (see "
+                         f"check.json); rerun with --resume -o {opts.out}")
+    if not report["fidelity"]["passed"]:
+        raise OutsideTargets("the simulation is outside its targets (see check.json); "
                              "measure on an idle machine, or with more episodes (-n)")
 
 

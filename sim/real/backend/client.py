@@ -114,14 +114,15 @@ class Backend:
 
     @contextlib.asynccontextmanager
     async def stream(self, messages: list[dict], max_tokens: int, *, tool: dict | None = None,
-                     exact: bool = True):
-        """Open a streaming request; yields a Stream to iterate for Chunks.
+                     exact: bool = True, extra: dict | None = None):
+        """Open a streaming request; yields a Stream to iterate for Chunks. `extra`: more
+        fields of the request (a server's own, e.g. llama-server's `id_slot`).
 
         `result.sent_at` is taken before the first attempt, so retries count in the TTFT.
         """
         sent_at = time.perf_counter()
-        response = await self._send("/chat/completions",
-                                    self.body(messages, max_tokens, tool=tool, exact=exact))
+        body = self.body(messages, max_tokens, tool=tool, exact=exact)
+        response = await self._send("/chat/completions", {**body, **(extra or {})})
         s = Stream(response, sent_at, max_tokens, self.read_timeout)
         try:
             yield s

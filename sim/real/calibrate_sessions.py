@@ -1,0 +1,273 @@
+"""Measure a batching server under concurrent streams and fit the `llama-cpp` scheduler.
+
+Points, each repeated and reduced to medians:
+- steps: k = 1..N streams started together, each writing `decode_tokens` tokens after a
+  short unique prompt; a stream's time per token (between its first and last chunk) is the
+  server's step time with k sequences in the batch;
+- interference: N - 1 streams decoding (one when N is 1) and a cold prompt of P words
+  sent in the middle; the longest gap between a decoder's chunks while the prompt is read,
+  less the step time, is what the prompt's tokens added to that step;
+- queueing: N + 1 requests at once on N slots; the last one waits for a slot until the
+  first of the others ends (reported, not fitted).
+Fits (docs/server.md): step(k) = step_base x (1 + batch_slowdown x (k - 1)) and
+step with c prompt tokens = step(k) + per_prefill_token x c, each with its R^2.
+"""
+
+import asyncio
+import statistics
+from dataclasses import dataclass, replace
+
+import numpy as np
+import yaml
+
+from rtsim.errors import InputError, option
+from rtsim.real import calibrate as measure
+from rtsim.real.backend.errors import BackendError
+from rtsim.real.calibrate import Plan, Words
+from rtsim.real.connect import BATCHING, Target, run_against
+from rtsim.real.fit import Fit, least_squares
+from rtsim.text import count
+
+N_BATCH = 2048
+"""llama-server's logical batch (--batch-size default), the llama-cpp scheduler's n_batch."""
+
+
+@dataclass(frozen=True)
+class SessionPlan:
+    """What to measure with up to `sessions` concurrent streams."""
+
+    sessions: int
+    decode_tokens: int = 48
+    prompt_words: tuple[int, ...] = (50, 200, 500)
+    repeats: int = 3
+
+
+def quick_plan(sessions: int) -> SessionPlan:
+    """The fewest points: a smoke test."""
+    return SessionPlan(sessions, decode_tokens=24, prompt_words=(40, 200), repeats=1)
+
+
+@dataclass(frozen=True)
+class StepFit:
+    """step(k) = step_base x (1 + batch_slowdown x (k - 1)), s; the points it was fit to."""
+
+    step_base: float
+    batch_slowdown: float
+    fit: Fit
+    streams: tuple[int, ...]
+    step: tuple[float, ...]
+
+    def at(self, k: float) -> float:
+        return self.step_base * (1 + self.batch_slowdown * (k - 1))
+
+
+@dataclass(frozen=True)
+class PrefillStepFit:
+    """A step's extra time = per_prefill_token x prompt tokens read in it."""
+
+    per_prefill_token: float
+    fit: Fit
+    tokens: tuple[float, ...]
+    extra: tuple[float, ...]
+
+
+@dataclass(frozen=True)
+class SessionCalibration:
+    """The fits, the queueing point (measured and predicted slot wait, s) and the plan."""
+
+    plan: SessionPlan
+    steps: StepFit
+    prefill: PrefillStepFit
+    queue_wait: float
+    queue_predicted: float
+    seconds: float
+
+
+def fit_steps(streams, step) -> StepFit:
+    """Least squares of the step time on the number of streams; ValueError if no positive
+    step_base."""
+    k = np.asarray(streams, float)
+    fit = least_squares([np.ones_like(k), k - 1], step, keep_nonneg=(1,))
+    base, growth = fit.coef
+    if base <= 0:
+        raise ValueError("step fit has no positive time per step; measure more points")
+    return StepFit(base, growth / base, fit, tuple(map(int, streams)), tuple(map(float, step)))
+
+
+def fit_prefill_steps(tokens, extra) -> PrefillStepFit:
+    """Least squares (through the origin) of a step's extra time on its prompt tokens."""
+    fit = least_squares([np.asarray(tokens, float)], extra)
+    if fit.coef[0] <= 0:
+        raise ValueError("prompts added no time to the decoders' steps; measure longer ones")
+    if np.ptp(np.asarray(extra, float)) == 0:
+        fit = Fit(fit.coef, 1.0, fit.fitted, fit.residuals)
+    return PrefillStepFit(fit.coef[0], fit, tuple(map(float, tokens)), tuple(map(float, extra)))
+
+
+def _unique_prompt(words: Words, size: int) -> list[dict]:
+    return [{"role": "system", "content": words.text(size)},
+            {"role": "user", "content": "Continue."}]
+
+
+async def _timed_stream(backend, messages, tokens: int) -> tuple[list[float], object]:
+    """The arrival times of a reply's chunks, and its result."""
+    times = []
+    async with backend.stream(messages, tokens) as s:
+        async for chunk in s:
+            times.append(chunk.at)
+    if len(times) < 2:
+        raise BackendError(f"a concurrent stream had {count(len(times), 'chunk')}; cannot "
+                           "time it")
+    return times, s.result
+
+
+def _per_token(times: list[float]) -> float:
+    return (times[-1] - times[0]) / (len(times) - 1)
+
+
+async def step_time(backend, words: Words, k: int, tokens: int) -> float:
+    """Median time per token of k streams started together."""
+    replies = await asyncio.gather(*(_timed_stream(backend, _unique_prompt(words, 8), tokens)
+                                     for _ in range(k)))
+    return statistics.median(_per_token(times) for times, _ in replies)
+
+
+async def prefill_extra(backend, words: Words, decoders: int, prompt_words: int,
+                        tokens: int, step: float) -> tuple[float, float]:
+    """(prompt tokens, extra seconds they added to a decoding step): `decoders` streams
+    decode; once all have written a quarter of their tokens a cold prompt is sent."""
+    started = [asyncio.Event() for _ in range(decoders)]
+
+    async def decoder(i):
+        times = []
+        async with backend.stream(_unique_prompt(words, 8), tokens) as s:
+            async for chunk in s:
+                times.append(chunk.at)
+                if len(times) == tokens // 4:
+                    started[i].set()
+        return times
+
+    tasks = [asyncio.create_task(decoder(i)) for i in range(decoders)]
+    await asyncio.gather(*(e.wait() for e in started))
+    prompt = await backend.generate(_unique_prompt(words, prompt_words), 2)
+    runs = await asyncio.gather(*tasks)
+    window = [(b - a) for times in runs for a, b in zip(times, times[1:], strict=False)
+              if b > prompt.sent_at and a < prompt.first_at]
+    if not window or prompt.prompt_tokens is None:
+        raise BackendError("the prompt was not read while the others decoded; cannot time "
+                           "their interference")
+    return float(prompt.prompt_tokens), max(0.0, max(window) - step)
+
+
+async def queue_wait(backend, words: Words, slots: int, tokens: int) -> float:
+    """How much longer the last of slots + 1 requests sent at once waited for its first
+    token than the median of the others."""
+    replies = await asyncio.gather(*(_timed_stream(backend, _unique_prompt(words, 8), tokens)
+                                     for _ in range(slots + 1)))
+    ttfts = sorted(r.ttft for _, r in replies)
+    return ttfts[-1] - statistics.median(ttfts[:-1])
+
+
+async def calibrate_sessions(backend, plan: SessionPlan, echo=print) -> SessionCalibration:
+    """Measure `backend` (a batching server with `plan.sessions` slots) and fit."""
+    loop = asyncio.get_running_loop()
+    start, words = loop.time(), Words(seed=7)
+    n, tokens = plan.sessions, plan.decode_tokens
+    echo(f"  decode steps with 1..{n} concurrent streams x{plan.repeats}")
+    ks, steps = [], []
+    for _ in range(plan.repeats):
+        for k in range(1, n + 1):
+            ks.append(k)
+            steps.append(await step_time(backend, words, k, tokens))
+    try:
+        step_fit = fit_steps(ks, steps)
+    except ValueError as exc:
+        raise BackendError(f"the concurrent streams do not fit the step model: {exc}") from None
+    decoders = max(1, n - 1)
+    echo(f"  prompts of {plan.prompt_words} words read while {count(decoders, 'stream')} "
+         f"decode x{plan.repeats}")
+    points = [await prefill_extra(backend, words, decoders, size, tokens * 2,
+                                  step_fit.at(decoders))
+              for _ in range(plan.repeats) for size in plan.prompt_words]
+    try:
+        prefill_fit = fit_prefill_steps(*zip(*points, strict=True))
+    except ValueError as exc:
+        raise BackendError(f"the interference points do not fit: {exc}") from None
+    echo(f"  {n + 1} requests at once on {count(n, 'slot')}")
+    wait = statistics.median([await queue_wait(backend, words, n, tokens)
+                              for _ in range(plan.repeats)])
+    predicted = tokens * step_fit.at(n)
+    return SessionCalibration(plan, step_fit, prefill_fit, wait, predicted,
+                              loop.time() - start)
+
+
+def server_values(cal: SessionCalibration) -> dict:
+    """The `server:` section of the profile (the llama-cpp scheduler on N slots)."""
+    return {"scheduler": "llama-cpp", "max_batch": cal.plan.sessions, "n_batch": N_BATCH,
+            "step_base": round(cal.steps.step_base, 5),
+            "batch_slowdown": round(max(0.0, cal.steps.batch_slowdown), 4),
+            "per_prefill_token": round(cal.prefill.per_prefill_token, 7)}
+
+
+def fit_lines(cal: SessionCalibration) -> list[str]:
+    """One line per fit with R^2, and the queueing point."""
+    s, p = cal.steps, cal.prefill
+    return [
+        f"decode step        step(k) = {s.step_base * 1000:.2f} ms x (1 + "
+        f"{s.batch_slowdown:.3f} x (k - 1))   R^2 {s.fit.r2:.3f}",
+        f"prefill in a step  + {p.per_prefill_token * 1e6:.1f} us x prompt tokens   "
+        f"R^2 {p.fit.r2:.3f}",
+        f"slot queueing      the request beyond {count(cal.plan.sessions, 'slot')} waited "
+        f"{cal.queue_wait:.2f} s (model: {cal.queue_predicted:.2f} s, one reply's decode)",
+    ]
+
+
+def report(cal: SessionCalibration) -> str:
+    """Every step point with its fitted value, then the fits."""
+    rows = [f"{'streams':>7}{'ms/step':>9}{'fit':>8}{'resid':>8}"]
+    for k, y, fitted in zip(cal.steps.streams, cal.steps.step, cal.steps.fit.fitted,
+                            strict=True):
+        rows.append(f"{k:>7}{y * 1000:>9.2f}{fitted * 1000:>8.2f}{(y - fitted) * 1000:>+8.2f}")
+    rows.append(f"{'prompt tok':>10}{'extra ms':>9}{'fit':>8}")
+    for c, e, fitted in zip(cal.prefill.tokens, cal.prefill.extra, cal.prefill.fit.fitted,
+                            strict=True):
+        rows.append(f"{c:>10.0f}{e * 1000:>9.2f}{fitted * 1000:>8.2f}")
+    return "\n".join(rows + [""] + fit_lines(cal))
+
+
+def with_server(profile_text: str, cal: SessionCalibration) -> str:
+    """A profile (comment header + YAML) with the server section and its fit lines added."""
+    lines = profile_text.splitlines()
+    head = [line for line in lines if line.startswith("#")]
+    raw = yaml.safe_load(profile_text)
+    raw["server"] = {**(raw.get("server") or {}), **server_values(cal)}
+    head += [f"# server: {cal.plan.sessions} concurrent streams, medians of "
+             f"{cal.plan.repeats} repeats; llama-cpp scheduler fits:",
+             *(f"#   {line}" for line in fit_lines(cal))]
+    return "\n".join(head) + "\n" + yaml.safe_dump(raw, sort_keys=False)
+
+
+def sessions_target(target: Target, sessions: int, flag: str = "sessions") -> Target:
+    """The target to measure `sessions` concurrent streams on: `-b batching` gets that many
+    slots; `-b batching:N` must have at least that many; the embedded server has one
+    (InputError)."""
+    if target.embedded:
+        raise InputError(f"{option(flag)} {sessions}: the embedded server reads one request "
+                         "at a time; use -b batching:N or the URL of a batching server")
+    if target.backend == BATCHING:
+        return replace(target, backend=f"{BATCHING}:{sessions}")
+    if target.slots is not None and target.slots < sessions:
+        raise InputError(f"{option(flag)} {sessions}: more than the {target.slots} slots of "
+                         f"-b {target.backend}")
+    return target
+
+
+def run(target: Target, plan: Plan, sessions: SessionPlan, echo=print):
+    """(single-stream Calibration, SessionCalibration) of a server started here or a URL."""
+    async def work(backend):
+        echo(f"calibrating {backend.base_url} (model {backend.model})")
+        single = await measure.calibrate(backend, plan, echo)
+        echo(f"calibrating {count(sessions.sessions, 'concurrent stream')}")
+        return single, await calibrate_sessions(backend, sessions, echo)
+
+    return run_against(target, work, echo)

@@ -61,4 +61,5 @@ class _Stream:
                 yield Chunk(" x", 1, time.perf_counter())
         self.finished = True
         args = self.backend.arguments if self.tool else None
-        self.result = SimpleNamespace(tokens=self.tokens, arguments=lambda: args)
+        self.result = SimpleNamespace(tokens=self.tokens, arguments=lambda: args,
+                                      prompt_tokens=None, ttft=self.backend.overhead)

@@ -40,6 +40,7 @@ class EpisodeSim(EpisodeDriver):
                  scenario: Scenario, log: EventLog):
         super().__init__(draws, policy_cls, scenario, log)
         self.env = env
+        self.wrote = False  # the model wrote since the last request began
 
     def now(self) -> float:
         return self.env.now
@@ -59,17 +60,28 @@ class EpisodeSim(EpisodeDriver):
         req.begin = self.env.now
         new_request = not m.incremental or (spec.decode and not spec.continues)
         req.overhead = d.rtt + d.request_overhead if new_request else 0.0
-        cost = spec.prefill if m.prompt_cache or not spec.decode else ctx + spec.prefill
+        read = spec.prefill if m.prompt_cache or not spec.decode else ctx + spec.prefill
+        cost = read + self._template_tokens(spec.prefill)
         req.prefill_s = cost / d.prefill_rate * (1 + m.prefill_slowdown_per_1k * ctx / 1000)
         req.per_token = (1 + m.decode_slowdown_per_1k * ctx / 1000) / d.decode_rate
         if not (m.incremental or spec.decode):
             req.prefill_s += req.per_token  # a request-per-call API writes at least a token
-        self.context += spec.prefill
+        self.context += spec.prefill + (m.message_tokens if spec.prefill and self.wrote else 0)
+        self.wrote = False
         self.active = req
         self.rec.add(req.begin, req.turn, "gen_start", gen=spec.gen, call=spec.call or "",
                      attempt=spec.attempt, tokens=spec.prefill, seconds=req.overhead,
                      label=spec.purpose)
         self._launch(req)
+
+    def _template_tokens(self, prefill: int) -> int:
+        """Chat-template tokens a request reads beyond its input: the end of the last message
+        and the reply's header when the prompt grew (new input, or the model's own output),
+        and a new message's framing when new input follows the model's output."""
+        m = self.scenario.model
+        if not (prefill or self.wrote):
+            return 0
+        return m.template_tokens + (m.message_tokens if prefill and self.wrote else 0)
 
     def _launch(self, req: Request) -> None:
         """Run the request on this conversation's own model: one timeout."""
@@ -92,6 +104,7 @@ class EpisodeSim(EpisodeDriver):
         spec, now = req.spec, self.env.now
         prefill_spent = min(req.prefill_s, max(0.0, now - req.begin - req.overhead))
         self.context += tokens
+        self.wrote = self.wrote or tokens > 0
         self.rec.add(now, req.turn, event, gen=spec.gen, call=spec.call or "",
                      attempt=spec.attempt, tokens=tokens, seconds=prefill_spent,
                      label=spec.purpose)

@@ -14,7 +14,17 @@ from rtsim.engine.draws import EpisodeDraws
 from rtsim.engine.driver import EPS, EpisodeDriver
 from rtsim.engine.eventlog import EventLog, EventRow
 from rtsim.policies.events import GenerationFinished, StartGeneration
-from rtsim.scenario.schema import Scenario
+from rtsim.scenario.schema import Model, Scenario
+
+
+def template_tokens(model: Model, prefill: int, wrote: bool) -> int:
+    """Chat-template tokens a request reads beyond its `prefill` input: the end of the last
+    message and the reply's header when the prompt grew (new input, or the model `wrote`
+    since the last request), and a new message's framing when new input follows the
+    model's output."""
+    if not (prefill or wrote):
+        return 0
+    return model.template_tokens + (model.message_tokens if prefill and wrote else 0)
 
 
 class Request:
@@ -61,7 +71,7 @@ class EpisodeSim(EpisodeDriver):
         new_request = not m.incremental or (spec.decode and not spec.continues)
         req.overhead = d.rtt + d.request_overhead if new_request else 0.0
         read = spec.prefill if m.prompt_cache or not spec.decode else ctx + spec.prefill
-        cost = read + self._template_tokens(spec.prefill)
+        cost = read + template_tokens(m, spec.prefill, self.wrote)
         req.prefill_s = cost / d.prefill_rate * (1 + m.prefill_slowdown_per_1k * ctx / 1000)
         req.per_token = (1 + m.decode_slowdown_per_1k * ctx / 1000) / d.decode_rate
         if not (m.incremental or spec.decode):
@@ -73,15 +83,6 @@ class EpisodeSim(EpisodeDriver):
                      attempt=spec.attempt, tokens=spec.prefill, seconds=req.overhead,
                      label=spec.purpose)
         self._launch(req)
-
-    def _template_tokens(self, prefill: int) -> int:
-        """Chat-template tokens a request reads beyond its input: the end of the last message
-        and the reply's header when the prompt grew (new input, or the model's own output),
-        and a new message's framing when new input follows the model's output."""
-        m = self.scenario.model
-        if not (prefill or self.wrote):
-            return 0
-        return m.template_tokens + (m.message_tokens if prefill and self.wrote else 0)
 
     def _launch(self, req: Request) -> None:
         """Run the request on this conversation's own model: one timeout."""

@@ -17,14 +17,16 @@ from rtsim.policies.events import GenerationFinished, StartGeneration
 from rtsim.scenario.schema import Model, Scenario
 
 
-def template_tokens(model: Model, prefill: int, wrote: bool) -> int:
-    """Chat-template tokens a request reads beyond its `prefill` input: the end of the last
-    message and the reply's header when the prompt grew (new input, or the model `wrote`
-    since the last request), and a new message's framing when new input follows the
-    model's output."""
+def template_tokens(model: Model, prefill: int, wrote: bool) -> tuple[int, int]:
+    """Chat-template tokens a request reads beyond its `prefill` input, and those of them
+    that stay in the context. Read: the end of the last message and the reply's header when
+    the prompt grew (new input, or the model `wrote` since the last request), and a new
+    message's framing when new input follows the model's output. Kept: the framing of the
+    model's own message (as long as the reply's header and the end) and of the new one."""
     if not (prefill or wrote):
-        return 0
-    return model.template_tokens + (model.message_tokens if prefill and wrote else 0)
+        return 0, 0
+    message = model.message_tokens if prefill and wrote else 0
+    return model.template_tokens + message, message + (model.template_tokens if wrote else 0)
 
 
 class Request:
@@ -70,13 +72,14 @@ class EpisodeSim(EpisodeDriver):
         req.begin = self.env.now
         new_request = not m.incremental or (spec.decode and not spec.continues)
         req.overhead = d.rtt + d.request_overhead if new_request else 0.0
+        template, kept = template_tokens(m, spec.prefill, self.wrote)
         read = spec.prefill if m.prompt_cache or not spec.decode else ctx + spec.prefill
-        cost = read + template_tokens(m, spec.prefill, self.wrote)
+        cost = read + template
         req.prefill_s = cost / d.prefill_rate * (1 + m.prefill_slowdown_per_1k * ctx / 1000)
         req.per_token = (1 + m.decode_slowdown_per_1k * ctx / 1000) / d.decode_rate
         if not (m.incremental or spec.decode):
             req.prefill_s += req.per_token  # a request-per-call API writes at least a token
-        self.context += spec.prefill + (m.message_tokens if spec.prefill and self.wrote else 0)
+        self.context += spec.prefill + kept
         self.wrote = False
         self.active = req
         self.rec.add(req.begin, req.turn, "gen_start", gen=spec.gen, call=spec.call or "",

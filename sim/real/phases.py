@@ -26,9 +26,9 @@ def request_phases(rows, draws: EpisodeDraws, scenario: Scenario) -> list[dict]:
     ctx, wrote, out, open_ = (m.system_tokens if system is None else system), False, [], {}
     for r in rows:
         if r.event == "gen_start":
-            template = template_tokens(m, r.tokens, wrote)
+            template, kept = template_tokens(m, r.tokens, wrote)
             open_[r.gen] = [r, template, ctx, []]
-            ctx += r.tokens + (m.message_tokens if r.tokens and wrote else 0)
+            ctx += r.tokens + kept
             wrote = False
         elif r.event == "gen_reply" and r.gen in open_:
             open_[r.gen][3].append(r)

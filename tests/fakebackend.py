@@ -64,4 +64,5 @@ class _Stream:
         self.finished = True
         args = self.backend.arguments if self.tool else None
         self.result = SimpleNamespace(tokens=self.tokens, arguments=lambda: args,
-                                      first_at=first, end_at=time.perf_counter())
+                                      first_at=first, end_at=time.perf_counter(),
+                                      prompt_tokens=None, ttft=self.backend.overhead)

@@ -110,8 +110,18 @@ class ModelBackend:
         return [self.model]
 
 
-def calibration(**kw):
-    return asyncio.run(cal.calibrate(ModelBackend(**kw), cal.QUICK, echo=lambda _: None))
+class TemplateBackend(ModelBackend):
+    """ModelBackend with a chat template: each message is `<s> role content </s>`, and the
+    reply's header `<s> assistant` ends every prompt."""
+
+    @staticmethod
+    def tokens(messages):
+        return [w for m in messages for w in ("<s>", m["role"], *m["content"].split(), "</s>")
+                ] + ["<s>", "assistant"]
+
+
+def calibration(backend=ModelBackend, **kw):
+    return asyncio.run(cal.calibrate(backend(**kw), cal.QUICK, echo=lambda _: None))
 
 
 def test_calibrate_recovers_a_model_following_backend_exactly():
@@ -132,6 +142,18 @@ def test_calibrate_recovers_a_model_following_backend_exactly():
                                    "model.decode_slowdown_per_1k")} == {
         "model.prefill_rate": 400.0, "model.decode_rate": 120.0,
         "model.prefill_slowdown_per_1k": 0.15, "model.decode_slowdown_per_1k": 0.08}
+
+
+def test_calibrate_counts_the_chat_template_and_recovers_the_overhead_beyond_it():
+    """A cached request reads its suffix and the template after it (`</s> <s> assistant`);
+    counted, the fit finds the true overhead, not the template's reading time."""
+    result = calibration(TemplateBackend)
+    assert (result.template_tokens, result.message_tokens) == (3, 3)
+    c = result.cached
+    assert (c.overhead, c.rate, c.slowdown_per_1k) == pytest.approx((0.02, 400.0, 0.15))
+    values = model_values(result)
+    assert (values["model.template_tokens"], values["model.message_tokens"]) == (3, 3)
+    assert (calibration().template_tokens, calibration().message_tokens) == (0, 0)
 
 
 class SpikedBackend(ModelBackend):
@@ -250,7 +272,7 @@ def test_profile_yaml_loads_as_the_base_scenario_with_measured_values(tmp_path):
 
 def test_report_lists_every_point_and_each_fit():
     text = report(calibration())
-    assert len(text.splitlines()) == 1 + 7 + 1 + 4
+    assert len(text.splitlines()) == 1 + 7 + 1 + 5
     assert "R^2 1.000" in text and "+0.0000" in text
     assert "none: a cached prefix is read again" in report(calibration(cache=False))
 

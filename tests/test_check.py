@@ -108,6 +108,9 @@ def test_a_short_real_check_on_the_embedded_model(tmp_path):
     assert played["measured"] == played["simulated"] >= 1  # the same draws, played for real
     assert "false endpoints" in result.output
     assert [e.id for e in load_traces(out / "measured.jsonl")] == report["episodes"]
+    phases = report["phases"]["speculative"]["answer"]
+    assert phases["requests"] >= 1 and phases["ttft"]["measured"] > 0
+    assert (out / "real_phases.csv").is_file()
     rendered = CliRunner().invoke(main, ["report", str(out)])
     assert rendered.exit_code == 0 and (out / "report" / "report.html").is_file()
 

@@ -15,7 +15,19 @@ from rtsim.engine.draws import EpisodeDraws
 from rtsim.engine.driver import EPS, EpisodeDriver
 from rtsim.engine.eventlog import EventLog, EventRow
 from rtsim.policies.events import GenerationFinished, StartGeneration
-from rtsim.scenario.schema import Scenario
+from rtsim.scenario.schema import Model, Scenario
+
+
+def template_tokens(model: Model, prefill: int, wrote: bool) -> tuple[int, int]:
+    """Chat-template tokens a request reads beyond its `prefill` input, and those of them
+    that stay in the context. Read: the end of the last message and the reply's header when
+    the prompt grew (new input, or the model `wrote` since the last request), and a new
+    message's framing when new input follows the model's output. Kept: the framing of the
+    model's own message (as long as the reply's header and the end) and of the new one."""
+    if not (prefill or wrote):
+        return 0, 0
+    message = model.message_tokens if prefill and wrote else 0
+    return model.template_tokens + message, message + (model.template_tokens if wrote else 0)
 
 
 class Phase(simpy.Event):
@@ -54,6 +66,7 @@ class EpisodeSim(EpisodeDriver):
                  scenario: Scenario, log: EventLog):
         super().__init__(draws, policy_cls, scenario, log)
         self.env, self.model = env, scenario.model
+        self.wrote = False  # the model wrote since the last request began
 
     def now(self) -> float:
         return self.env.now
@@ -75,12 +88,14 @@ class EpisodeSim(EpisodeDriver):
         req.begin = now = self.env.now
         new_request = not m.incremental or (decode and not spec.continues)
         req.overhead = overhead = d.rtt + d.request_overhead if new_request else 0.0
-        cost = spec.prefill if m.prompt_cache or not decode else ctx + spec.prefill
+        template, kept = template_tokens(m, spec.prefill, self.wrote)
+        cost = (spec.prefill if m.prompt_cache or not decode else ctx + spec.prefill) + template
         req.prefill_s = cost / d.prefill_rate * (1 + m.prefill_slowdown_per_1k * ctx / 1000)
         req.per_token = (1 + m.decode_slowdown_per_1k * ctx / 1000) / d.decode_rate
         if not (m.incremental or decode):
             req.prefill_s += req.per_token  # a request-per-call API writes at least a token
-        self.context = ctx + spec.prefill
+        self.context = ctx + spec.prefill + kept
+        self.wrote = False
         self.active = req
         self.rec.put(now, req.turn, "gen_start", spec.gen, spec.call or "", spec.attempt,
                      spec.prefill, overhead, spec.purpose)
@@ -107,6 +122,7 @@ class EpisodeSim(EpisodeDriver):
         spec, now = req.spec, self.env.now
         prefill_spent = min(req.prefill_s, max(0.0, now - req.begin - req.overhead))
         self.context += tokens
+        self.wrote = self.wrote or tokens > 0
         self.rec.put(now, req.turn, event, spec.gen, spec.call or "", spec.attempt, tokens,
                      prefill_spent, spec.purpose)
         if spec.purpose == "answer" and self.first_token is None and tokens > spec.answer_from:

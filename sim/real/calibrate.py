@@ -6,12 +6,15 @@ Points, each repeated and reduced to medians:
   cost; nothing may be counted between repeats: llama.cpp answers a prompt it holds
   exactly without reading anything);
 - cold: a prompt with a prefix no earlier request shared, of several lengths;
-- cached: a long prefix read once (prefill), then that prefix plus a new suffix, for
-  several prefix and suffix lengths (new tokens read on top of cached context);
+- cached: a long prefix read once (prefill), then that prefix with a new suffix appended to
+  its message, for several prefix and suffix lengths (new tokens read on top of cached
+  context);
 - decode: the time between the first and last chunk of every streamed reply, against the
   context it was generated at.
+- chat template: the tokens a reply's message and a user message add beyond their content.
 Token counts are the server's (usage.prompt_tokens); a cached request's new tokens are its
-prompt count minus the prefix-only prompt's.
+prompt count minus the prefix-only prompt's, plus the template tokens read again after the
+appended suffix (the end of the message and the reply's header).
 """
 
 import statistics
@@ -25,6 +28,7 @@ import numpy as np
 from rtsim.errors import OptionMessage
 from rtsim.real.backend.errors import BackendError
 from rtsim.real.connect import Target, run_against
+from rtsim.real.conversation import filler
 from rtsim.real.fit import DecodeFit, PrefillFit, fit_cold, fit_decode, fit_prefill
 from rtsim.text import count
 
@@ -34,6 +38,7 @@ VOCABULARY = ("time person year way day thing man world life hand part child eye
               "doctor forest train bridge camera coffee yellow quiet simple early happy "
               "strong little green open bright cold warm final round short long heavy").split()
 TINY = [{"role": "user", "content": "Hi there"}]
+TEMPLATE_PROBE = 8  # filler tokens of the messages that measure the chat template
 
 
 @dataclass(frozen=True)
@@ -91,6 +96,8 @@ class Calibration:
     cached: PrefillFit | None  # None when the server keeps no prompt cache
     cold: PrefillFit
     seconds: float
+    template_tokens: int = 0  # a reply's message beyond its content (see template_counts)
+    message_tokens: int = 0   # a user message beyond its content
 
     @property
     def prompt_cache(self) -> bool:
@@ -110,7 +117,7 @@ class Words:
 
 
 async def _sample(backend, messages, plan: Plan, kind: str, label: str, ctx_prompt=0,
-                  prompt=None):
+                  prompt=None, template=0):
     """One request's timing: (label, kind, new, ctx, ttft, per_token, decode_ctx)."""
     r = await backend.generate(messages, plan.decode_tokens if kind != "tiny" else 2)
     if r.ttft is None or r.tokens < 2:
@@ -122,12 +129,26 @@ async def _sample(backend, messages, plan: Plan, kind: str, label: str, ctx_prom
     elif kind == "cold":
         new, ctx = prompt, 0
     else:
-        new, ctx = prompt - ctx_prompt, ctx_prompt
+        new, ctx = prompt - ctx_prompt + template, ctx_prompt - template
     return label, kind, new, ctx, r.ttft, per_token, prompt + r.tokens / 2
 
 
-async def measure(backend, plan: Plan, echo=print, seed: int = 0) -> list[tuple]:
-    """Every raw sample of `plan` (see the module doc), and the round trips first."""
+async def template_counts(backend) -> tuple[int, int]:
+    """(template, message) tokens by the server's counts: what an assistant message adds
+    beyond its content (its header, which is also the reply's, and its end: what a request
+    reads again after appending to the last message), and what a user message adds."""
+    base = [{"role": "system", "content": "Hi"}]
+    text = filler(TEMPLATE_PROBE)
+    before = await backend.prompt_tokens(base)
+    counts = [await backend.prompt_tokens(base + [{"role": role, "content": text}])
+              for role in ("assistant", "user")]
+    return tuple(max(0, n - before - TEMPLATE_PROBE) for n in counts)
+
+
+async def measure(backend, plan: Plan, echo=print, seed: int = 0,
+                  template: int = 0) -> list[tuple]:
+    """Every raw sample of `plan` (see the module doc), and the round trips first;
+    `template`: the template tokens a cached request reads again after its suffix."""
     words = Words(seed)
     tiny = await backend.prompt_tokens(TINY)
     await backend.generate(TINY, 2)  # the first requests to a fresh server are slower
@@ -149,14 +170,16 @@ async def measure(backend, plan: Plan, echo=print, seed: int = 0) -> list[tuple]
     for prefix in plan.prefix_words:
         echo(f"  cached prefix of {prefix} words + suffixes of {plan.suffix_words} words "
              f"x{plan.repeats}")
-        system = [{"role": "system", "content": words.text(prefix)}]
+        text = words.text(prefix)
+        system = [{"role": "system", "content": text}]
         await backend.prefill(system)
         cached = await backend.prompt_tokens(system)
         for _ in range(plan.repeats):
             for suffix in plan.suffix_words:
-                messages = system + [{"role": "user", "content": words.text(suffix)}]
+                messages = [{"role": "system", "content": f"{text} {words.text(suffix)}"}]
                 samples.append(await _sample(backend, messages, plan, "cached",
-                                             f"cached {prefix}w+{suffix}w", cached))
+                                             f"cached {prefix}w+{suffix}w", cached,
+                                             template=template))
     return samples
 
 
@@ -201,9 +224,10 @@ async def calibrate(backend, plan: Plan, echo=print) -> Calibration:
     up to ROUNDS rounds.
     """
     start = time.perf_counter()
+    template, message = await template_counts(backend)
     samples = []
     for round_ in range(1, ROUNDS + 1):
-        samples += await measure(backend, plan, echo, seed=round_ - 1)
+        samples += await measure(backend, plan, echo, seed=round_ - 1, template=template)
         rtt, points = medians(samples)
         try:
             decode, cached, cold = fit_points(points)
@@ -217,7 +241,7 @@ async def calibrate(backend, plan: Plan, echo=print) -> Calibration:
     measured = replace(plan, repeats=plan.repeats * round_,
                        tiny_repeats=plan.tiny_repeats * round_)
     return Calibration(backend.base_url, backend.model, measured, rtt, tuple(points), decode,
-                       cached, cold, time.perf_counter() - start)
+                       cached, cold, time.perf_counter() - start, template, message)
 
 
 def low_fits(cal: Calibration) -> list[tuple[str, float]]:

@@ -16,6 +16,7 @@ from rtsim.analysis.fidelity import (
     judged_guesses,
     paired,
 )
+from rtsim.engine.draws import realize
 from rtsim.engine.pieces import Run, episode_runs
 from rtsim.engine.runner import known_policies, tables
 from rtsim.errors import InputError, option
@@ -27,6 +28,7 @@ from rtsim.real import profile as profiles
 from rtsim.real.check_folder import load_runs, record_measured, save_run
 from rtsim.real.connect import Target, check_target, require_real_extra, run_against
 from rtsim.real.episodes import run_episodes
+from rtsim.real.phases import phase_summary, phases_table
 from rtsim.real.probe import RequestCache, reference_calls
 from rtsim.real.probe_plan import turn_calls
 from rtsim.scenario.load import load_scenario, read_scenario_yaml
@@ -164,16 +166,18 @@ def _report(out, scenario, episodes, runs, policies, url, model, speculation) ->
               for r in runs if r.rows is None]
     real_turns, real_events = tables(ok)
     sim_turns, sim_events = tables(episode_runs(scenario, enumerate(episodes), policies))
+    phases = phases_table(runs, {i: realize(scenario, e, i, 0) for i, e in enumerate(episodes)},
+                          scenario)
     files = {out / f"{name}.csv": table_bytes(df, "csv") for name, df in (
         ("real_turns", real_turns), ("real_events", real_events), ("sim_turns", sim_turns),
-        ("sim_events", sim_events))}
+        ("sim_events", sim_events), ("real_phases", phases))}
     both = paired(real_turns, sim_turns, policies)
     result = compare(both, policies)
     report = {"backend": url, "model": model, "scenario": scenario.name,
               "traces": scenario.traces, "episodes": [e.id for e in episodes],
               "compared_episodes": sorted(set(both.episode)), "policies": result,
               "call_arguments": call_arguments(real_events), "speculation": speculation,
-              "guesses": judged_guesses(real_events),
+              "guesses": judged_guesses(real_events), "phases": phase_summary(phases),
               "fidelity": fidelity_verdict(result), "failures": failed, "complete": not failed}
     with _kept(out):
         record_measured(out / "measured.jsonl", scenario, episodes, runs)

@@ -3,6 +3,7 @@
   profile.yaml            the calibrated scenario the simulation uses (kept for --resume)
   real/NNNN-POLICY.json   one measured run: its event rows, or the reason it failed
   real_events.csv, real_turns.csv, sim_events.csv, sim_turns.csv, check.json
+  real_phases.csv         per measured request, both sides' phases (rtsim.real.phases)
   measured.jsonl          the measured episodes as traces (rtsim.real.measured_traces)
 """
 

@@ -146,7 +146,11 @@ class RealEpisode(EpisodeDriver):
                     return None
                 if req.spec.decode:
                     self._took(req, chunk)
-        return s.result
+        r = s.result
+        self.rec.add(self.now(), req.turn, "gen_reply", gen=req.spec.gen, call=req.spec.call or "",
+                     attempt=req.spec.attempt, tokens=r.prompt_tokens or 0,
+                     seconds=r.ttft or 0.0, label=req.spec.purpose)
+        return r
 
     async def _forced(self, req: RealRequest, messages, plan, call) -> None:
         """The call's reasoning as free text, then the call forced to its schema."""

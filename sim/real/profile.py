@@ -6,6 +6,7 @@ import yaml
 
 from rtsim.real.calibrate import Calibration
 from rtsim.scenario.schema import parse_scenario
+from rtsim.text import count
 
 
 def model_values(cal: Calibration) -> dict[str, float | bool]:
@@ -13,7 +14,8 @@ def model_values(cal: Calibration) -> dict[str, float | bool]:
 
     The cached-prefix fit gives the model when the server keeps a prompt cache, else the
     cold fit does (no context slowdown then). The overhead beyond the network round trip
-    is the request overhead; negative fitted slopes and overheads become 0.
+    is the request overhead; negative fitted slopes and overheads become 0. The chat
+    template's tokens are the server's counts.
     """
     prefill = cal.cached if cal.prompt_cache else cal.cold
     return {
@@ -24,6 +26,8 @@ def model_values(cal: Calibration) -> dict[str, float | bool]:
         "model.prefill_slowdown_per_1k": round(max(0.0, prefill.slowdown_per_1k), 4),
         "model.decode_slowdown_per_1k": round(max(0.0, cal.decode.slowdown_per_1k), 4),
         "model.prompt_cache": cal.prompt_cache,
+        "model.template_tokens": cal.template_tokens,
+        "model.message_tokens": cal.message_tokens,
         "model.incremental": False,  # a chat-completions API: every read is a new request
     }
 
@@ -41,6 +45,9 @@ def fit_lines(cal: Calibration) -> list[str]:
         f"prefill, cached     {cached}",
         f"prefill, cold       TTFT = {k.overhead:.4f} s + n / {k.rate:.1f} tok/s + 1 token"
         f"   R^2 {k.fit.r2:.3f}",
+        f"chat template       {count(cal.template_tokens, 'token')} read again by a request "
+        f"whose prompt grew, {count(cal.message_tokens, 'token')} more for a new message "
+        f"(server's counts)",
     ]
 
 

@@ -145,6 +145,12 @@ class Model:
                               "overhead, and a read writes one token)", default=True)
     system_tokens: int = _spec(NONNEG, "system prompt and tool schema tokens",
                                default=0, limits=(0, 10**7))
+    template_tokens: int = _spec(NONNEG, "chat-template tokens read again by every request "
+                                 "whose prompt grew: the end of the last message and the "
+                                 "reply's header", default=0, limits=(0, 10**4))
+    message_tokens: int = _spec(NONNEG, "chat-template tokens of a new message (its start and "
+                                "end), read by a request whose input follows the model's own "
+                                "output", default=0, limits=(0, 10**4))
 
 
 @dataclass(frozen=True)

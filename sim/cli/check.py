@@ -95,14 +95,24 @@ def check_command(backend, model, api_key_env, threads, base, profile, traces, p
     if sessions is not None:
         _sessions_check(opts, sessions)
         return
+    report = _measured(lambda: run_check(opts, click.echo))
+    _print(report, out)
+    _verdict(report, "run", out)
+
+
+def _measured(run) -> dict:
+    """`run()`, its user errors and a backend's failure as one line each."""
     with user_errors(), printed_warnings():
         try:
-            report = run_check(opts, click.echo)
+            return run()
         except BackendError as exc:
             raise click.ClickException(exc.cli_message()) from None
-    _print(report, out)
+
+
+def _verdict(report: dict, unit: str, out: Path) -> None:
+    """The exit of a check: failed `unit`s first, then the fidelity targets."""
     if not report["complete"]:
-        raise Incomplete(f"{count(len(report['failures']), 'run')} failed (see check.json); "
+        raise Incomplete(f"{count(len(report['failures']), unit)} failed (see check.json); "
                          f"rerun with --resume -o {out} to measure them again")
     if not report["fidelity"]["passed"]:
         raise OutsideTargets("the simulation is outside its fidelity targets (see check.json); "
@@ -111,11 +121,7 @@ def check_command(backend, model, api_key_env, threads, base, profile, traces, p
 
 def _sessions_check(opts: CheckOptions, sessions: str) -> None:
     """`--sessions`: the load check, its table, and the exit code of its verdict."""
-    with user_errors(), printed_warnings():
-        try:
-            report = run_sessions_check(opts, parse_sessions(sessions), click.echo)
-        except BackendError as exc:
-            raise click.ClickException(exc.cli_message()) from None
+    report = _measured(lambda: run_sessions_check(opts, parse_sessions(sessions), click.echo))
     click.echo("\n" + sessions_table(report))
     fid = report["fidelity"]
     if fid["mean_error_max"] is not None:
@@ -123,12 +129,7 @@ def _sessions_check(opts: CheckOptions, sessions: str) -> None:
                    f"worst speedup error {fid['speedup_error_max'] or 0:.1%} (target 10%): "
                    f"{'within' if fid['passed'] else 'OUTSIDE'} the targets")
     click.echo(f"wrote {opts.out / 'check.json'}")
-    if not report["complete"]:
-        raise Incomplete(f"{count(len(report['failures']), 'episode')} failed (see "
-                         f"check.json); rerun with --resume -o {opts.out}")
-    if not report["fidelity"]["passed"]:
-        raise OutsideTargets("the simulation is outside its targets (see check.json); "
-                             "measure on an idle machine, or with more episodes (-n)")
+    _verdict(report, "episode", opts.out)
 
 
 def _print(report: dict, out: Path) -> None:

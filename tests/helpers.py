@@ -1,5 +1,6 @@
 """Builders shared by the tests: tiny traces and deterministic scenarios."""
 
+from rtsim.engine.batch_server import Job
 from rtsim.engine.draws import realize
 from rtsim.engine.simpy_driver import simulate_episode
 from rtsim.scenario.schema import parse_scenario
@@ -45,3 +46,19 @@ def times(rows, event):
 
 def turn_latency(rows):
     return times(rows, "turn_end")[0] - times(rows, "speech_end")[0]
+
+
+def submit_jobs(env, server, jobs, cancels=()):
+    """Submit (arrival, prefill_s, tokens, per_token[, mark]) jobs to a BatchServer and
+    cancel (time, job index) pairs; return the end times, cancelled token counts and jobs,
+    filled in as `env` runs."""
+    ends, kept, made = {}, {}, []
+    for i, (arrival, prefill, tokens, per_token, *mark) in enumerate(jobs):
+        job = Job(prefill, tokens, per_token, lambda j, i=i: ends.__setitem__(i, env.now),
+                  mark[0] if mark else None)
+        made.append(job)
+        env.timeout(arrival).callbacks.append(lambda _e, job=job: server.submit(job))
+    for t, i in cancels:
+        env.timeout(t).callbacks.append(
+            lambda _e, i=i: kept.__setitem__(i, server.cancel(made[i])))
+    return ends, kept, made

@@ -6,12 +6,13 @@ import simpy
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rtsim.engine.batch_server import BatchServer, Job, TokenBudget, prefill_first, scheduler
+from rtsim.engine.batch_server import BatchServer, TokenBudget, prefill_first, scheduler
 from rtsim.engine.shared import simulate_shared
 from rtsim.errors import InputError
 from rtsim.policies import POLICIES
 from rtsim.scenario.load import load_scenario
 from rtsim.traces.sets import load_trace_set
+from tests.helpers import submit_jobs
 
 # 10 prompt tokens left beside one decoder: a prompt chunk of 10 x 0.002 = 0.02 s against a
 # decode step of 0.02 s, so the prompt has half the server: the share is 0.5.
@@ -29,15 +30,7 @@ def serve(jobs, share, max_batch=8, slowdown=0.0, cancels=()):
     """Submit (arrival, prefill_s, tokens, per_token[, mark]) jobs; ends, kept, jobs, stats."""
     env = simpy.Environment()
     server = BatchServer(env, max_batch, slowdown, share)
-    ends, kept, made = {}, {}, []
-    for i, (arrival, prefill, tokens, per_token, *mark) in enumerate(jobs):
-        job = Job(prefill, tokens, per_token, lambda j, i=i: ends.__setitem__(i, env.now),
-                  mark[0] if mark else None)
-        made.append(job)
-        env.timeout(arrival).callbacks.append(lambda _e, job=job: server.submit(job))
-    for t, i in cancels:
-        env.timeout(t).callbacks.append(
-            lambda _e, i=i: kept.__setitem__(i, server.cancel(made[i])))
+    ends, kept, made = submit_jobs(env, server, jobs, cancels)
     env.run()
     return ends, kept, made, server.stats
 

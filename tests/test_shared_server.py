@@ -13,6 +13,7 @@ from rtsim.engine.simpy_driver import simulate_episode
 from rtsim.policies import POLICIES
 from rtsim.scenario.load import load_scenario
 from rtsim.traces.sets import load_trace_set
+from tests.helpers import submit_jobs
 
 
 def serve(jobs, max_batch=8, slowdown=0.1, cancel=()):
@@ -22,7 +23,6 @@ def serve(jobs, max_batch=8, slowdown=0.1, cancel=()):
     """
     env = simpy.Environment()
     server = BatchServer(env, max_batch, slowdown)
-    ends, kept, made = {}, {}, []
     peak = [0]
     original = server._schedule
 
@@ -31,14 +31,7 @@ def serve(jobs, max_batch=8, slowdown=0.1, cancel=()):
         original()
 
     server._schedule = watched
-    for i, (arrival, prefill, tokens, per_token, *mark) in enumerate(jobs):
-        job = Job(prefill, tokens, per_token, lambda j, i=i: ends.__setitem__(i, env.now),
-                  mark[0] if mark else None)
-        made.append(job)
-        env.timeout(arrival).callbacks.append(lambda _e, job=job: server.submit(job))
-    for t, i in cancel:
-        env.timeout(t).callbacks.append(
-            lambda _e, i=i: kept.__setitem__(i, server.cancel(made[i])))
+    ends, kept, made = submit_jobs(env, server, jobs, cancel)
     env.run()
     return ends, kept, made, server, peak[0], env.now
 

@@ -53,7 +53,7 @@ class _Stream:
         self.result = None
 
     async def __aiter__(self):
-        first = None
+        first, sent = None, time.perf_counter()
         if self.tokens:
             loop = asyncio.get_running_loop()
             start = loop.time() + self.backend.overhead
@@ -64,5 +64,6 @@ class _Stream:
         self.finished = True
         args = self.backend.arguments if self.tool else None
         self.result = SimpleNamespace(tokens=self.tokens, arguments=lambda: args,
-                                      first_at=first, end_at=time.perf_counter(),
-                                      prompt_tokens=None, ttft=self.backend.overhead)
+                                      sent_at=sent, first_at=first, end_at=time.perf_counter(),
+                                      prompt_tokens=None, ttft=self.backend.overhead,
+                                      timings=None)

@@ -178,6 +178,18 @@ def test_token_count_comes_from_usage_else_from_chunks():
     assert "min_tokens" not in body and "ignore_eos" not in body
 
 
+def test_the_servers_own_timings_are_kept_when_it_sends_them():
+    timings = {"cache_n": 800, "prompt_n": 3, "prompt_ms": 21.5, "predicted_n": 2,
+               "predicted_ms": 30.0}
+    final = {"choices": [], "usage": {"prompt_tokens": 803, "completion_tokens": 2},
+             "timings": timings}
+    async def main(lines):
+        async with FakeServer(sse(lines)) as server, backend(server.url) as b:
+            return await b.generate(MESSAGES, 2)
+    assert run(main(reply("a", "b", extra=[final]))).timings == timings
+    assert run(main(reply("a", "b", extra=[{"choices": [], "timings": "n/a"}]))).timings is None
+
+
 def test_forced_tool_call_returns_its_arguments():
     lines = [json.dumps(delta(tool_args='{"city": ')), json.dumps(delta(tool_args='"Paris"}')),
              json.dumps(delta(finish="tool_calls")), "[DONE]"]

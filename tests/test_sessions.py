@@ -20,7 +20,7 @@ from rtsim.real.calibrate_sessions import (
 )
 from rtsim.real.check_sessions import compare_at, parse_sessions, verdict
 from rtsim.real.fit import Fit
-from rtsim.real.sessions_meter import load_figures
+from rtsim.real.sessions_meter import Request, load_figures
 from rtsim.scenario.schema import parse_scenario
 from rtsim.traces.schema import write_traces
 from tests.real_servers import needs
@@ -72,8 +72,13 @@ def test_the_profile_gets_a_loadable_server_section():
     assert server.step_base == pytest.approx(0.02) and server.batch_slowdown == pytest.approx(0.3)
 
 
+def _request(first, end, tokens):
+    return Request(0, "reply", first, first, end, 10, tokens, *[None] * 5)
+
+
 def test_load_figures_average_the_batch_over_busy_time():
-    spans = [(0.0, 2.0, 10), (1.0, 3.0, 10), (5.0, 6.0, 5)]
+    spans = [_request(0.0, 2.0, 10), _request(1.0, 3.0, 10), _request(5.0, 6.0, 5),
+             Request(1, "read", 4.0, None, 4.5, 10, 0, *[None] * 5)]
     fig = load_figures(spans, 0.0, 10.0)
     assert fig["tokens_per_s"] == pytest.approx(2.5)
     assert fig["mean_batch"] == pytest.approx((1 + 2 * 1 + 1 + 1) / 4)
@@ -177,3 +182,8 @@ def test_a_closed_population_plays_the_work_list_concurrently():
     assert [u[1] for u in record["units"]] == ["ep", "ep~2", "ep~3", "ep~4"]
     assert not record["failures"]
     assert 1.0 < record["load"]["mean_batch"] <= 2.0  # two conversations decoded at once
+    kinds = [r[1] for r in record["requests"]]
+    assert kinds.count("read") == 4  # each episode warms the server with its system prompt
+    assert kinds.count("reply") == sum(len(rows) and sum(r[2] == "gen_end" for r in rows)
+                                       for _, _, rows in record["units"])
+    assert all(0 <= r[2] <= r[4] for r in record["requests"])  # sent before it ended

@@ -148,9 +148,11 @@ async def play_population(backend, scenario, episodes, policy: str, n: int,
 
     start = time.perf_counter()
     await asyncio.gather(*(conversation(i) for i in range(n)))
-    load = load_figures(meter.spans, start, time.perf_counter())
+    load = load_figures(meter.requests, start, time.perf_counter())
+    requests = [[r.slot, r.kind, r.sent - start, None if r.first is None else r.first - start,
+                 r.end - start, *r[5:]] for r in meter.requests]
     return {"sessions": n, "policy": policy, "units": sorted(units), "failures": failures,
-            "load": load}
+            "load": load, "requests": requests}
 
 
 def _turns(policy: str, played) -> pd.DataFrame:

@@ -1,24 +1,47 @@
-"""A backend that records when each of its streams decoded, for server load figures."""
+"""A backend that records every request it sends, for server load figures and per-request
+timings."""
 
 import contextlib
+from typing import NamedTuple
+
+
+class Request(NamedTuple):
+    """One request as the client saw it (perf_counter seconds) and as the server reported
+    it (llama-server's `timings`; None from servers that send none). `kind`: "read" (a
+    prompt read, one token asked), "call" (a forced tool call) or "reply"."""
+
+    slot: int | None
+    kind: str
+    sent: float
+    first: float | None
+    end: float
+    prompt_tokens: int | None
+    tokens: int
+    cache_n: int | None
+    prompt_n: int | None
+    prompt_ms: float | None
+    predicted_n: int | None
+    predicted_ms: float | None
+
+
+TIMINGS = ("cache_n", "prompt_n", "prompt_ms", "predicted_n", "predicted_ms")
 
 
 class MeteredBackend:
-    """Passes every call to `backend`; `spans` (shared by the pinned copies) gets (first
-    chunk, end, tokens) of each stream that wrote something (perf_counter seconds). With a
-    `slot`, every request asks llama-server for that slot (`id_slot`), so a conversation
-    keeps its prompt cache."""
+    """Passes every call to `backend`; `requests` (shared by the pinned copies) gets a
+    Request for each stream that ended. With a `slot`, every request asks llama-server for
+    that slot (`id_slot`), so a conversation keeps its prompt cache."""
 
-    def __init__(self, backend, spans: list | None = None, slot: int | None = None):
+    def __init__(self, backend, requests: list | None = None, slot: int | None = None):
         self.backend, self.slot = backend, slot
-        self.spans = [] if spans is None else spans
+        self.requests = [] if requests is None else requests
 
     def __getattr__(self, name):
         return getattr(self.backend, name)
 
     def pinned(self, slot: int) -> "MeteredBackend":
-        """The same backend and spans, every request on `slot`."""
-        return MeteredBackend(self.backend, self.spans, slot)
+        """The same backend and records, every request on `slot`."""
+        return MeteredBackend(self.backend, self.requests, slot)
 
     async def prefill(self, messages: list[dict]):
         async with self.stream(messages, 1, exact=False) as s:
@@ -27,21 +50,36 @@ class MeteredBackend:
         return s.result
 
     @contextlib.asynccontextmanager
-    async def stream(self, *args, **kwargs):
+    async def stream(self, messages, max_tokens, *, tool=None, exact=True, **kwargs):
         if self.slot is not None:
             kwargs["extra"] = {"id_slot": self.slot}
-        async with self.backend.stream(*args, **kwargs) as s:
+        kind = "call" if tool is not None else "read" if max_tokens == 1 and not exact \
+            else "reply"
+        async with self.backend.stream(messages, max_tokens, tool=tool, exact=exact,
+                                       **kwargs) as s:
             try:
                 yield s
             finally:
-                r = s.result
-                if r is not None and r.first_at is not None:
-                    self.spans.append((r.first_at, r.end_at, r.tokens))
+                if s.result is not None:
+                    self.requests.append(_request(self.slot, kind, s.result))
 
 
-def load_figures(spans: list, start: float, end: float) -> dict:
-    """Tokens per second over [start, end] and the mean batch: streams decoding at once,
-    averaged over the time any was (as the simulated server counts them)."""
+def _request(slot, kind: str, r) -> Request:
+    server = r.timings if isinstance(r.timings, dict) else {}
+    values = [_number(server.get(k)) for k in TIMINGS]
+    return Request(slot, kind, r.sent_at, r.first_at, r.end_at, r.prompt_tokens, r.tokens,
+                   *values)
+
+
+def _number(value):
+    return value if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
+def load_figures(requests: list, start: float, end: float) -> dict:
+    """Tokens per second over [start, end] and the mean batch: streams decoding at once
+    (from first chunk to end), averaged over the time any was (as the simulated server
+    counts them)."""
+    spans = [(r.first, r.end, r.tokens) for r in requests if r.first is not None]
     edges = sorted([(a, 1) for a, _, _ in spans] + [(b, -1) for _, b, _ in spans])
     area = busy = 0.0
     level, last = 0, start

@@ -64,7 +64,9 @@ class StreamResult:
     `tokens` is how many tokens the model produced: the server's usage count
     (`tokens_from` "usage"), else max_tokens when it stopped for length ("length"),
     else one per chunk ("chunks", a lower bound). `finish_reason` is None when the caller
-    left the stream early.
+    left the stream early. `timings` is the server's own account of the request when it
+    sends one (llama-server: `cache_n`, `prompt_n`, `prompt_ms`, `predicted_n`,
+    `predicted_ms`), else None.
     """
 
     sent_at: float
@@ -76,6 +78,7 @@ class StreamResult:
     tokens_from: str
     prompt_tokens: int | None
     finish_reason: str | None
+    timings: dict | None = None
 
     @property
     def ttft(self) -> float | None:
@@ -105,6 +108,7 @@ class Stream:
         self._sent, self._first, self._last = sent_at, None, sent_at
         self._text, self._args, self._chunks = [], None, 0
         self._usage: dict = {}
+        self._timings: dict | None = None
         self._finish: str | None = None
         self._events = self._iterate()
 
@@ -130,7 +134,8 @@ class Stream:
         prompt = self._usage.get("prompt_tokens")
         return StreamResult(self._sent, self._first, self._last, "".join(self._text),
                             None if self._args is None else "".join(self._args), tokens,
-                            source, prompt if isinstance(prompt, int) else None, self._finish)
+                            source, prompt if isinstance(prompt, int) else None, self._finish,
+                            self._timings)
 
     async def _iterate(self):
         sse = EventSource(self._response).aiter_sse()
@@ -165,6 +170,9 @@ class Stream:
         previous = self._usage.get("completion_tokens")
         if isinstance(usage, dict):
             self._usage = usage
+        timings = data.get("timings")
+        if isinstance(timings, dict):
+            self._timings = timings
         choices = data.get("choices") or []
         if not choices:
             return []

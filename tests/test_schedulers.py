@@ -6,7 +6,13 @@ import simpy
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rtsim.engine.batch_server import BatchServer, TokenBudget, prefill_first, scheduler
+from rtsim.engine.batch_server import (
+    BatchServer,
+    TokenBudget,
+    prefill_first,
+    scheduler,
+    step_factor,
+)
 from rtsim.engine.shared import simulate_shared
 from rtsim.errors import InputError
 from rtsim.policies import POLICIES
@@ -105,6 +111,35 @@ def test_the_share_is_the_prompt_chunks_part_of_the_step():
     assert share(0) == 1.0 and share(2048) == 0.0
 
 
+def test_a_measured_step_table_sets_each_batch_size_and_its_last_growth_goes_on():
+    assert [step_factor((1.0, 2.0, 2.5), n) for n in range(1, 6)] == [1.0, 2.0, 2.5, 3.0, 3.5]
+    assert step_factor((1.0,), 7) == 1.0
+    share = TokenBudget(2048, 0.0105, 0.0001, 0.025, steps=(1.0, 1.5, 1.75))
+    assert share(2) == pytest.approx(0.2046 / (0.2046 + 0.0105 * 1.5), rel=1e-12)
+
+
+def test_two_jobs_decode_at_the_tables_factor_not_the_slowdown():
+    """As under prefill-first above, but the table says a batch of two takes 1.5 steps of
+    one (the slowdown 0.1 is ignored): 10 x 0.02 x 1.5 = 0.3 s after both are read."""
+    env = simpy.Environment()
+    server = BatchServer(env, 8, 0.1, prefill_first, steps=(1.0, 1.5))
+    ends, *_ = submit_jobs(env, server, [(0.0, 0.1, 10, 0.02)] * 2, ())
+    env.run()
+    assert ends[0] == pytest.approx(0.5, abs=1e-12) and ends[1] == pytest.approx(0.5, abs=1e-12)
+
+
+def test_the_step_table_is_checked_with_the_entry_named():
+    ok = load_scenario("selfhosted-8b", ["server.batch_steps=[1, 1.9, 2.5]"]).server
+    assert ok.batch_steps == (1.0, 1.9, 2.5)
+    for value, says in [("[1, 0.9]", "batch_steps[1]: must be a number within [1"),
+                        ("[1, 3, 2]", "batch_steps[2]: must not be below the entry before"),
+                        ("[2, 3]", "batch_steps[0]: must be 1"),
+                        ("[]", "batch_steps: must be a list of 1 to 4096"),
+                        ("fast", "batch_steps: must be a list")]:
+        with pytest.raises(InputError, match=says.replace("[", r"\[")):
+            load_scenario("selfhosted-8b", [f"server.batch_steps={value}"])
+
+
 def test_the_scenario_picks_the_scheduler_and_its_budget():
     base = load_scenario("selfhosted-8b").server
     assert scheduler(base) is prefill_first
@@ -125,10 +160,12 @@ def test_an_unknown_scheduler_is_a_one_line_error():
             "got 'fifo'") in message
 
 
-@pytest.mark.parametrize("name", ["prefill-first", "token-budget", "llama-cpp"])
-def test_littles_law_holds_under_load_for_each_scheduler(name):
+@pytest.mark.parametrize("name,steps", [("prefill-first", None), ("token-budget", None),
+                                        ("llama-cpp", None), ("llama-cpp", "[1, 2, 2.7]")])
+def test_littles_law_holds_under_load_for_each_scheduler(name, steps):
     sc = load_scenario("selfhosted-8b", [f"server.scheduler={name}", "server.sessions=48",
-                                         "server.episodes=64", "server.max_batch=4"])
+                                         "server.episodes=64", "server.max_batch=4",
+                                         *([f"server.batch_steps={steps}"] if steps else [])])
     played, stats = simulate_shared(sc, load_trace_set("assistant"), POLICIES["async"], 0)
     assert len(played) == 64 and stats["mean_queue_wait"] > 0.05
     L, lam, W = stats["mean_in_system"], stats["arrival_rate"], stats["mean_time_in_system"]

@@ -2,6 +2,7 @@
 load figures, one-line errors, and short runs against the real batching server."""
 
 import json
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -15,6 +16,7 @@ from rtsim.real.calibrate_sessions import (
     SessionPlan,
     fit_prefill_steps,
     fit_steps,
+    overhead_share,
     server_values,
     with_server,
 )
@@ -48,9 +50,22 @@ def test_the_prefill_fit_recovers_the_cost_per_prompt_token():
     assert fit.fit.r2 > 0.99
 
 
+def test_the_step_table_is_the_median_per_batch_over_one_stream_never_falling():
+    fit = fit_steps([1, 2, 3, 4, 1, 2, 3, 4, 1, 2, 3, 4],
+                    [0.016, 0.032, 0.044, 0.050, 0.017, 0.031, 0.043, 0.051,
+                     0.015, 0.033, 0.045, 0.043])
+    assert fit.step_base == pytest.approx(0.016)
+    assert fit.table == pytest.approx((1.0, 2.0, 44 / 16, 50 / 16))
+    assert fit.at(3) == pytest.approx(0.044)
+    dip = fit_steps([1, 2, 3], [0.02, 0.03, 0.028])  # noise: 3 streams faster than 2
+    assert dip.table == pytest.approx((1.0, 1.5, 1.5))
+
+
 def test_fits_without_a_positive_cost_are_refused():
-    with pytest.raises(ValueError, match="no positive time per step"):
+    with pytest.raises(ValueError, match="not positive"):
         fit_steps([1, 2, 3], [-0.01, -0.02, -0.03])
+    with pytest.raises(ValueError, match="every number of streams"):
+        fit_steps([1, 3], [0.01, 0.02])
     with pytest.raises(ValueError, match="added no time"):
         fit_prefill_steps([10, 20], [0.0, 0.0])
 
@@ -66,10 +81,11 @@ def test_the_profile_gets_a_loadable_server_section():
     out = with_server(text, _calibration())
     assert out.startswith("# header") and "llama-cpp scheduler fits" in out
     raw = yaml.safe_load(out)
-    assert raw["server"] == server_values(_calibration())
+    assert raw["server"] == {**server_values(_calibration()), "overhead_on_server": 0.0}
     server = parse_scenario(raw, "profile").server
     assert (server.scheduler, server.max_batch) == ("llama-cpp", 4)
     assert server.step_base == pytest.approx(0.02) and server.batch_slowdown == pytest.approx(0.3)
+    assert server.batch_steps == pytest.approx((1.0, 1.3, 1.6, 1.9))
 
 
 def _request(first, end, tokens):
@@ -187,3 +203,16 @@ def test_a_closed_population_plays_the_work_list_concurrently():
     assert kinds.count("reply") == sum(len(rows) and sum(r[2] == "gen_end" for r in rows)
                                        for _, _, rows in record["units"])
     assert all(0 <= r[2] <= r[4] for r in record["requests"])  # sent before it ended
+
+
+def test_the_overhead_the_server_spends_is_what_is_not_outside_it():
+    assert overhead_share(0.009, 0.001, 0.08) == pytest.approx(0.9)
+    assert overhead_share(0.5, 0.001, 0.08) == 0.0  # all outside: none on the server
+    assert overhead_share(0.0, 0.001, 0.08) == 1.0
+    assert overhead_share(None, 0.001, 0.08) == 0.0  # no timings: as before
+    assert overhead_share(0.009, 0.001, 0.0) == 0.0
+    cal = replace(_calibration(), outside=0.009)
+    raw = yaml.safe_load(with_server("name: x\nnetwork:\n  rtt: 0.001\nmodel:\n  "
+                                     "request_overhead: 0.08\n", cal))
+    assert raw["server"]["overhead_on_server"] == pytest.approx(0.9)
+    assert parse_scenario(raw, "profile").server.overhead_on_server == pytest.approx(0.9)

@@ -145,3 +145,29 @@ def test_open_arrivals_play_each_work_item_once_with_cycled_draws():
     units = [unit for unit, _ in played]
     assert units == [u for _, u, _ in work_list(sc, episodes)]
     assert units[36:] == [f"{e.id}~2" for e in episodes[:4]]
+
+
+def test_overhead_spent_on_the_server_keeps_one_conversation_as_it_was():
+    """Alone, where the overhead passes (before the server or on it) changes no time."""
+    episodes = load_trace_set("assistant")
+    runs = [simulate_shared(load_scenario("selfhosted-8b", ["server.episodes=4",
+                                                            f"server.overhead_on_server={s}"]),
+                            episodes, POLICIES["async"], 0)[0] for s in (0, 1)]
+    for (_, before), (_, after) in zip(*runs, strict=True):
+        same_rows(before, after)
+
+
+def test_overhead_spent_on_the_server_holds_the_other_conversations_up():
+    """Under load, a request's overhead on the server stalls the batch as a prompt does: the
+    same work takes longer."""
+    episodes = load_trace_set("assistant")
+    mean = {}
+    for share in (0.0, 1.0):
+        sc = load_scenario("selfhosted-8b", ["server.sessions=16", "server.episodes=32",
+                                             "model.request_overhead=0.2",
+                                             f"server.overhead_on_server={share}"])
+        for name in ("sync", "async"):
+            _, stats = simulate_shared(sc, episodes, POLICIES[name], 0)
+            mean[name, share] = stats["mean_time_in_system"]
+    assert mean["sync", 1.0] > mean["sync", 0.0]
+    assert mean["async", 1.0] > mean["async", 0.0]

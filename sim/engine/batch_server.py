@@ -3,7 +3,8 @@
 Requests (jobs) arrive, wait first come first served for one of `max_batch` slots, have
 their prompt read (prefill), then decode one token per step alongside every other admitted
 job. A job decoding alone writes a token every `per_token` seconds (its own speed, from the
-latency model); in a batch of b every decoder slows by 1 + batch_slowdown * (b - 1). Prompts
+latency model); in a batch of b every decoder slows by 1 + batch_slowdown * (b - 1), or by
+a measured factor per batch size (`server.batch_steps`). Prompts
 are read one at a time, first come first served, and the scheduler decides the share of the
 server the prompt being read gets while others decode (`prefill_first`: all of it, the
 decoders stall; `TokenBudget`: what is left of each step's token budget). Between changes of
@@ -26,6 +27,15 @@ from collections import deque
 EPS = 1e-9
 
 
+def step_factor(table: tuple[float, ...], n: int) -> float:
+    """A measured step of n sequences over a step of one: `table[n - 1]`; past the table's
+    end its last growth per sequence goes on."""
+    if n <= len(table):
+        return table[n - 1]
+    growth = table[-1] - table[-2] if len(table) > 1 else 0.0
+    return table[-1] + growth * (n - len(table))
+
+
 def prefill_first(_decoders: int) -> float:
     """vLLM V0's default: the prompt being read takes the whole server; the decoders stall."""
     return 1.0
@@ -35,20 +45,23 @@ class TokenBudget:
     """Engine steps of at most `budget` tokens (vLLM V1's scheduler, llama.cpp's server):
     every decoder's next token first, the rest of the budget for the prompt being read
     (chunked prefill). A step with n decoders and c prompt tokens takes
-    step_base x (1 + slowdown x (n - 1)) + per_prefill_token x c; the prompt's share of the
-    server is the second term's part of that, with c = budget - n. Alone, a prompt has the
-    whole server."""
+    step_base x factor(n) + per_prefill_token x c, with factor(n) = 1 + slowdown x (n - 1)
+    or the measured `steps` table (step_factor); the prompt's share of the server is the
+    second term's part of that, with c = budget - n. Alone, a prompt has the whole
+    server."""
 
     def __init__(self, budget: int, step_base: float, per_prefill_token: float,
-                 slowdown: float):
+                 slowdown: float, steps: tuple[float, ...] | None = None):
         self.budget, self.step_base = budget, step_base
-        self.per_prefill_token, self.slowdown = per_prefill_token, slowdown
+        self.per_prefill_token, self.slowdown, self.steps = per_prefill_token, slowdown, steps
 
     def __call__(self, decoders: int) -> float:
         if not decoders:
             return 1.0
         chunk = max(0, self.budget - decoders) * self.per_prefill_token
-        return chunk / (chunk + self.step_base * (1.0 + self.slowdown * (decoders - 1)))
+        factor = (1.0 + self.slowdown * (decoders - 1) if self.steps is None
+                  else step_factor(self.steps, decoders))
+        return chunk / (chunk + self.step_base * factor)
 
 
 def scheduler(server):
@@ -58,7 +71,7 @@ def scheduler(server):
     budget = server.max_num_batched_tokens if server.scheduler == "token-budget" \
         else server.n_batch
     return TokenBudget(budget, server.step_base, server.per_prefill_token,
-                       server.batch_slowdown)
+                       server.batch_slowdown, server.batch_steps)
 
 
 class Job:
@@ -90,8 +103,9 @@ class BatchServer:
     """The shared server: admission queue, prefill queue, decoding batch, and statistics."""
 
     def __init__(self, env, max_batch: int, batch_slowdown: float,
-                 prefill_share=prefill_first):
+                 prefill_share=prefill_first, steps: tuple[float, ...] | None = None):
         self.env, self.max_batch, self.slowdown = env, max_batch, batch_slowdown
+        self.steps = steps
         self.prefill_share = prefill_share
         self.waiting: deque[Job] = deque()
         self.prefilling: deque[Job] = deque()
@@ -149,7 +163,10 @@ class BatchServer:
                 s["tokens"])
 
     def slowdown_factor(self, batch: int) -> float:
-        return 1.0 + self.slowdown * (batch - 1)
+        """Each decoder's time per token in a batch of `batch` over its time alone."""
+        if self.steps is None:
+            return 1.0 + self.slowdown * (batch - 1)
+        return step_factor(self.steps, batch)
 
     # ---- the fluid dynamics -------------------------------------------------------------
 

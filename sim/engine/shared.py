@@ -41,11 +41,20 @@ class SharedEpisodeSim(EpisodeSim):
     def _launch(self, req: Request) -> None:
         spec = req.spec
         mark = spec.answer_from + 1 if spec.purpose == "answer" else None
-        req.job = Job(req.prefill_s, spec.decode, req.per_token, self._job_done, mark)
-        if req.overhead:
-            self._at(req.overhead, self._send, req)
+        on_server = self._on_server(req)
+        req.job = Job(req.prefill_s + on_server, spec.decode, req.per_token, self._job_done,
+                      mark)
+        if req.overhead > on_server:
+            self._at(req.overhead - on_server, self._send, req)
         else:
             self._send(req)
+
+    def _on_server(self, req: Request) -> float:
+        """The part of the request's overhead the server spends (`overhead_on_server`)."""
+        share = self.scenario.server.overhead_on_server
+        if not (share and req.overhead):
+            return 0.0
+        return share * min(req.overhead, self.draws.turns[req.turn].request_overhead)
 
     def _send(self, req: Request) -> None:
         if self.active is req and req.job.state == "new":
@@ -111,7 +120,8 @@ def simulate_shared(scenario: Scenario, episodes: list[Episode], policy_cls,
     its LoadSeries under `series`)."""
     env = simpy.Environment()
     srv = scenario.server
-    server = BatchServer(env, srv.max_batch, srv.batch_slowdown, scheduler(srv))
+    server = BatchServer(env, srv.max_batch, srv.batch_slowdown, scheduler(srv),
+                         srv.batch_steps)
     work = work_list(scenario, episodes)
     todo = iter(work)
     results: dict[int, object] = {}

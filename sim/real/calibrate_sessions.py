@@ -1,16 +1,21 @@
 """Measure a batching server under concurrent streams and fit the `llama-cpp` scheduler.
 
-Points, each repeated and reduced to medians:
-- steps: k = 1..N streams started together, each writing `decode_tokens` tokens after a
-  short unique prompt; a stream's time per token (between its first and last chunk) is the
-  server's step time with k sequences in the batch;
-- interference: N - 1 streams decoding (one when N is 1) and a cold prompt of P words
-  sent in the middle; the longest gap between a decoder's chunks while the prompt is read,
-  less the step time, is what the prompt's tokens added to that step;
+Points, each repeated and reduced to medians. Every stream has a context of its own of
+`context_words` words (a conversation's system prompt and history), read once beforehand so
+that the server's prompt cache holds it:
+- steps: k = 1..N streams started together, each writing `decode_tokens` tokens after its
+  context; a stream's time per token (between its first and last chunk) is the server's
+  step time with k sequences in the batch;
+- interference: N - 1 streams decoding (one when N is 1) and, in the middle, a request that
+  appends P words to another cached context (as a policy's read of new input does); the
+  longest gap between a decoder's chunks while it is read, less the step time, is what its
+  prompt tokens (the server's count of tokens read, else the prompt's) added to that step;
 - queueing: N + 1 requests at once on N slots; the last one waits for a slot until the
   first of the others ends (reported, not fitted).
-Fits (docs/server.md): step(k) = step_base x (1 + batch_slowdown x (k - 1)) and
-step with c prompt tokens = step(k) + per_prefill_token x c, each with its R^2.
+Fits (docs/server.md): the measured table batch_steps[k - 1] = step(k) / step(1) (made
+non-decreasing), step_base = step(1), the line step(k) = step_base x (1 + batch_slowdown x
+(k - 1)) with its R^2 (how far a constant growth per stream is off), and step with c prompt
+tokens = step(k) + per_prefill_token x c with its R^2.
 """
 
 import asyncio
@@ -38,27 +43,33 @@ class SessionPlan:
 
     sessions: int
     decode_tokens: int = 48
-    prompt_words: tuple[int, ...] = (50, 200, 500)
+    prompt_words: tuple[int, ...] = (10, 50, 200)
     repeats: int = 3
+    context_words: int = 800
 
 
 def quick_plan(sessions: int) -> SessionPlan:
     """The fewest points: a smoke test."""
-    return SessionPlan(sessions, decode_tokens=24, prompt_words=(40, 200), repeats=1)
+    return SessionPlan(sessions, decode_tokens=24, prompt_words=(10, 100), repeats=1,
+                       context_words=100)
 
 
 @dataclass(frozen=True)
 class StepFit:
-    """step(k) = step_base x (1 + batch_slowdown x (k - 1)), s; the points it was fit to."""
+    """The step time against the streams in the batch: the measured factors `table` (step(k)
+    over step(1), k = 1..N), step_base = step(1) in s, and the straight line step_base x
+    (1 + batch_slowdown x (k - 1)) fit to the points, with its R^2."""
 
     step_base: float
     batch_slowdown: float
     fit: Fit
     streams: tuple[int, ...]
     step: tuple[float, ...]
+    table: tuple[float, ...]
 
-    def at(self, k: float) -> float:
-        return self.step_base * (1 + self.batch_slowdown * (k - 1))
+    def at(self, k: int) -> float:
+        """The measured step time with k streams (k within the table)."""
+        return self.step_base * self.table[k - 1]
 
 
 @dataclass(frozen=True)
@@ -81,17 +92,27 @@ class SessionCalibration:
     queue_wait: float
     queue_predicted: float
     seconds: float
+    outside: float | None = None
+    """Median time to first token beyond the server's own prompt time (llama-server's
+    timings.prompt_ms) of reads alone on a cached context, s; None without timings."""
 
 
 def fit_steps(streams, step) -> StepFit:
-    """Least squares of the step time on the number of streams; ValueError if no positive
-    step_base."""
-    k = np.asarray(streams, float)
-    fit = least_squares([np.ones_like(k), k - 1], step, keep_nonneg=(1,))
+    """The medians per number of streams as a non-decreasing table of factors over one
+    stream, and the least-squares line; ValueError if a step is not positive or a number of
+    streams from 1 to the largest is missing."""
+    k = np.asarray(streams, int)
+    y = np.asarray(step, float)
+    if not (y > 0).all():
+        raise ValueError("a step time is not positive; measure again")
+    if set(k) != set(range(1, k.max() + 1)):
+        raise ValueError("the steps must be measured at every number of streams from 1 up")
+    medians = [float(np.median(y[k == n])) for n in range(1, k.max() + 1)]
+    table = tuple(float(f) for f in np.maximum.accumulate(np.asarray(medians) / medians[0]))
+    fit = least_squares([np.ones_like(y), k - 1.0], y, keep_nonneg=(1,))
     base, growth = fit.coef
-    if base <= 0:
-        raise ValueError("step fit has no positive time per step; measure more points")
-    return StepFit(base, growth / base, fit, tuple(map(int, streams)), tuple(map(float, step)))
+    slowdown = growth / base if base > 0 else 0.0
+    return StepFit(medians[0], slowdown, fit, tuple(map(int, k)), tuple(map(float, y)), table)
 
 
 def fit_prefill_steps(tokens, extra) -> PrefillStepFit:
@@ -107,6 +128,20 @@ def fit_prefill_steps(tokens, extra) -> PrefillStepFit:
 def _unique_prompt(words: Words, size: int) -> list[dict]:
     return [{"role": "system", "content": words.text(size)},
             {"role": "user", "content": "Continue."}]
+
+
+def _extended(messages: list[dict], text: str) -> list[dict]:
+    """The messages with `text` appended to the last one: new input to read."""
+    last = messages[-1]
+    return [*messages[:-1], {**last, "content": f"{last['content']} {text}"}]
+
+
+async def _contexts(backend, words: Words, count_: int, size: int) -> list[list[dict]]:
+    """`count_` unique contexts of `size` words, each read once so the server keeps it."""
+    contexts = [_unique_prompt(words, size) for _ in range(count_)]
+    for messages in contexts:
+        await backend.prefill(messages)
+    return contexts
 
 
 async def _timed_stream(backend, messages, tokens: int) -> tuple[list[float], object]:
@@ -125,22 +160,24 @@ def _per_token(times: list[float]) -> float:
     return (times[-1] - times[0]) / (len(times) - 1)
 
 
-async def step_time(backend, words: Words, k: int, tokens: int) -> float:
-    """Median time per token of k streams started together."""
-    replies = await asyncio.gather(*(_timed_stream(backend, _unique_prompt(words, 8), tokens)
-                                     for _ in range(k)))
+async def step_time(backend, contexts: list[list[dict]], k: int, tokens: int) -> float:
+    """Median time per token of k streams started together, on the first k contexts."""
+    replies = await asyncio.gather(*(_timed_stream(backend, contexts[i], tokens)
+                                     for i in range(k)))
     return statistics.median(_per_token(times) for times, _ in replies)
 
 
-async def prefill_extra(backend, words: Words, decoders: int, prompt_words: int,
+async def prefill_extra(backend, words: Words, contexts: list[list[dict]], prompt_words: int,
                         tokens: int, step: float) -> tuple[float, float]:
-    """(prompt tokens, extra seconds they added to a decoding step): `decoders` streams
-    decode; once all have written a quarter of their tokens a cold prompt is sent."""
+    """(prompt tokens read, extra seconds they added to a decoding step): streams decode on
+    all contexts but the last; once all have written a quarter of their tokens, a request
+    appends `prompt_words` new words to the last context."""
+    decoders = len(contexts) - 1
     started = [asyncio.Event() for _ in range(decoders)]
 
     async def decoder(i):
         times = []
-        async with backend.stream(_unique_prompt(words, 8), tokens) as s:
+        async with backend.stream(contexts[i], tokens) as s:
             async for chunk in s:
                 times.append(chunk.at)
                 if len(times) == tokens // 4:
@@ -149,19 +186,51 @@ async def prefill_extra(backend, words: Words, decoders: int, prompt_words: int,
 
     tasks = [asyncio.create_task(decoder(i)) for i in range(decoders)]
     await asyncio.gather(*(e.wait() for e in started))
-    prompt = await backend.generate(_unique_prompt(words, prompt_words), 2)
+    prompt = await backend.generate(_extended(contexts[-1], words.text(prompt_words)), 2)
     runs = await asyncio.gather(*tasks)
     window = [(b - a) for times in runs for a, b in zip(times, times[1:], strict=False)
               if b > prompt.sent_at and a < prompt.first_at]
-    if not window or prompt.prompt_tokens is None:
+    read = _tokens_read(prompt)
+    if not window or read is None:
         raise BackendError("the prompt was not read while the others decoded; cannot time "
                            "their interference")
-    return float(prompt.prompt_tokens), max(0.0, max(window) - step)
+    return float(read), max(0.0, max(window) - step)
+
+
+async def outside_time(backend, words: Words, context: list[dict], repeats: int):
+    """Median of (TTFT - the server's prompt_ms) over reads alone of a few new words on a
+    cached context: the part of a request's overhead spent outside the server (network,
+    HTTP, queues); None if the server sends no timings."""
+    spans = []
+    for _ in range(repeats):
+        r = await backend.generate(_extended(context, words.text(4)), 1, exact=False)
+        prompt_ms = (getattr(r, "timings", None) or {}).get("prompt_ms")
+        if r.ttft is not None and isinstance(prompt_ms, (int, float)):
+            spans.append(max(0.0, r.ttft - prompt_ms / 1000))
+    return statistics.median(spans) if spans else None
+
+
+def overhead_share(outside: float | None, rtt: float, overhead: float) -> float:
+    """The part of `model.request_overhead` the server spends: what is not outside it
+    (beyond the round trip); 0 when unknown or there is no overhead."""
+    if outside is None or overhead <= 0:
+        return 0.0
+    return min(1.0, max(0.0, 1.0 - max(0.0, outside - rtt) / overhead))
+
+
+def _tokens_read(result) -> int | None:
+    """The prompt tokens the server read: its own count (llama-server's timings.prompt_n),
+    else the whole prompt's."""
+    timings = getattr(result, "timings", None) or {}
+    read = timings.get("prompt_n")
+    if isinstance(read, int) and not isinstance(read, bool) and read > 0:
+        return read
+    return result.prompt_tokens
 
 
 async def queue_wait(backend, words: Words, slots: int, tokens: int) -> float:
-    """How much longer the last of slots + 1 requests sent at once waited for its first
-    token than the median of the others."""
+    """How much longer the last of slots + 1 requests (short unique prompts) sent at once
+    waited for its first token than the median of the others."""
     replies = await asyncio.gather(*(_timed_stream(backend, _unique_prompt(words, 8), tokens)
                                      for _ in range(slots + 1)))
     ttfts = sorted(r.ttft for _, r in replies)
@@ -173,22 +242,27 @@ async def calibrate_sessions(backend, plan: SessionPlan, echo=print) -> SessionC
     loop = asyncio.get_running_loop()
     start, words = loop.time(), Words(seed=7)
     n, tokens = plan.sessions, plan.decode_tokens
-    echo(f"  decode steps with 1..{n} concurrent streams x{plan.repeats}")
+    echo(f"  decode steps with 1..{n} concurrent streams, each after a cached context of "
+         f"{plan.context_words} words x{plan.repeats}")
+    contexts = await _contexts(backend, words, max(2, n), plan.context_words)
+    outside = await outside_time(backend, words, contexts[0], plan.repeats)
     ks, steps = [], []
     for _ in range(plan.repeats):
         for k in range(1, n + 1):
             ks.append(k)
-            steps.append(await step_time(backend, words, k, tokens))
+            steps.append(await step_time(backend, contexts, k, tokens))
     try:
         step_fit = fit_steps(ks, steps)
     except ValueError as exc:
         raise BackendError(f"the concurrent streams do not fit the step model: {exc}") from None
     decoders = max(1, n - 1)
-    echo(f"  prompts of {plan.prompt_words} words read while {count(decoders, 'stream')} "
-         f"decode x{plan.repeats}")
-    points = [await prefill_extra(backend, words, decoders, size, tokens * 2,
-                                  step_fit.at(decoders))
-              for _ in range(plan.repeats) for size in plan.prompt_words]
+    echo(f"  {plan.prompt_words} new words on a cached context read while "
+         f"{count(decoders, 'stream')} decode x{plan.repeats}")
+    points = []
+    for _ in range(plan.repeats):
+        for size in plan.prompt_words:
+            points.append(await prefill_extra(backend, words, contexts[:decoders + 1], size,
+                                              tokens * 2, step_fit.at(decoders)))
     try:
         prefill_fit = fit_prefill_steps(*zip(*points, strict=True))
     except ValueError as exc:
@@ -198,7 +272,7 @@ async def calibrate_sessions(backend, plan: SessionPlan, echo=print) -> SessionC
                               for _ in range(plan.repeats)])
     predicted = tokens * step_fit.at(n)
     return SessionCalibration(plan, step_fit, prefill_fit, wait, predicted,
-                              loop.time() - start)
+                              loop.time() - start, outside)
 
 
 def server_values(cal: SessionCalibration) -> dict:
@@ -206,28 +280,36 @@ def server_values(cal: SessionCalibration) -> dict:
     return {"scheduler": "llama-cpp", "max_batch": cal.plan.sessions, "n_batch": N_BATCH,
             "step_base": round(cal.steps.step_base, 5),
             "batch_slowdown": round(max(0.0, cal.steps.batch_slowdown), 4),
+            "batch_steps": [round(f, 4) for f in cal.steps.table],
             "per_prefill_token": round(cal.prefill.per_prefill_token, 7)}
 
 
 def fit_lines(cal: SessionCalibration) -> list[str]:
     """One line per fit with R^2, and the queueing point."""
     s, p = cal.steps, cal.prefill
+    table = ", ".join(f"{f:.2f}" for f in s.table)
     return [
-        f"decode step        step(k) = {s.step_base * 1000:.2f} ms x (1 + "
+        f"decode step        step(k) = {s.step_base * 1000:.2f} ms x [{table}] (k = 1.."
+        f"{len(s.table)}, measured)",
+        f"  as a line        step(k) = {s.step_base * 1000:.2f} ms x (1 + "
         f"{s.batch_slowdown:.3f} x (k - 1))   R^2 {s.fit.r2:.3f}",
         f"prefill in a step  + {p.per_prefill_token * 1e6:.1f} us x prompt tokens   "
         f"R^2 {p.fit.r2:.3f}",
+        "outside the server " + ("no timings from the server" if cal.outside is None else
+                                 f"{cal.outside * 1000:.1f} ms of a read's TTFT (the rest of "
+                                 "the request overhead is the server's)"),
         f"slot queueing      the request beyond {count(cal.plan.sessions, 'slot')} waited "
         f"{cal.queue_wait:.2f} s (model: {cal.queue_predicted:.2f} s, one reply's decode)",
     ]
 
 
 def report(cal: SessionCalibration) -> str:
-    """Every step point with its fitted value, then the fits."""
-    rows = [f"{'streams':>7}{'ms/step':>9}{'fit':>8}{'resid':>8}"]
+    """Every step point with the table's and the line's values, then the fits."""
+    rows = [f"{'streams':>7}{'ms/step':>9}{'table':>8}{'line':>8}{'resid':>8}"]
     for k, y, fitted in zip(cal.steps.streams, cal.steps.step, cal.steps.fit.fitted,
                             strict=True):
-        rows.append(f"{k:>7}{y * 1000:>9.2f}{fitted * 1000:>8.2f}{(y - fitted) * 1000:>+8.2f}")
+        rows.append(f"{k:>7}{y * 1000:>9.2f}{cal.steps.at(k) * 1000:>8.2f}"
+                    f"{fitted * 1000:>8.2f}{(y - fitted) * 1000:>+8.2f}")
     rows.append(f"{'prompt tok':>10}{'extra ms':>9}{'fit':>8}")
     for c, e, fitted in zip(cal.prefill.tokens, cal.prefill.extra, cal.prefill.fit.fitted,
                             strict=True):
@@ -240,11 +322,21 @@ def with_server(profile_text: str, cal: SessionCalibration) -> str:
     lines = profile_text.splitlines()
     head = [line for line in lines if line.startswith("#")]
     raw = yaml.safe_load(profile_text)
-    raw["server"] = {**(raw.get("server") or {}), **server_values(cal)}
+    model, network = raw.get("model") or {}, raw.get("network") or {}
+    share = overhead_share(cal.outside, _number(network.get("rtt")),
+                           _number(model.get("request_overhead")))
+    raw["server"] = {**(raw.get("server") or {}), **server_values(cal),
+                     "overhead_on_server": round(share, 3)}
     head += [f"# server: {cal.plan.sessions} concurrent streams, medians of "
              f"{cal.plan.repeats} repeats; llama-cpp scheduler fits:",
              *(f"#   {line}" for line in fit_lines(cal))]
     return "\n".join(head) + "\n" + yaml.safe_dump(raw, sort_keys=False)
+
+
+def _number(value) -> float:
+    """A fixed number from a profile's key, else 0 (a distribution or nothing)."""
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) \
+        else 0.0
 
 
 def sessions_target(target: Target, sessions: int, flag: str = "sessions") -> Target:

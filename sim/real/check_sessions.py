@@ -34,6 +34,7 @@ from rtsim.real.check import CheckOptions, prepare
 from rtsim.real.connect import run_against
 from rtsim.real.driver import EpisodeFailed, play_episode
 from rtsim.real.episodes import EPISODE_TIMEOUT
+from rtsim.real.loop_lag import LoopLag
 from rtsim.real.sessions_meter import MeteredBackend, load_figures
 from rtsim.scenario.load import load_scenario, read_scenario_yaml
 from rtsim.text import count
@@ -119,8 +120,10 @@ async def _measured_run(backend, opts, scenario, episodes, policy: str, n: int, 
     write_atomic(path, json.dumps(record) + "\n")
     failed = f", {count(len(record['failures']), 'episode')} FAILED" if record["failures"] \
         else ""
+    lag = record["client_lag"]
     echo(f"  N={n:<3} {policy:<12} {record['load']['duration']:7.1f} s  "
-         f"{count(len(record['units']), 'episode')}{failed}")
+         f"{count(len(record['units']), 'episode')}{failed}  client loop lag "
+         f"{lag['mean_ms']:.1f} ms mean, {lag['p99_ms']:.1f} ms p99")
     return record
 
 
@@ -147,12 +150,13 @@ async def play_population(backend, scenario, episodes, policy: str, n: int,
             units.append([k, unit, [list(r) for r in rows]])
 
     start = time.perf_counter()
-    await asyncio.gather(*(conversation(i) for i in range(n)))
+    async with LoopLag() as lag:
+        await asyncio.gather(*(conversation(i) for i in range(n)))
     load = load_figures(meter.requests, start, time.perf_counter())
     requests = [[r.slot, r.kind, r.sent - start, None if r.first is None else r.first - start,
                  r.end - start, *r[5:]] for r in meter.requests]
     return {"sessions": n, "policy": policy, "units": sorted(units), "failures": failures,
-            "load": load, "requests": requests}
+            "load": load, "client_lag": lag.figures(), "requests": requests}
 
 
 def _turns(policy: str, played) -> pd.DataFrame:
@@ -227,7 +231,10 @@ def _report(opts, profile, sessions, names, results, url, model) -> dict:
             sim_parts.append(sim_turns)
             loads[name] = (record["load"], sim_load)
         real, sim = pd.concat(real_parts), pd.concat(sim_parts)
-        load[str(n)] = compare_at(real, sim, loads, names)
+        load[str(n)] = at = compare_at(real, sim, loads, names)
+        for name in at:
+            if "client_lag" in results[n, name]:
+                at[name]["client_loop_lag"] = results[n, name]["client_lag"]
         real_all.append(real.assign(sessions=n))
         sim_all.append(sim.assign(sessions=n))
     report = {"backend": url, "model": model, "scenario": load_scenario(str(profile)).name,

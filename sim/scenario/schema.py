@@ -12,6 +12,7 @@ from typing import get_type_hints
 from rtsim.errors import InputError
 from rtsim.policies.base import AccuracyCurve
 from rtsim.scenario.accuracy_curve import parse_curve
+from rtsim.scenario.batch_steps import parse_steps
 from rtsim.scenario.distributions import Dist, Fixed, LogNormal, parse_dist
 
 POSITIVE, NONNEG, UNIT = "positive", "non-negative", "within [0, 1]"
@@ -230,9 +231,17 @@ class Server:
                              "sequence, s (a step of n sequences takes step_base x (1 + "
                              "batch_slowdown x (n - 1)) + per_prefill_token x its prompt "
                              "tokens)", default=0.02, limits=(1e-6, 60))
+    batch_steps: tuple[float, ...] | None = _spec(
+        "", "a measured step of n = 1, 2, ... sequences over a step of one (first 1, none "
+        "smaller; past the end the last growth per sequence goes on); replaces "
+        "batch_slowdown", default=None)
     per_prefill_token: float = _spec(POSITIVE, "token-budget, llama-cpp: a step's extra time "
                                      "per prompt token in it, s", default=0.001,
                                      limits=(1e-9, 60))
+    overhead_on_server: float = _spec(UNIT, "the part of model.request_overhead the server "
+                                      "spends (it holds the batch as a prompt does); the "
+                                      "rest passes before the request reaches it",
+                                      default=0.0)
     startup: float = _spec(NONNEG, "closed population: conversations start spread evenly "
                            "over this many seconds", default=10.0, limits=(0, 1e6))
 
@@ -349,6 +358,8 @@ def _parse_section(cls, raw, where: str):
             values[name] = _parse_tools(raw[name], key)
         elif name == "accuracy_curve":
             values[name] = parse_curve(raw[name], key)
+        elif name == "batch_steps":
+            values[name] = parse_steps(raw[name], key)
         else:
             values[name] = _parse_leaf(kind, raw[name], key)
             _check_range(values[name], f.metadata.get("check", ""), key)

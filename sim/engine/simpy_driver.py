@@ -37,15 +37,17 @@ def template_tokens(model: Model, prefill: int, wrote: bool) -> tuple[int, int]:
 
 
 class Phase(simpy.Event):
-    """A timeout that calls `callback(event)` `delay` seconds from now: a Timeout without its
-    value and description, scheduled the same way (so in the same order)."""
+    """A timeout that calls `callback(event)` `delay` seconds from now, the event carrying
+    the work `fn(*args)` that callback does: a Timeout without its value and description,
+    scheduled the same way (so in the same order)."""
 
     _ok, _value = True, None  # triggered and successful from the start, like a Timeout
 
-    def __init__(self, env: simpy.Environment, delay: float, callback):
+    def __init__(self, env: simpy.Environment, delay: float, callback, fn, args: tuple):
         if delay < 0:
             raise ValueError(f"Negative delay {delay}")
         self.callbacks = [callback]
+        self.fn, self.args = fn, args
         env.schedule(self, NORMAL, delay)
 
 
@@ -86,11 +88,11 @@ class EpisodeSim(EpisodeDriver):
     def _at(self, delay: float, fn, *args) -> None:
         if self.launched is not None:
             self._schedule_end()
-        Phase(self.env, delay, lambda _ev: self._fire(fn, args))
+        Phase(self.env, delay, self._fire, fn, args)
 
-    def _fire(self, fn, args) -> None:
-        """Run a timeout's callback, then settle the request it launched last."""
-        fn(*args)
+    def _fire(self, phase: Phase) -> None:
+        """Do a timeout's work, then settle the request it launched last."""
+        phase.fn(*phase.args)
         if self.launched is not None:
             self._settle()
 
@@ -131,7 +133,7 @@ class EpisodeSim(EpisodeDriver):
     def _schedule_end(self) -> None:
         req, self.launched = self.launched, None
         if self.active is req:  # else stopped already: its timeout would find itself stale
-            Phase(self.env, _duration(req), lambda _ev: self._fire(self._finish, (req,)))
+            Phase(self.env, _duration(req), self._fire, self._finish, (req,))
 
     def _settle(self) -> None:
         """At the end of a callback: end the request launched last at once if nothing is due
@@ -146,7 +148,7 @@ class EpisodeSim(EpisodeDriver):
         self._close(req, req.spec.decode, "gen_end", end)
         actions = self.policy.on_event(GenerationFinished(req.spec.gen))
         if actions:
-            Phase(self.env, duration, lambda _ev: self._fire(self._carry_out, (actions,)))
+            Phase(self.env, duration, self._fire, self._carry_out, (actions,))
 
     def _finish(self, req: Request) -> None:
         if self.active is not req:
@@ -162,8 +164,10 @@ class EpisodeSim(EpisodeDriver):
     def _close(self, req: Request, tokens: int, event: str, now: float) -> None:
         """End the running request at `now` with `tokens` decoded; start the next queued
         one."""
-        spec = req.spec
-        prefill_spent = min(req.prefill_s, max(0.0, now - req.begin - req.overhead))
+        spec, prefill_s = req.spec, req.prefill_s
+        spent = now - req.begin - req.overhead
+        spent = spent if spent > 0.0 else 0.0
+        prefill_spent = spent if spent < prefill_s else prefill_s
         self.context += tokens
         self.wrote = self.wrote or tokens > 0
         self.rec.put(now, req.turn, event, spec.gen, spec.call or "", spec.attempt, tokens,

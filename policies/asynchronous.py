@@ -74,7 +74,8 @@ class AsyncPolicy(Policy):
         return actions + self._advance()
 
     def _heard(self, event: TranscriptUpdated) -> list:
-        self.heard = max(self.heard, event.words)
+        if event.words > self.heard:
+            self.heard = event.words
         return self.on_words()
 
     def _committed(self, event: UtteranceEnded) -> list:

@@ -250,9 +250,13 @@ class EpisodeDriver:
         if self._dispatching:
             self.inbox.append(event)
             return
+        self._carry_out(self.policy.on_event(event))
+
+    def _carry_out(self, actions: list) -> None:
+        """Carry out the policy's actions, then tell it the events they raised, in turn."""
         self._dispatching = True
         inbox = self.inbox
-        self._dispatch(self.policy.on_event(event))
+        self._dispatch(actions)
         while inbox:
             self._dispatch(self.policy.on_event(inbox.popleft()))
         self._dispatching = False

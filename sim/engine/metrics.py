@@ -103,23 +103,27 @@ def turn_metrics(rows) -> list[dict]:
 
 
 def _gen_start(row, acc: _Turn, starts) -> None:
-    starts[row.gen] = (row.t, row.seconds)
-    acc.gen_calls[row.gen] = row.call
-    acc.prefill += row.tokens
-    key = (row.call, row.attempt)
-    if row.call and key not in acc.written:
-        acc.written.add(key)
+    t, _, _, gen, call, attempt, tokens, overhead, _ = row
+    starts[gen] = (t, overhead)
+    acc.gen_calls[gen] = call
+    acc.prefill += tokens
+    if call and (call, attempt) not in acc.written:
+        acc.written.add((call, attempt))
         if "endpoint" not in acc.times:
-            acc.guesses.add(key)
+            acc.guesses.add((call, attempt))
 
 
 def _gen_end(row, acc: _Turn, starts) -> None:
-    begin, overhead = starts.get(row.gen, (row.t, 0.0))
-    acc.busy += max(0.0, row.t - begin - overhead)
-    acc.decode += row.tokens
-    acc.gen_decoded[row.gen] += row.tokens
-    if row.call:
-        acc.gen_tokens[(row.call, row.attempt)] += row.tokens
+    t, _, _, gen, call, attempt, tokens, _, _ = row
+    begin, overhead = starts.get(gen, (t, 0.0))
+    busy = t - begin - overhead
+    if busy > 0.0:
+        acc.busy += busy
+    if tokens:  # the counts below default to 0
+        acc.decode += tokens
+        acc.gen_decoded[gen] += tokens
+        if call:
+            acc.gen_tokens[(call, attempt)] += tokens
 
 
 def _tool_start(row, acc: _Turn, _starts) -> None:

@@ -40,25 +40,26 @@ MIX_L, MIX_R = 0xCA01F9DD, 0x4973F715
 
 class EpisodeSeed(ISeedSequence):
     """`SeedSequence(root, spawn_key=(replication, episode, component))`, computed the same
-    way but with the pool of each key prefix cached: the streams of an episode share all
-    but the last key word, so building one costs a few us instead of tens (the tests hold
-    it to numpy's)."""
+    way but with the pool of each episode cached: the streams of an episode share all but
+    the last key word, so building one costs a few us instead of tens (the tests hold it to
+    numpy's)."""
 
     __slots__ = ("pool",)
 
     def __init__(self, root: int, replication: int, episode: int, component: int):
-        entropy = _words(root, pad=True) + _words(replication) + _words(episode)
-        self.pool = _pool(entropy + _words(component))[0]
+        pool, h = _episode_pool(root, replication, episode)
+        for word in _words(component):
+            pool, h = _mix_in(pool, h, word)
+        self.pool = pool
 
     def generate_state(self, n_words: int, dtype=np.uint32) -> np.ndarray:
         dtype = np.dtype(dtype)
         wide = dtype == _U64
         if not wide and dtype != _U32:
             raise ValueError("only uint32 and uint64 are supported")
-        pool, out = self.pool, []
-        for i, h, nxt in _hash_constants(n_words * 2 if wide else n_words):
-            value = (pool[i] ^ h) * nxt & MASK
-            out.append(value ^ value >> 16)
+        pool = self.pool
+        out = [(v := (pool[i] ^ h) * nxt & MASK) ^ v >> 16
+               for i, h, nxt in _hash_constants(n_words * 2 if wide else n_words)]
         if wide:  # little-endian pairs
             out = [lo | hi << 32 for lo, hi in zip(out[::2], out[1::2], strict=True)]
         return np.array(out, dtype=dtype)
@@ -97,18 +98,13 @@ def _hashmix(value: int, h: int) -> tuple[int, int]:
     return value ^ value >> 16, h
 
 
-@lru_cache(maxsize=1024)
-def _pool(entropy: tuple[int, ...]) -> tuple[tuple[int, ...], int]:
-    """The pool and hash constant after mixing in the entropy words (at least POOL)."""
-    if len(entropy) > POOL:
-        pool, h = _pool(entropy[:-1])
-        out = []
-        for x in pool:
-            hashed, h = _hashmix(entropy[-1], h)
-            out.append(_mix(x, hashed))
-        return tuple(out), h
+@lru_cache(maxsize=256)
+def _episode_pool(root: int, replication: int, episode: int) -> tuple[tuple[int, ...], int]:
+    """The pool and hash constant after mixing in the root (padded to the pool), the
+    replication and the episode."""
+    entropy = _words(root, pad=True) + _words(replication) + _words(episode)
     pool, h = [], INIT_A
-    for word in entropy:
+    for word in entropy[:POOL]:
         hashed, h = _hashmix(word, h)
         pool.append(hashed)
     for src in range(POOL):
@@ -116,7 +112,20 @@ def _pool(entropy: tuple[int, ...]) -> tuple[tuple[int, ...], int]:
             if src != dst:
                 hashed, h = _hashmix(pool[src], h)
                 pool[dst] = _mix(pool[dst], hashed)
-    return tuple(pool), h
+    pool = tuple(pool)
+    for word in entropy[POOL:]:
+        pool, h = _mix_in(pool, h, word)
+    return pool, h
+
+
+def _mix_in(pool: tuple[int, ...], h: int, word: int) -> tuple[tuple[int, ...], int]:
+    """The pool and hash constant after mixing in one more entropy word."""
+    out = []
+    for x in pool:
+        value = (word ^ h) * (h := h * MULT_A & MASK) & MASK
+        result = (MIX_L * x - MIX_R * (value ^ value >> 16)) & MASK
+        out.append(result ^ result >> 16)
+    return tuple(out), h
 
 
 def _mix(x: int, y: int) -> int:
@@ -141,7 +150,7 @@ class LazyStream:
         return self._generator
 
     def random(self, *args, **kwargs):
-        return self.generator.random(*args, **kwargs)
+        return (self._generator or self.generator).random(*args, **kwargs)
 
     def __getattr__(self, name: str):
         return getattr(self.generator, name)

@@ -4,6 +4,12 @@ One episode runs in one `simpy.Environment`. Each phase (a model request, a tool
 transcript update) is a single timeout whose callback reports the fact; a cancelled phase's
 callback finds itself stale and does nothing, which is how decode and tools are cut short
 without per-token events. The model serves one request at a time, first come first served.
+
+A request's timeout is scheduled when the callback that started it schedules anything else
+or ends, so its place among the timeouts is the same. When the callback ends and nothing is
+due before the request would end (as for most reads of a partial transcript), the request
+ends at once, stamped with its end time, and its timeout is left out: nothing could observe
+the difference. Only actions the policy takes on that end wait for a timeout at that time.
 """
 
 import math
@@ -31,15 +37,17 @@ def template_tokens(model: Model, prefill: int, wrote: bool) -> tuple[int, int]:
 
 
 class Phase(simpy.Event):
-    """A timeout that calls `callback(event)` `delay` seconds from now: a Timeout without its
-    value and description, scheduled the same way (so in the same order)."""
+    """A timeout that calls `callback(event)` `delay` seconds from now, the event carrying
+    the work `fn(*args)` that callback does: a Timeout without its value and description,
+    scheduled the same way (so in the same order)."""
 
     _ok, _value = True, None  # triggered and successful from the start, like a Timeout
 
-    def __init__(self, env: simpy.Environment, delay: float, callback):
+    def __init__(self, env: simpy.Environment, delay: float, callback, fn, args: tuple):
         if delay < 0:
             raise ValueError(f"Negative delay {delay}")
         self.callbacks = [callback]
+        self.fn, self.args = fn, args
         env.schedule(self, NORMAL, delay)
 
 
@@ -67,12 +75,26 @@ class EpisodeSim(EpisodeDriver):
         super().__init__(draws, policy_cls, scenario, log)
         self.env, self.model = env, scenario.model
         self.wrote = False  # the model wrote since the last request began
+        self.launched: Request | None = None  # started; its timeout not yet scheduled
 
     def now(self) -> float:
         return self.env.now
 
+    def start(self) -> None:
+        super().start()
+        if self.launched is not None:
+            self._settle()
+
     def _at(self, delay: float, fn, *args) -> None:
-        Phase(self.env, delay, lambda _ev: fn(*args))
+        if self.launched is not None:
+            self._schedule_end()
+        Phase(self.env, delay, self._fire, fn, args)
+
+    def _fire(self, phase: Phase) -> None:
+        """Do a timeout's work, then settle the request it launched last."""
+        phase.fn(*phase.args)
+        if self.launched is not None:
+            self._settle()
 
     def _on_start(self, a: StartGeneration) -> None:
         req = Request(a, self.turn)
@@ -102,25 +124,50 @@ class EpisodeSim(EpisodeDriver):
         self._launch(req)
 
     def _launch(self, req: Request) -> None:
-        """Run the request on this conversation's own model: one timeout."""
-        total = req.overhead + req.prefill_s + req.spec.decode * req.per_token
-        Phase(self.env, total, lambda _ev: self._finish(req))
+        """Run the request on this conversation's own model: one timeout, scheduled once the
+        callback schedules anything else or ends (`_settle`)."""
+        if self.launched is not None:
+            self._schedule_end()
+        self.launched = req
+
+    def _schedule_end(self) -> None:
+        req, self.launched = self.launched, None
+        if self.active is req:  # else stopped already: its timeout would find itself stale
+            Phase(self.env, _duration(req), self._fire, self._finish, (req,))
+
+    def _settle(self) -> None:
+        """At the end of a callback: end the request launched last at once if nothing is due
+        before its end and nothing waits for the model, else schedule its timeout."""
+        req = self.launched
+        duration = _duration(req)
+        end = self.env.now + duration
+        if self.active is not req or self.queue or self.env.peek() <= end:
+            self._schedule_end()
+            return
+        self.launched = None
+        self._close(req, req.spec.decode, "gen_end", end)
+        actions = self.policy.on_event(GenerationFinished(req.spec.gen))
+        if actions:
+            Phase(self.env, duration, self._fire, self._carry_out, (actions,))
 
     def _finish(self, req: Request) -> None:
         if self.active is not req:
             return
-        self._close(req, req.spec.decode, "gen_end")
+        self._close(req, req.spec.decode, "gen_end", self.env.now)
         self._deliver(GenerationFinished(req.spec.gen))
 
     def _stop_active(self, req: Request) -> int:
         done = self._stop(req)
-        self._close(req, done, "gen_stop")
+        self._close(req, done, "gen_stop", self.env.now)
         return done
 
-    def _close(self, req: Request, tokens: int, event: str) -> None:
-        """End the running request with `tokens` decoded; start the next queued one."""
-        spec, now = req.spec, self.env.now
-        prefill_spent = min(req.prefill_s, max(0.0, now - req.begin - req.overhead))
+    def _close(self, req: Request, tokens: int, event: str, now: float) -> None:
+        """End the running request at `now` with `tokens` decoded; start the next queued
+        one."""
+        spec, prefill_s = req.spec, req.prefill_s
+        spent = now - req.begin - req.overhead
+        spent = spent if spent > 0.0 else 0.0
+        prefill_spent = spent if spent < prefill_s else prefill_s
         self.context += tokens
         self.wrote = self.wrote or tokens > 0
         self.rec.put(now, req.turn, event, spec.gen, spec.call or "", spec.attempt, tokens,
@@ -139,6 +186,11 @@ class EpisodeSim(EpisodeDriver):
         """When the request wrote its first answer token."""
         return (req.begin + req.overhead + req.prefill_s
                 + (req.spec.answer_from + 1) * req.per_token)
+
+
+def _duration(req: Request) -> float:
+    """How long the request runs to its end: overhead, prefill and decode."""
+    return req.overhead + req.prefill_s + req.spec.decode * req.per_token
 
 
 def simulate_episode(draws: EpisodeDraws, policy_cls, scenario: Scenario) -> list[EventRow]:

@@ -31,7 +31,7 @@ class TimedBackend:
         self.prompts.append(messages)
 
     @contextlib.asynccontextmanager
-    async def stream(self, messages, max_tokens, *, tool=None, exact=True):
+    async def stream(self, messages, max_tokens, *, tool=None, exact=True, extra=None):
         self.prompts.append(messages)
         if self.fail_after is not None and len(self.prompts) > self.fail_after:
             raise BackendError("http://fake/v1: HTTP 500 Internal Server Error (after 3 tries)")

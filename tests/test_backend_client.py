@@ -147,6 +147,17 @@ def backend(url, **kw):
     return Backend(url, "m", **kw)
 
 
+def test_a_reply_whose_token_has_no_text_still_ends_when_its_last_event_comes():
+    async def main():
+        async with FakeServer(sse(reply(""))) as server, backend(server.url) as b:
+            async with b.stream(MESSAGES, 1, exact=False) as s:
+                chunks = [c async for c in s]
+            return chunks, s.result
+    chunks, result = run(main())
+    assert chunks == [] and result.first_at is None
+    assert result.end_at > result.sent_at
+
+
 def test_stream_yields_each_chunk_and_the_result():
     async def main():
         async with FakeServer(sse(reply("Hel", "lo"))) as server, backend(server.url) as b:
@@ -156,7 +167,7 @@ def test_stream_yields_each_chunk_and_the_result():
     server, chunks, result = run(main())
     assert [(c.text, c.tokens, c.kind) for c in chunks] == [("Hel", 1, "content"),
                                                             ("lo", 1, "content")]
-    assert result.sent_at <= chunks[0].at == result.first_at <= chunks[1].at == result.end_at
+    assert result.sent_at <= chunks[0].at == result.first_at <= chunks[1].at <= result.end_at
     assert (result.text, result.tokens, result.tokens_from) == ("Hello", 2, "length")
     assert result.finish_reason == "length" and result.complete
     line, headers, body = server.requests[0]

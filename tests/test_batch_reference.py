@@ -31,7 +31,7 @@ class RefJob:
 class RefServer:
     """O(batch) per event: every decoder's progress moved on, the next event a min()."""
 
-    def __init__(self, env, max_batch, slowdown, share=lambda n: 1.0):
+    def __init__(self, env, max_batch, slowdown, share=lambda n, prefill_s: 1.0):
         self.env, self.max_batch, self.slowdown, self.share = env, max_batch, slowdown, share
         self.waiting, self.prefilling, self.decoding = deque(), deque(), []
         self.epoch, self.last = 0, 0.0
@@ -41,7 +41,7 @@ class RefServer:
 
     def rates(self):
         n = len(self.decoding)
-        share = self.share(n) if self.prefilling else 0.0
+        share = self.share(n, self.prefilling[0].prefill_s) if self.prefilling else 0.0
         return share, (1 - share) / (1 + self.slowdown * (n - 1)) if n else 0.0
 
     def submit(self, job):

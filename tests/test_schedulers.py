@@ -96,6 +96,21 @@ def test_a_cancel_returns_the_tokens_written_so_far(name, kept):
     assert got == {0: kept}
 
 
+def test_a_prompt_that_fits_in_a_step_is_read_in_one_step_beside_the_decoders():
+    """A decodes 10 tokens of 0.1 s (a step of 0.1 s) from 0. B's 0.05 s prompt at 0.3 fits
+    in the budget, so it is one step with A's next token: 0.05 + 0.1 s, [0.3, 0.45], its
+    share 0.05 / 0.15. A writes one token in it (its 4th at 0.45 instead of 0.4) and loses
+    B's 0.05 s in all: it ends at 1.05. B's one token takes 0.1 s: it ends at 0.55."""
+    share = TokenBudget(2048, 0.1, 0.002, 0.0)
+    assert share(1, 0.05) == pytest.approx(1 / 3, rel=1e-12)
+    assert share(1) == pytest.approx(2047 * 0.002 / (2047 * 0.002 + 0.1), rel=1e-12)
+    ends, _, made, _ = serve([(0.0, 0.0, 10, 0.1, 4), (0.3, 0.05, 1, 0.1)], share)
+    assert made[0].mark_time == pytest.approx(0.45, abs=1e-12)
+    assert made[1].read_at == pytest.approx(0.45, abs=1e-12)
+    assert ends[0] == pytest.approx(1.05, abs=1e-12)
+    assert ends[1] == pytest.approx(0.55, abs=1e-12)
+
+
 def test_a_budget_the_decoders_fill_leaves_the_prompt_waiting():
     """A budget of one token is A's alone: B's prompt waits for A's end at 1.0."""
     ends, *_ = serve([(0.0, 0.0, 10, 0.1), (0.3, 0.4, 1, 0.1)], TokenBudget(1, 0.02, 0.002, 0))

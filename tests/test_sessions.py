@@ -199,7 +199,7 @@ def test_a_closed_population_plays_the_work_list_concurrently():
     assert not record["failures"]
     assert 1.0 < record["load"]["mean_batch"] <= 2.0  # two conversations decoded at once
     kinds = [r[1] for r in record["requests"]]
-    assert kinds.count("read") == 4  # each episode warms the server with its system prompt
+    assert kinds.count("warm") == 4  # each episode warms the server with its system prompt
     assert kinds.count("reply") == sum(len(rows) and sum(r[2] == "gen_end" for r in rows)
                                        for _, _, rows in record["units"])
     assert all(0 <= r[2] <= r[4] for r in record["requests"])  # sent before it ended
@@ -216,3 +216,87 @@ def test_the_overhead_the_server_spends_is_what_is_not_outside_it():
                                      "request_overhead: 0.08\n", cal))
     assert raw["server"]["overhead_on_server"] == pytest.approx(0.9)
     assert parse_scenario(raw, "profile").server.overhead_on_server == pytest.approx(0.9)
+
+
+def test_request_figures_per_kind_from_measured_records():
+    from rtsim.real.request_figures import kind_figures, measured_requests
+    rows = [[0, "warm", 0.0, 0.1, 0.1, 50, 1, *[None] * 5],
+            [0, "read", 1.0, 1.2, 1.2, 60, 1, *[None] * 5],
+            [1, "read", 2.0, 2.4, 2.4, 60, 1, *[None] * 5],
+            [0, "reply", 3.0, 3.3, 3.3 + 9 * 0.05, 70, 10, *[None] * 5],
+            [1, "call", 4.0, 4.1, 4.1 + 0.1, 70, 3, *[None] * 5]]
+    fig = kind_figures(measured_requests(rows))
+    assert fig["read"]["count"] == 2  # the warm-up is left out
+    assert fig["read"]["ttft_median_ms"] == pytest.approx(300.0)
+    assert fig["write"]["count"] == 2
+    assert fig["write"]["ttft_mean_ms"] == pytest.approx(200.0)
+    # 9 + 2 tokens after the first, in 0.45 + 0.1 s
+    assert fig["write"]["ms_per_token"] == pytest.approx(550.0 / 11)
+    assert fig["read"]["ms_per_token"] is None
+
+
+def test_the_simulated_server_logs_each_request_as_a_client_times_it():
+    from rtsim.engine.shared import simulate_shared
+    from rtsim.policies import POLICIES
+    from rtsim.real.request_figures import compare_kinds, kind_figures
+    from tests.helpers import call, episode, scenario
+
+    sc = scenario(tools={"lookup": {"latency": 0.2}}, server={"sessions": 2, "episodes": 2})
+    eps = [episode([[call("a", 4, name="lookup", known_at=2)]], user="look this up now")]
+    requests = []
+    played, _ = simulate_shared(sc, eps, POLICIES["async"], 0, requests=requests)
+    gens = sum(r[2] in ("gen_end", "gen_stop") for _, rows in played for r in rows)
+    assert len(requests) == gens
+    assert all(kind in ("read", "write") for kind, *_ in requests)
+    assert all(first is None or sent <= first <= end for _, sent, first, end, _ in requests)
+    assert {kind for kind, *_ in requests} == {"read", "write"}
+    fig = kind_figures(requests)
+    same = compare_kinds(fig, fig)
+    assert all(p["relative_error"] in (0, None) for kind in same.values() for p in kind.values())
+
+
+def test_pinned_conversations_are_warmed_before_the_clock_and_not_again():
+    import asyncio
+
+    from rtsim.real.check_sessions import play_population
+    from tests.fakebackend import TimedBackend
+    from tests.helpers import call, episode, scenario
+
+    sc = scenario(tools={"lookup": {"latency": 0.2}}, tts={"words_per_minute": 6000},
+                  server={"sessions": 2, "episodes": 4, "startup": 0})
+    eps = [episode([[call("a", 4, name="lookup", known_at=2)]], user="look this up now")]
+    record = asyncio.run(play_population(TimedBackend(0.01, 50), sc, eps, "sync", 2,
+                                         pin=True))
+    kinds = [r[1] for r in record["requests"]]
+    assert "warm" not in kinds and not record["failures"] and len(record["units"]) == 4
+    assert {r[0] for r in record["requests"]} == {0, 1}
+
+
+@needs_server
+def test_the_batching_servers_chat_template_is_counted_and_read_again():
+    """llama-server reads a last assistant message as the start of the reply: the probe puts
+    a user message after it. A read appended to the last user message reads its new words
+    and the template again (the server's own count, timings.prompt_n)."""
+    from rtsim.real.backend.batching_server import BatchingServer
+    from rtsim.real.calibrate import template_counts
+    from rtsim.real.conversation import Conversation
+    from tests.real_servers import call
+
+    def work_on(chat):
+        async def work(backend):
+            counts = await template_counts(backend)
+            await backend.prefill(chat.prompt())
+            chat.begin_turn(("what", "is", "the", "weather"), (0, 1, 2, 3, 4))
+            chat.hear(2)
+            chat.read(2)
+            await backend.prefill(chat.prompt())
+            chat.hear(4)
+            chat.read(2)
+            again = await backend.prefill(chat.prompt())
+            return counts, again.timings["prompt_n"]
+        return work
+
+    with BatchingServer(parallel=1, threads=1) as server:
+        counts, read = call(server, work_on(Conversation(40)))
+    assert counts == (6, 5)
+    assert 2 + counts[0] <= read <= 2 + counts[0] + 1  # a word boundary may be read again

@@ -18,6 +18,7 @@ from rtsim.cli.common import (
 from rtsim.real.backend.errors import BackendError
 from rtsim.real.check import CheckOptions, run_check
 from rtsim.real.check_sessions import parse_sessions, run_sessions_check, sessions_table
+from rtsim.real.request_figures import kinds_table
 from rtsim.text import count
 
 
@@ -123,6 +124,7 @@ def _sessions_check(opts: CheckOptions, sessions: str) -> None:
     """`--sessions`: the load check, its table, and the exit code of its verdict."""
     report = _measured(lambda: run_sessions_check(opts, parse_sessions(sessions), click.echo))
     click.echo("\n" + sessions_table(report))
+    click.echo("\nrequests per kind\n" + kinds_table(report["load"]))
     fid = report["fidelity"]
     if fid["mean_error_max"] is not None:
         click.echo(f"\nworst mean turn-latency error {fid['mean_error_max']:.1%} (target 15%), "

@@ -36,7 +36,7 @@ def step_factor(table: tuple[float, ...], n: int) -> float:
     return table[-1] + growth * (n - len(table))
 
 
-def prefill_first(_decoders: int) -> float:
+def prefill_first(_decoders: int, _prefill_s: float = math.inf) -> float:
     """vLLM V0's default: the prompt being read takes the whole server; the decoders stall."""
     return 1.0
 
@@ -47,18 +47,25 @@ class TokenBudget:
     (chunked prefill). A step with n decoders and c prompt tokens takes
     step_base x factor(n) + per_prefill_token x c, with factor(n) = 1 + slowdown x (n - 1)
     or the measured `steps` table (step_factor); the prompt's share of the server is the
-    second term's part of that, with c = budget - n. Alone, a prompt has the whole
-    server."""
+    second term's part of that. A prompt of `prefill_s` seconds alone that fits in what the
+    decoders leave (c = budget - n) is read in one step: its chunk is those seconds, so it
+    takes prefill_s + one decode step and the decoders each write a token meanwhile.
+    Alone, a prompt has the whole server."""
 
     def __init__(self, budget: int, step_base: float, per_prefill_token: float,
                  slowdown: float, steps: tuple[float, ...] | None = None):
         self.budget, self.step_base = budget, step_base
         self.per_prefill_token, self.slowdown, self.steps = per_prefill_token, slowdown, steps
 
-    def __call__(self, decoders: int) -> float:
+    def __call__(self, decoders: int, prefill_s: float = math.inf) -> float:
         if not decoders:
             return 1.0
-        chunk = max(0, self.budget - decoders) * self.per_prefill_token
+        room = max(0, self.budget - decoders) * self.per_prefill_token
+        if room <= 0:
+            return 0.0
+        if prefill_s <= 0:
+            return 1.0  # nothing to read: the prompt is done at once
+        chunk = prefill_s if prefill_s < room else room
         factor = (1.0 + self.slowdown * (decoders - 1) if self.steps is None
                   else step_factor(self.steps, decoders))
         return chunk / (chunk + self.step_base * factor)
@@ -79,17 +86,17 @@ class Job:
 
     `left`: prefill seconds still to read; `v_join`: the virtual time at which it would have
     written nothing (it has written (V - v_join) / per_token tokens); `ticket`: its live heap
-    entry (-1: none)."""
+    entry (-1: none); `read_at`: when its prompt was read."""
 
     __slots__ = ("prefill_s", "tokens", "per_token", "mark", "on_done", "left", "v_join",
-                 "ticket", "arrived", "mark_time", "state")
+                 "ticket", "arrived", "mark_time", "state", "read_at")
 
     def __init__(self, prefill_s: float, tokens: int, per_token: float, on_done,
                  mark: int | None = None):
         self.prefill_s, self.tokens, self.per_token = prefill_s, tokens, per_token
         self.mark, self.on_done = mark, on_done
         self.left, self.v_join, self.ticket = prefill_s, 0.0, -1
-        self.arrived = self.mark_time = None
+        self.arrived = self.mark_time = self.read_at = None
         self.state = "new"
 
     def target(self) -> int:
@@ -193,7 +200,7 @@ class BatchServer:
     def _current_rates(self) -> tuple[float, float]:
         """(seconds of prefill done per second on the head prompt, V per second)."""
         n = len(self.decoding)
-        share = self.prefill_share(n) if self.prefilling else 0.0
+        share = self.prefill_share(n, self.prefilling[0].prefill_s) if self.prefilling else 0.0
         return share, (1.0 - share) / self.slowdown_factor(n) if n else 0.0
 
     def _admit(self) -> None:
@@ -243,6 +250,7 @@ class BatchServer:
 
     def _prefilled(self, job: Job, finished: list) -> None:
         """The job's prompt is read: it decodes, or is done if it writes nothing."""
+        job.read_at = self.env.now
         if not job.tokens:
             finished.append(job)
             return

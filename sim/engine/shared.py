@@ -34,9 +34,9 @@ class SharedEpisodeSim(EpisodeSim):
     finished conversation alive in a reference cycle."""
 
     def __init__(self, env, draws, policy_cls, scenario, log, server: BatchServer,
-                 on_end):
+                 on_end, requests: list | None = None):
         super().__init__(env, draws, policy_cls, scenario, log)
-        self.server, self.on_end = server, on_end
+        self.server, self.on_end, self.requests = server, on_end, requests
 
     def _launch(self, req: Request) -> None:
         spec = req.spec
@@ -71,12 +71,24 @@ class SharedEpisodeSim(EpisodeSim):
             return 0
         return self.server.cancel(job)
 
+    def _close(self, req: Request, tokens: int, event: str, now: float) -> None:
+        if self.requests is not None:
+            self.requests.append(served(req, tokens, now))
+        super()._close(req, tokens, event, now)
+
     def _first_token_time(self, req: Request) -> float:
         job = req.job
         return self.env.now if job.mark_time is None else job.mark_time
 
     def _episode_done(self) -> None:
         self.on_end(self)
+
+
+def served(req: Request, tokens: int, end: float) -> tuple:
+    """(kind, sent, first, end, tokens) of a request as a client would time it: "read" (a
+    prompt read, nothing written) or "write"; sent when it began (before its overhead),
+    first when the server had read its prompt (None: it never got that far)."""
+    return ("write" if req.spec.decode else "read", req.begin, req.job.read_at, end, tokens)
 
 
 @dataclass
@@ -114,10 +126,12 @@ def _keep(unit: str, rows: list) -> tuple[str, list]:
 
 
 def simulate_shared(scenario: Scenario, episodes: list[Episode], policy_cls,
-                    replication: int, digest=_keep) -> tuple[list, dict]:
+                    replication: int, digest=_keep, requests: list | None = None
+                    ) -> tuple[list, dict]:
     """Play the work list on one shared server; `digest(unit id, rows)` of each episode as
     it ends (default: the pair itself), in work-list order, and the server's stats (with
-    its LoadSeries under `series`)."""
+    its LoadSeries under `series`). A `requests` list gets every model request (`served`)
+    as it ends."""
     env = simpy.Environment()
     srv = scenario.server
     server = BatchServer(env, srv.max_batch, srv.batch_slowdown, scheduler(srv),
@@ -144,7 +158,8 @@ def simulate_shared(scenario: Scenario, episodes: list[Episode], policy_cls,
             if not srv.arrival_rate:
                 play()
 
-        SharedEpisodeSim(env, draws, policy_cls, scenario, rec, server, ended).start()
+        SharedEpisodeSim(env, draws, policy_cls, scenario, rec, server, ended,
+                         requests).start()
 
     for t in _start_times(scenario, replication, len(work)):
         env.timeout(t).callbacks.append(play)

@@ -136,13 +136,18 @@ async def _sample(backend, messages, plan: Plan, kind: str, label: str, ctx_prom
 async def template_counts(backend) -> tuple[int, int]:
     """(template, message) tokens by the server's counts: what an assistant message adds
     beyond its content (its header, which is also the reply's, and its end: what a request
-    reads again after appending to the last message), and what a user message adds."""
+    reads again after appending to the last message), and what a user message adds. The
+    assistant message is probed before a user message: llama-server reads a last assistant
+    message as the start of the reply, without its end or a new header."""
     base = [{"role": "system", "content": "Hi"}]
     text = filler(TEMPLATE_PROBE)
+    user = {"role": "user", "content": text}
     before = await backend.prompt_tokens(base)
-    counts = [await backend.prompt_tokens(base + [{"role": role, "content": text}])
-              for role in ("assistant", "user")]
-    return tuple(max(0, n - before - TEMPLATE_PROBE) for n in counts)
+    with_user = await backend.prompt_tokens(base + [user])
+    with_reply = await backend.prompt_tokens(base + [{"role": "assistant", "content": text},
+                                                     user])
+    return (max(0, with_reply - with_user - TEMPLATE_PROBE),
+            max(0, with_user - before - TEMPLATE_PROBE))
 
 
 async def measure(backend, plan: Plan, echo=print, seed: int = 0,

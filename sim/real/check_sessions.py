@@ -32,9 +32,10 @@ from rtsim.real import calibrate_sessions as sessions_fit
 from rtsim.real import profile as profiles
 from rtsim.real.check import CheckOptions, prepare
 from rtsim.real.connect import run_against
-from rtsim.real.driver import EpisodeFailed, play_episode
+from rtsim.real.driver import EpisodeFailed, first_prompt, play_episode
 from rtsim.real.episodes import EPISODE_TIMEOUT
 from rtsim.real.loop_lag import LoopLag
+from rtsim.real.request_figures import compare_kinds, kind_figures, measured_requests
 from rtsim.real.sessions_meter import MeteredBackend, load_figures
 from rtsim.scenario.load import load_scenario, read_scenario_yaml
 from rtsim.text import count
@@ -131,22 +132,33 @@ async def play_population(backend, scenario, episodes, policy: str, n: int,
                           forced_calls: bool = False, pin: bool = False) -> dict:
     """Play the work list with n conversations at once; each episode's rows (or why it
     failed), and the server's measured load. With `pin`, conversation i keeps llama-server's
-    slot i (its prompt cache is its own, as the simulation's prompt cache is)."""
-    todo = iter(work_list(scenario, episodes))
+    slot i (its prompt cache is its own, as the simulation's prompt cache is). The server
+    reads each conversation's first system prompt before the clock starts, and a later
+    episode's only when it differs from the one before on that conversation, so no
+    conversation's warm-up falls among the others' measured turns (the simulation has
+    none)."""
+    work = work_list(scenario, episodes)
+    todo = iter(work)
     meter = MeteredBackend(backend)
     units, failures = [], []
+    held = await _warm(backend, scenario, work[:n], pin)
 
     async def conversation(i: int) -> None:
         await asyncio.sleep(i * scenario.server.startup / n)
         client = meter.pinned(i) if pin else meter
         for k, unit, episode in todo:
             draws = realize(scenario, episode, k, 0)
+            prompt = first_prompt(draws, scenario)
             try:
                 rows = await play_episode(draws, POLICIES[policy], scenario, client,
-                                          EPISODE_TIMEOUT, forced_calls)
+                                          EPISODE_TIMEOUT, forced_calls,
+                                          warm=prompt != held.get(i))
             except EpisodeFailed as exc:
                 failures.append({"episode": unit, "error": str(exc)})
                 continue
+            finally:
+                if pin:
+                    held[i] = prompt
             units.append([k, unit, [list(r) for r in rows]])
 
     start = time.perf_counter()
@@ -159,17 +171,32 @@ async def play_population(backend, scenario, episodes, policy: str, n: int,
             "load": load, "client_lag": lag.figures(), "requests": requests}
 
 
+async def _warm(backend, scenario, first: list, pin: bool) -> dict:
+    """Read the system prompt of each conversation's first episode (conversation i plays
+    work-list entry i first), one at a time; {conversation: the prompt its slot holds}.
+    Without pinned slots the server's cache is shared: every prompt is read, none held."""
+    held = {}
+    for i, (k, _, episode) in enumerate(first):
+        prompt = first_prompt(realize(scenario, episode, k, 0), scenario)
+        await MeteredBackend(backend, [], i if pin else None).prefill(prompt)
+        if pin:
+            held[i] = prompt
+    return held
+
+
 def _turns(policy: str, played) -> pd.DataFrame:
     return tables([Run(policy, 0, unit, rows) for unit, rows in played], keep_events=False)[0]
 
 
 def simulated(profile: Path, opts: CheckOptions, n: int, policy: str, units: set):
-    """Simulated turns of the measured units, and the simulated server's load figures."""
+    """Simulated turns of the measured units, the simulated server's load figures, and its
+    requests' figures per kind."""
     scenario = scenario_at(profile, opts, n)
+    requests = []
     played, stats = simulate_shared(scenario, load_trace_set(scenario.traces), POLICIES[policy],
-                                    0)
+                                    0, requests=requests)
     turns = _turns(policy, [(u, rows) for u, rows in played if u in units])
-    return turns, {k: stats[k] for k in LOAD}
+    return turns, {k: stats[k] for k in LOAD}, kind_figures(requests)
 
 
 def _rel(sim: float, real: float) -> float | None:
@@ -221,18 +248,22 @@ def verdict(load: dict) -> dict:
 def _report(opts, profile, sessions, names, results, url, model) -> dict:
     load, real_all, sim_all, failures = {}, [], [], []
     for n in sessions:
-        real_parts, sim_parts, loads = [], [], {}
+        real_parts, sim_parts, loads, kinds = [], [], {}, {}
         for name in names:
             record = results[n, name]
             failures += [{"sessions": n, "policy": name, **f} for f in record["failures"]]
             played = [(u, [EventRow(*row) for row in rows]) for _, u, rows in record["units"]]
             real_parts.append(_turns(name, played))
-            sim_turns, sim_load = simulated(profile, opts, n, name, {u for u, _ in played})
+            sim_turns, sim_load, sim_kinds = simulated(profile, opts, n, name,
+                                                       {u for u, _ in played})
             sim_parts.append(sim_turns)
             loads[name] = (record["load"], sim_load)
+            kinds[name] = compare_kinds(
+                kind_figures(measured_requests(record.get("requests", []))), sim_kinds)
         real, sim = pd.concat(real_parts), pd.concat(sim_parts)
         load[str(n)] = at = compare_at(real, sim, loads, names)
         for name in at:
+            at[name]["requests"] = kinds[name]
             if "client_lag" in results[n, name]:
                 at[name]["client_loop_lag"] = results[n, name]["client_lag"]
         real_all.append(real.assign(sessions=n))

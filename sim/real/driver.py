@@ -206,17 +206,25 @@ class RealEpisode(EpisodeDriver):
             self._run_next()
 
 
+def first_prompt(draws: EpisodeDraws, scenario: Scenario) -> list[dict]:
+    """The messages an episode starts from: its system prompt."""
+    system = draws.episode.system_tokens
+    return Conversation(scenario.model.system_tokens if system is None else system).prompt()
+
+
 async def play_episode(draws: EpisodeDraws, policy_cls, scenario: Scenario, backend,
                        timeout: float, forced_calls: bool = False,
-                       references: dict | None = None) -> list[EventRow]:
-    """Warm the server with the system prompt, then play one episode; its event rows.
-    `references` ({(turn, call id): arguments}) judge the forced calls' guesses."""
+                       references: dict | None = None, warm: bool = True) -> list[EventRow]:
+    """Warm the server with the system prompt (unless `warm` is false: it holds it
+    already), then play one episode; its event rows. `references` ({(turn, call id):
+    arguments}) judge the forced calls' guesses."""
     system = draws.episode.system_tokens
     chat = Conversation(scenario.model.system_tokens if system is None else system)
-    try:
-        await backend.prefill(chat.prompt())
-    except Exception as exc:  # BackendError: the server cannot even read the system prompt
-        raise EpisodeFailed(f"warming the server: {exc}") from None
+    if warm:
+        try:
+            await backend.prefill(chat.prompt())
+        except Exception as exc:  # BackendError: the server cannot even read the system prompt
+            raise EpisodeFailed(f"warming the server: {exc}") from None
     episode = RealEpisode(draws, policy_cls, scenario, EventLog(), backend, chat, forced_calls,
                           references)
     return await episode.run(timeout)

@@ -8,7 +8,8 @@ from typing import NamedTuple
 class Request(NamedTuple):
     """One request as the client saw it (perf_counter seconds) and as the server reported
     it (llama-server's `timings`; None from servers that send none). `kind`: "read" (a
-    prompt read, one token asked), "call" (a forced tool call) or "reply"."""
+    prompt read, one token asked), "call" (a forced tool call), "reply", or "warm" (an
+    episode's warm-up read of its system prompt, which the simulation leaves out)."""
 
     slot: int | None
     kind: str
@@ -44,19 +45,22 @@ class MeteredBackend:
         return MeteredBackend(self.backend, self.requests, slot)
 
     async def prefill(self, messages: list[dict]):
-        async with self.stream(messages, 1, exact=False) as s:
+        """Read `messages` (an episode's warm-up: its system prompt), recorded as "warm"."""
+        async with self._metered("warm", messages, 1, exact=False) as s:
             async for _ in s:
                 pass
         return s.result
 
-    @contextlib.asynccontextmanager
-    async def stream(self, messages, max_tokens, *, tool=None, exact=True, **kwargs):
-        if self.slot is not None:
-            kwargs["extra"] = {"id_slot": self.slot}
+    def stream(self, messages, max_tokens, *, tool=None, exact=True, **kwargs):
         kind = "call" if tool is not None else "read" if max_tokens == 1 and not exact \
             else "reply"
-        async with self.backend.stream(messages, max_tokens, tool=tool, exact=exact,
-                                       **kwargs) as s:
+        return self._metered(kind, messages, max_tokens, tool=tool, exact=exact, **kwargs)
+
+    @contextlib.asynccontextmanager
+    async def _metered(self, kind: str, messages, max_tokens, **kwargs):
+        if self.slot is not None:
+            kwargs["extra"] = {"id_slot": self.slot}
+        async with self.backend.stream(messages, max_tokens, **kwargs) as s:
             try:
                 yield s
             finally:

@@ -105,7 +105,7 @@ class Stream:
     def __init__(self, response: httpx.Response, sent_at: float, max_tokens: int,
                  read_timeout: float):
         self._response, self._max, self._read_timeout = response, max_tokens, read_timeout
-        self._sent, self._first, self._last = sent_at, None, sent_at
+        self._sent, self._first, self._end = sent_at, None, sent_at
         self._text, self._args, self._chunks = [], None, 0
         self._usage: dict = {}
         self._timings: dict | None = None
@@ -132,7 +132,7 @@ class Stream:
         else:
             tokens, source = self._chunks, "chunks"
         prompt = self._usage.get("prompt_tokens")
-        return StreamResult(self._sent, self._first, self._last, "".join(self._text),
+        return StreamResult(self._sent, self._first, self._end, "".join(self._text),
                             None if self._args is None else "".join(self._args), tokens,
                             source, prompt if isinstance(prompt, int) else None, self._finish,
                             self._timings)
@@ -161,7 +161,9 @@ class Stream:
                                "without a finish_reason")
 
     def _take(self, data: dict) -> list[Chunk]:
-        """The chunks in one event's data; records usage and the finish reason."""
+        """The chunks in one event's data; records usage, the finish reason, and the time
+        of the last event (the reply's end, even when its last token has no text)."""
+        now = self._end = time.perf_counter()
         error = data.get("error")
         if error:
             message = error.get("message", error) if isinstance(error, dict) else error
@@ -185,7 +187,6 @@ class Stream:
         pieces = [(delta.get("content"), "content")]
         pieces += [(delta.get(k), "reasoning") for k in ("reasoning_content", "reasoning")]
         pieces += [(_arguments(call), "tool") for call in delta.get("tool_calls") or []]
-        now = time.perf_counter()
         tokens = _counted(previous, self._usage.get("completion_tokens"))
         chunks = [Chunk(text, tokens, now, kind) for text, kind in pieces
                   if isinstance(text, str) and text]
@@ -193,7 +194,7 @@ class Stream:
             (self._text if chunk.kind != "tool" else self._tool_args()).append(chunk.text)
         if chunks:
             self._first = self._first if self._first is not None else now
-            self._last, self._chunks = now, self._chunks + len(chunks)
+            self._chunks += len(chunks)
         return chunks
 
     def _tool_args(self) -> list[str]:

@@ -34,6 +34,9 @@ class RefServer:
     def __init__(self, env, max_batch, slowdown, share=lambda n, prefill_s: 1.0):
         self.env, self.max_batch, self.slowdown, self.share = env, max_batch, slowdown, share
         self.waiting, self.prefilling, self.decoding = deque(), deque(), []
+        self.together = getattr(share, "together", False)
+        self.cohort = []  # the prompts being read, each moving on by its part of the share
+        self.gather_end = None  # prompts read together wait for the step in flight
         self.epoch, self.last = 0, 0.0
         self.stats = dict.fromkeys(("arrivals", "departures", "time_in_system",
                                     "area_in_system", "area_batch", "busy", "decoding",
@@ -41,7 +44,8 @@ class RefServer:
 
     def rates(self):
         n = len(self.decoding)
-        share = self.share(n, self.prefilling[0].prefill_s) if self.prefilling else 0.0
+        self.total = sum(j.left for j in self.cohort)  # left to read
+        share = self.share(n, sum(j.prefill_s for j in self.cohort)) if self.cohort else 0.0
         return share, (1 - share) / (1 + self.slowdown * (n - 1)) if n else 0.0
 
     def submit(self, job):
@@ -61,6 +65,8 @@ class RefServer:
             self.waiting.remove(job)
         elif job.state == "prefill":
             self.prefilling.remove(job)
+            if job in self.cohort:
+                self.cohort.remove(job)
         else:
             self.decoding.remove(job)
             done = min(job.tokens, math.floor(job.progress + EPS))
@@ -81,7 +87,9 @@ class RefServer:
             s["busy"] += dt
         p, v = self.rates()
         if p:
-            self.prefilling[0].left -= dt * p
+            total = self.total
+            for job in self.cohort:
+                job.left -= dt * p * job.left / total
         if v:
             for job in self.decoding:
                 step = dt * v / job.per_token
@@ -99,10 +107,23 @@ class RefServer:
             self.stats["admitted"] += 1
             self.prefilling.append(job)
 
+    def start(self):
+        """Prompts waiting and none read: gather them for half a step beside decoders (read
+        together), else read them now."""
+        if not self.prefilling or self.cohort or self.gather_end is not None:
+            return
+        if self.together and self.decoding:
+            self.gather_end = self.env.now + self.share.step(len(self.decoding)) / 2
+        else:
+            self.cohort = list(self.prefilling) if self.together else [self.prefilling[0]]
+
     def schedule(self):
         self.epoch += 1
+        self.start()
         p, v = self.rates()
-        delays = [max(0.0, self.prefilling[0].left) / p] if p else []
+        delays = [max(0.0, self.total) / p] if p else []
+        if self.gather_end is not None:
+            delays.append(max(0.0, self.gather_end - self.env.now))
         if v:
             delays += [max(0.0, (j.target() - j.progress) * j.per_token / v)
                        for j in self.decoding]
@@ -116,6 +137,9 @@ class RefServer:
             return
         self.advance(delay)
         finished = []
+        if self.gather_end is not None and self.env.now >= self.gather_end - 1e-12:
+            self.gather_end = None
+            self.cohort = list(self.prefilling)
         for job in list(self.decoding):
             target = job.target()
             if job.progress + EPS >= target:
@@ -125,13 +149,15 @@ class RefServer:
                 else:
                     self.decoding.remove(job)
                     finished.append(job)
-        if self.prefilling and self.prefilling[0].left <= EPS:
-            job = self.prefilling.popleft()
-            if job.tokens:
-                job.state = "decode"
-                self.decoding.append(job)
-            else:
-                finished.append(job)
+        if self.cohort and sum(j.left for j in self.cohort) <= EPS:
+            for job in self.cohort:
+                self.prefilling.remove(job)
+                if job.tokens:
+                    job.state = "decode"
+                    self.decoding.append(job)
+                else:
+                    finished.append(job)
+            self.cohort = []
         for job in finished:
             self.leave(job)
         self.admit()

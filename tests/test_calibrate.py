@@ -352,3 +352,10 @@ def test_cli_quick_calibration_of_the_embedded_model(tmp_path):
     scenario = load_scenario(str(out))
     assert scenario.name == "edge-3b-calibrated"
     assert scenario.model.decode_rate.value > 0 and scenario.model.prefill_rate.value > 0
+
+
+def test_many_session_plans_fit_the_short_prompts_conversations_send():
+    from rtsim.real.calibrate import CHECK, QUICK, SHORT_SUFFIXES, Plan, sessions_plan
+    assert sessions_plan(CHECK).suffix_words == SHORT_SUFFIXES == (4, 24, 60)
+    assert sessions_plan(Plan()).prefix_words == Plan().prefix_words
+    assert sessions_plan(QUICK).suffix_words == (12, 60)

@@ -26,9 +26,10 @@ HALF = {"budget": 11, "step_base": 0.02, "per_prefill_token": 0.002}
 
 
 def shares(slowdown):
-    """Each scheduler's prefill share, with the budget where a prompt gets half a step."""
+    """Each scheduler's prefill share, with the budget where a prompt gets half a step;
+    prompts read one at a time as soon as they come (the share's arithmetic alone)."""
     budget = TokenBudget(HALF["budget"], HALF["step_base"], HALF["per_prefill_token"],
-                         slowdown)
+                         slowdown, together=False)
     return {"prefill-first": prefill_first, "token-budget": budget, "llama-cpp": budget}
 
 
@@ -97,18 +98,32 @@ def test_a_cancel_returns_the_tokens_written_so_far(name, kept):
 
 
 def test_a_prompt_that_fits_in_a_step_is_read_in_one_step_beside_the_decoders():
-    """A decodes 10 tokens of 0.1 s (a step of 0.1 s) from 0. B's 0.05 s prompt at 0.3 fits
-    in the budget, so it is one step with A's next token: 0.05 + 0.1 s, [0.3, 0.45], its
-    share 0.05 / 0.15. A writes one token in it (its 4th at 0.45 instead of 0.4) and loses
-    B's 0.05 s in all: it ends at 1.05. B's one token takes 0.1 s: it ends at 0.55."""
+    """A decodes 10 tokens of 0.1 s (a step of 0.1 s) from 0. B's 0.05 s prompt at 0.3 waits
+    for the step in flight (half a step, to 0.35), then fits in the budget: one step with
+    A's next token, 0.05 + 0.1 s, [0.35, 0.5], its share 0.05 / 0.15. A writes its 4th
+    token at 0.35 + 0.05 / (2/3) = 0.425 and loses B's 0.05 s in all: it ends at 1.05. B's
+    one token takes 0.1 s: it ends at 0.6."""
     share = TokenBudget(2048, 0.1, 0.002, 0.0)
     assert share(1, 0.05) == pytest.approx(1 / 3, rel=1e-12)
     assert share(1) == pytest.approx(2047 * 0.002 / (2047 * 0.002 + 0.1), rel=1e-12)
     ends, _, made, _ = serve([(0.0, 0.0, 10, 0.1, 4), (0.3, 0.05, 1, 0.1)], share)
-    assert made[0].mark_time == pytest.approx(0.45, abs=1e-12)
-    assert made[1].read_at == pytest.approx(0.45, abs=1e-12)
+    assert made[0].mark_time == pytest.approx(0.425, abs=1e-12)
+    assert made[1].read_at == pytest.approx(0.5, abs=1e-12)
     assert ends[0] == pytest.approx(1.05, abs=1e-12)
-    assert ends[1] == pytest.approx(0.55, abs=1e-12)
+    assert ends[1] == pytest.approx(0.6, abs=1e-12)
+
+
+@pytest.mark.parametrize(("together", "reads"), [(True, (0.55, 0.55)), (False, (0.45, 0.6))])
+def test_prompts_waiting_for_a_step_are_read_in_it_together(together, reads):
+    """A decodes from 0 in steps of 0.1 s; B's and C's 0.05 s prompts arrive at 0.3. Read
+    together (a token budget's step): they wait for the step in flight (to 0.35), then one
+    chunk of 0.1 s beside A, share 0.1 / 0.2, both read at 0.55 while A writes one token.
+    One at a time, at once: B in 0.15 s (to 0.45), then C beside A and B, 0.15 s more (to
+    0.6)."""
+    share = TokenBudget(2048, 0.1, 0.002, 0.0, together=together)
+    _, _, made, _ = serve([(0.0, 0.0, 10, 0.1), (0.3, 0.05, 1, 0.1), (0.3, 0.05, 1, 0.1)],
+                          share)
+    assert (made[1].read_at, made[2].read_at) == pytest.approx(reads, abs=1e-12)
 
 
 def test_a_budget_the_decoders_fill_leaves_the_prompt_waiting():

@@ -80,6 +80,8 @@ def calibrate_command(backend, model, api_key_env, threads, out, base_scenario, 
         parse_scenario(base, base_label)
         require_real_extra()
         plan = measure.QUICK if quick else measure.Plan()
+        if sessions:
+            plan = measure.sessions_plan(plan)
         try:
             cal, server = _measured(target, plan, sessions, quick)
         except BackendError as exc:

@@ -52,10 +52,14 @@ class TokenBudget:
     takes prefill_s + one decode step and the decoders each write a token meanwhile.
     Alone, a prompt has the whole server."""
 
+    together = True  # the prompts waiting when a step starts are read in it together
+
     def __init__(self, budget: int, step_base: float, per_prefill_token: float,
-                 slowdown: float, steps: tuple[float, ...] | None = None):
+                 slowdown: float, steps: tuple[float, ...] | None = None,
+                 together: bool = True):
         self.budget, self.step_base = budget, step_base
         self.per_prefill_token, self.slowdown, self.steps = per_prefill_token, slowdown, steps
+        self.together = together
 
     def __call__(self, decoders: int, prefill_s: float = math.inf) -> float:
         if not decoders:
@@ -66,9 +70,13 @@ class TokenBudget:
         if prefill_s <= 0:
             return 1.0  # nothing to read: the prompt is done at once
         chunk = prefill_s if prefill_s < room else room
+        return chunk / (chunk + self.step(decoders))
+
+    def step(self, decoders: int) -> float:
+        """A step of `decoders` sequences with no prompt, s."""
         factor = (1.0 + self.slowdown * (decoders - 1) if self.steps is None
                   else step_factor(self.steps, decoders))
-        return chunk / (chunk + self.step_base * factor)
+        return self.step_base * factor
 
 
 def scheduler(server):
@@ -84,18 +92,17 @@ def scheduler(server):
 class Job:
     """One request on the server: its work, progress, and what to call when it is done.
 
-    `left`: prefill seconds still to read; `v_join`: the virtual time at which it would have
-    written nothing (it has written (V - v_join) / per_token tokens); `ticket`: its live heap
+    `v_join`: the virtual time at which it would have written nothing (it has written (V - v_join) / per_token tokens); `ticket`: its live heap
     entry (-1: none); `read_at`: when its prompt was read."""
 
-    __slots__ = ("prefill_s", "tokens", "per_token", "mark", "on_done", "left", "v_join",
+    __slots__ = ("prefill_s", "tokens", "per_token", "mark", "on_done", "v_join",
                  "ticket", "arrived", "mark_time", "state", "read_at")
 
     def __init__(self, prefill_s: float, tokens: int, per_token: float, on_done,
                  mark: int | None = None):
         self.prefill_s, self.tokens, self.per_token = prefill_s, tokens, per_token
         self.mark, self.on_done = mark, on_done
-        self.left, self.v_join, self.ticket = prefill_s, 0.0, -1
+        self.v_join, self.ticket = 0.0, -1
         self.arrived = self.mark_time = self.read_at = None
         self.state = "new"
 
@@ -116,6 +123,10 @@ class BatchServer:
         self.prefill_share = prefill_share
         self.waiting: deque[Job] = deque()
         self.prefilling: deque[Job] = deque()
+        self.together = getattr(prefill_share, "together", False)
+        self._cohort: list[Job] = []  # the prompts being read, the head of `prefilling`
+        self._cohort_left = self._cohort_total = 0.0  # their prefill seconds: left, in all
+        self._gather_end: float | None = None  # the step in flight ends: a cohort starts
         self.decoding: set[Job] = set()
         self._reports: list[tuple[float, int, Job]] = []  # (V of the report, ticket, job)
         self._tickets = itertools.count()
@@ -147,6 +158,8 @@ class BatchServer:
             self.waiting.remove(job)
         elif job.state == "prefill":
             self.prefilling.remove(job)
+            if job in self._cohort:
+                self._leave_cohort(job)
         else:
             written = min(job.tokens, (self._v - job.v_join) / job.per_token)
             done = min(job.tokens, math.floor(written + EPS))
@@ -190,7 +203,7 @@ class BatchServer:
             s["busy"] += dt
         prefill_rate, v_rate = self._rates
         if prefill_rate:
-            self.prefilling[0].left -= dt * prefill_rate
+            self._cohort_left -= dt * prefill_rate
         if v_rate:
             self._v += dt * v_rate
             s["decoding"] += dt
@@ -200,7 +213,7 @@ class BatchServer:
     def _current_rates(self) -> tuple[float, float]:
         """(seconds of prefill done per second on the head prompt, V per second)."""
         n = len(self.decoding)
-        share = self.prefill_share(n, self.prefilling[0].prefill_s) if self.prefilling else 0.0
+        share = self.prefill_share(n, self._cohort_total) if self._cohort else 0.0
         return share, (1.0 - share) / self.slowdown_factor(n) if n else 0.0
 
     def _admit(self) -> None:
@@ -214,14 +227,18 @@ class BatchServer:
     def _schedule(self) -> None:
         """Set a wake-up at the next moment something must happen."""
         self._epoch += 1
+        if self.prefilling and not self._cohort and self._gather_end is None:
+            self._gather_or_start()
         self._rates = prefill_rate, v_rate = self._current_rates()
-        to_prefill = (max(0.0, self.prefilling[0].left) / prefill_rate if prefill_rate
+        to_prefill = (max(0.0, self._cohort_left) / prefill_rate if prefill_rate
                       else math.inf)
         to_report = max(0.0, self._next_report() - self._v) / v_rate if v_rate else math.inf
-        delay = min(to_prefill, to_report)
+        to_gather = (math.inf if self._gather_end is None
+                     else max(0.0, self._gather_end - self.env.now))
+        delay = min(to_prefill, to_report, to_gather)
         if delay == math.inf:
             return
-        epoch, due = self._epoch, (to_prefill <= to_report, to_report <= to_prefill)
+        epoch, due = self._epoch, (to_prefill <= delay, to_report <= delay, to_gather <= delay)
         self.env.timeout(delay).callbacks.append(lambda _ev: self._wake(epoch, delay, due))
 
     def _wake(self, epoch: int, delay: float, due: tuple[bool, bool]) -> None:
@@ -234,19 +251,49 @@ class BatchServer:
         if epoch != self._epoch:
             return
         self._advance(delay)
-        prefill_due, report_due = due
+        prefill_due, report_due, gather_due = due
         finished = []
+        if gather_due:
+            self._gather_end = None
+            if self.prefilling:
+                self._start_cohort()
         if report_due:
             self._v = max(self._v, self._next_report())
         self._reach(finished)
-        if self.prefilling and (prefill_due or self.prefilling[0].left <= EPS):
-            self._prefilled(self.prefilling.popleft(), finished)
+        if self._cohort and (prefill_due or self._cohort_left <= EPS):
+            for _ in self._cohort:
+                self._prefilled(self.prefilling.popleft(), finished)
+            self._cohort = []
         for job in finished:
             self._leave(job)
         self._admit()
         self._schedule()
         for job in finished:
             job.on_done(job)
+
+    def _gather_or_start(self) -> None:
+        """Prompts to read: read together, they wait beside decoders for the step in flight
+        to end (half a step, on average), and every prompt admitted by then is read with
+        them; otherwise (or on an idle server) the next are read at once."""
+        if self.together and self.decoding:
+            self._gather_end = self.env.now + self.prefill_share.step(len(self.decoding)) / 2
+        else:
+            self._start_cohort()
+
+    def _start_cohort(self) -> None:
+        """The prompts read next: every one admitted (`together`, as in a step of a token
+        budget, all of them ending with it), else the first."""
+        self._cohort = list(self.prefilling) if self.together else [self.prefilling[0]]
+        self._cohort_left = self._cohort_total = sum(job.prefill_s for job in self._cohort)
+
+    def _leave_cohort(self, job: Job) -> None:
+        """A prompt being read is cancelled: the rest read without its part."""
+        self._cohort.remove(job)
+        if not self._cohort:
+            self._cohort_left = self._cohort_total = 0.0
+            return
+        self._cohort_left -= job.prefill_s * self._cohort_left / self._cohort_total
+        self._cohort_total -= job.prefill_s
 
     def _prefilled(self, job: Job, finished: list) -> None:
         """The job's prompt is read: it decodes, or is done if it writes nothing."""

@@ -66,6 +66,17 @@ class CalibrationWarning(OptionMessage, UserWarning):
 CHECK = Plan(cold_words=(100, 400), prefix_words=(200, 1000), repeats=2, tiny_repeats=3)
 QUICK = Plan(cold_words=(50, 200), prefix_words=(100, 400), suffix_words=(12, 160),
              decode_tokens=12, repeats=1, tiny_repeats=3)
+SHORT_SUFFIXES = (4, 24, 60)
+"""Suffixes (words) of the many-session plans: the prompts conversations send a shared
+server are a policy's reads and replies, a few to 70 tokens, and on a CPU a prompt's cost
+per token falls past a few dozen tokens (llama-server, SmolLM2-135M, one thread: 10.7 ms a
+token up to 36 tokens, 7.0 at 252), so a line through longer suffixes reads them too fast."""
+
+
+def sessions_plan(plan: Plan) -> Plan:
+    """`plan` with the many-session plans' short suffixes (QUICK's shortest kept)."""
+    return replace(plan, suffix_words=(plan.suffix_words[0], 60) if plan is QUICK
+                   else SHORT_SUFFIXES)
 
 
 @dataclass(frozen=True)

@@ -95,7 +95,8 @@ async def _profile(backend, opts: CheckOptions, slots: int, echo) -> Path:
     echo(f"calibrating {backend.base_url} (model {backend.model})")
     raw, label = read_scenario_yaml(opts.scenario)
     quick = opts.quick_calibration
-    single = await measure.calibrate(backend, measure.QUICK if quick else measure.CHECK, echo)
+    single_plan = measure.sessions_plan(measure.QUICK if quick else measure.CHECK)
+    single = await measure.calibrate(backend, single_plan, echo)
     echo(f"calibrating {count(slots, 'concurrent stream')}")
     plan = (sessions_fit.quick_plan if quick else sessions_fit.SessionPlan)(slots)
     server = await sessions_fit.calibrate_sessions(backend, plan, echo)

@@ -92,8 +92,9 @@ def scheduler(server):
 class Job:
     """One request on the server: its work, progress, and what to call when it is done.
 
-    `v_join`: the virtual time at which it would have written nothing (it has written (V - v_join) / per_token tokens); `ticket`: its live heap
-    entry (-1: none); `read_at`: when its prompt was read."""
+    `v_join`: the virtual time at which it would have written nothing (it has written
+    (V - v_join) / per_token tokens); `ticket`: its live heap entry (-1: none); `read_at`:
+    when its prompt was read."""
 
     __slots__ = ("prefill_s", "tokens", "per_token", "mark", "on_done", "v_join",
                  "ticket", "arrived", "mark_time", "state", "read_at")

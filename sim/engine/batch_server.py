@@ -4,10 +4,11 @@ Requests (jobs) arrive, wait first come first served for one of `max_batch` slot
 their prompt read (prefill), then decode one token per step alongside every other admitted
 job. A job decoding alone writes a token every `per_token` seconds (its own speed, from the
 latency model); in a batch of b every decoder slows by 1 + batch_slowdown * (b - 1), or by
-a measured factor per batch size (`server.batch_steps`). Prompts
-are read one at a time, first come first served, and the scheduler decides the share of the
-server the prompt being read gets while others decode (`prefill_first`: all of it, the
-decoders stall; `TokenBudget`: what is left of each step's token budget). Between changes of
+a measured factor per batch size (`server.batch_steps`). The
+scheduler decides the share of the server the prompts being read get while others decode
+(`prefill_first`: all of it, the decoders stall, prompts one at a time, first come first
+served; `TokenBudget`: what is left of each step's token budget, every prompt waiting when
+a step starts read in it together). Between changes of
 the batch all rates are constant, so the server needs an event only when a job arrives,
 leaves or reaches a token it must report, never per token or per step. Alone, a job takes
 exactly prefill + tokens x per_token: the single-conversation model.

@@ -18,6 +18,7 @@ from rtsim.real.calibrate_sessions import (
     fit_steps,
     overhead_share,
     server_values,
+    step_decode_rate,
     with_server,
 )
 from rtsim.real.check_sessions import compare_at, parse_sessions, verdict
@@ -86,6 +87,20 @@ def test_the_profile_gets_a_loadable_server_section():
     assert (server.scheduler, server.max_batch) == ("llama-cpp", 4)
     assert server.step_base == pytest.approx(0.02) and server.batch_slowdown == pytest.approx(0.3)
     assert server.batch_steps == pytest.approx((1.0, 1.3, 1.6, 1.9))
+    assert raw["model"]["decode_rate"] == 50  # no step context measured: kept
+
+
+def test_the_decoders_speed_alone_comes_from_the_step_of_one_stream():
+    """A step of 0.02 s at a context of 1,000 tokens, decode_slowdown_per_1k 0.25: a stream
+    alone writes a token per 0.02 s there, so decode_rate = 1.25 / 0.02 = 62.5 tok/s."""
+    cal = replace(_calibration(), step_context=1000.0)
+    assert step_decode_rate(cal, 0.25) == 62.5
+    text = "name: x\nmodel:\n  decode_rate: 50\n  decode_slowdown_per_1k: 0.25\n"
+    out = with_server(text, cal)
+    assert yaml.safe_load(out)["model"]["decode_rate"] == 62.5
+    assert "model.decode_rate 62.5 tok/s from the step of one stream" in out
+    model = parse_scenario(yaml.safe_load(out), "profile").model
+    assert (1 + 0.25) / model.decode_rate.mean == pytest.approx(0.02)
 
 
 def _request(first, end, tokens):

@@ -95,6 +95,9 @@ class SessionCalibration:
     outside: float | None = None
     """Median time to first token beyond the server's own prompt time (llama-server's
     timings.prompt_ms) of reads alone on a cached context, s; None without timings."""
+    step_context: float | None = None
+    """The mean context (tokens) the decode steps were timed at: a context's prompt tokens
+    and half the tokens written after it; None if the server counts no prompt tokens."""
 
 
 def fit_steps(streams, step) -> StepFit:
@@ -136,12 +139,13 @@ def _extended(messages: list[dict], text: str) -> list[dict]:
     return [*messages[:-1], {**last, "content": f"{last['content']} {text}"}]
 
 
-async def _contexts(backend, words: Words, count_: int, size: int) -> list[list[dict]]:
-    """`count_` unique contexts of `size` words, each read once so the server keeps it."""
+async def _contexts(backend, words: Words, count_: int, size: int):
+    """`count_` unique contexts of `size` words, each read once so the server keeps it, and
+    the median of their prompt tokens (None if the server counts none)."""
     contexts = [_unique_prompt(words, size) for _ in range(count_)]
-    for messages in contexts:
-        await backend.prefill(messages)
-    return contexts
+    tokens = [(await backend.prefill(messages)).prompt_tokens for messages in contexts]
+    counted = [t for t in tokens if isinstance(t, int)]
+    return contexts, statistics.median(counted) if counted else None
 
 
 async def _timed_stream(backend, messages, tokens: int) -> tuple[list[float], object]:
@@ -244,7 +248,7 @@ async def calibrate_sessions(backend, plan: SessionPlan, echo=print) -> SessionC
     n, tokens = plan.sessions, plan.decode_tokens
     echo(f"  decode steps with 1..{n} concurrent streams, each after a cached context of "
          f"{plan.context_words} words x{plan.repeats}")
-    contexts = await _contexts(backend, words, max(2, n), plan.context_words)
+    contexts, context_tokens = await _contexts(backend, words, max(2, n), plan.context_words)
     outside = await outside_time(backend, words, contexts[0], plan.repeats)
     ks, steps = [], []
     for _ in range(plan.repeats):
@@ -271,8 +275,9 @@ async def calibrate_sessions(backend, plan: SessionPlan, echo=print) -> SessionC
     wait = statistics.median([await queue_wait(backend, words, n, tokens)
                               for _ in range(plan.repeats)])
     predicted = tokens * step_fit.at(n)
+    step_context = None if context_tokens is None else context_tokens + tokens / 2
     return SessionCalibration(plan, step_fit, prefill_fit, wait, predicted,
-                              loop.time() - start, outside)
+                              loop.time() - start, outside, step_context)
 
 
 def server_values(cal: SessionCalibration) -> dict:
@@ -330,7 +335,22 @@ def with_server(profile_text: str, cal: SessionCalibration) -> str:
     head += [f"# server: {cal.plan.sessions} concurrent streams, medians of "
              f"{cal.plan.repeats} repeats; llama-cpp scheduler fits:",
              *(f"#   {line}" for line in fit_lines(cal))]
+    rate = step_decode_rate(cal, _number(model.get("decode_slowdown_per_1k")))
+    if rate is not None and isinstance(raw.get("model"), dict):
+        head.append(f"#   model.decode_rate {rate} tok/s from the step of one stream (the "
+                    f"single-stream decode fit said {model.get('decode_rate')})")
+        raw["model"]["decode_rate"] = rate
+
     return "\n".join(head) + "\n" + yaml.safe_dump(raw, sort_keys=False)
+
+
+def step_decode_rate(cal: SessionCalibration, slowdown_per_1k: float) -> float | None:
+    """The decode rate (tokens/s at no context) under which a stream alone writes a token
+    per `step_base` at the steps' context: the batch factors are relative to that step, so
+    the decoders' own speed comes from the same measurement (None without the context)."""
+    if cal.step_context is None or cal.steps.step_base <= 0:
+        return None
+    return round((1 + slowdown_per_1k * cal.step_context / 1000) / cal.steps.step_base, 2)
 
 
 def _number(value) -> float:

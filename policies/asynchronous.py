@@ -26,6 +26,7 @@ from rtsim.policies.events import (
 )
 
 GENERATING, HELD, RUNNING, RETURNED = "generating", "held", "running", "returned"
+_new = tuple.__new__  # builds a named tuple without its Python-level constructor
 
 
 class Attempt:
@@ -71,6 +72,8 @@ class AsyncPolicy(Policy):
         self.just_finished = kind is GenerationFinished
         handler = self._handlers.get(kind)
         actions = handler(self, event) if handler is not None else []
+        if self.inflight is not None:  # the model is busy: nothing new to start
+            return actions
         return actions + self._advance()
 
     def _heard(self, event: TranscriptUpdated) -> list:
@@ -229,18 +232,20 @@ class AsyncPolicy(Policy):
         """Start a request; it continues the response that just ended if it reads nothing
         new."""
         continues = bool(self.just_finished and decode and prefill == 0)
-        self.inflight = StartGeneration(gen, prefill, decode, purpose, call, attempt,
-                                        answer_from, continues)
+        self.inflight = _new(StartGeneration, (gen, prefill, decode, purpose, call, attempt,
+                                               answer_from, continues))
         return [self.inflight]
 
     def _take_pending(self) -> int:
         """Tokens heard or returned but not yet read by the model; marks them read."""
-        tokens = self.plan.word_tokens[self.heard] - self.plan.word_tokens[self.prefilled]
-        self.prefilled = self.heard
-        for call, attempt in self.pending:
-            attempt.injected = self.calls[call].output_tokens
-            tokens += attempt.injected
-        self.pending = []
+        word_tokens, heard = self.plan.word_tokens, self.heard
+        tokens = word_tokens[heard] - word_tokens[self.prefilled]
+        self.prefilled = heard
+        if self.pending:
+            for call, attempt in self.pending:
+                attempt.injected = self.calls[call].output_tokens
+                tokens += attempt.injected
+            self.pending = []
         return tokens
 
     def _all_returned(self) -> bool:

@@ -18,6 +18,8 @@ speculative attempt it names: a right one is no longer premature; a wrong one th
 confirmed because its verdict came after the commit is revised (or withdrawn) then.
 """
 
+import math
+
 from rtsim.policies.asynchronous import GENERATING, HELD, RUNNING, AsyncPolicy
 from rtsim.policies.events import CallTool, CallWritten, ConfirmCall
 
@@ -30,6 +32,9 @@ class SpeculativePolicy(AsyncPolicy):
     def __init__(self, plan, **kw):
         super().__init__(plan, **kw)
         self.early: list[str] = []
+        # words heard once each call's argument values are all heard (never: infinity)
+        self.known_from = {c.id: math.inf if c.known_at is None else max(c.known_at, 1)
+                           for c in plan.calls}
         self.heard_at_pause: int | None = None
         self.listens_to_pauses = self.settings.at_pause
         self.judged: set[tuple[str, int]] = set()  # attempts judged at a commit point
@@ -56,7 +61,7 @@ class SpeculativePolicy(AsyncPolicy):
 
     def known(self, call) -> bool:
         """Every spoken argument value of `call` has been heard."""
-        return call.known_at is not None and self.heard >= max(call.known_at, 1)
+        return self.heard >= self.known_from[call.id]
 
     def known_word(self, call) -> int:
         """The word after which `call`'s argument values are all heard (the last if never)."""
@@ -71,22 +76,26 @@ class SpeculativePolicy(AsyncPolicy):
 
     def on_words(self) -> list:
         actions = []
+        heard, known_from, current = self.heard, self.known_from, self.current
+        rate = self.settings.premature_rate
         for call in self.plan.calls:
-            attempt = self.current[call.id]
+            attempt = current[call.id]
+            known = heard >= known_from[call.id]
             if attempt is not None:
-                if attempt.premature and self.known(call):
+                if attempt.premature and known:
                     actions += self.discard(call.id, "revised")
-            elif (not self.known(call) and call.id not in self.early
-                  and self.settings.premature_rate > 0 and self.deps_returned(call)
-                  and self.rng.random() < self.settings.premature_rate):
+            elif (rate > 0 and not known and call.id not in self.early
+                  and self.deps_returned(call) and self.rng.random() < rate):
                 self.early.append(call.id)
         return actions
 
     def next_call(self):
         if self.ended:
             return super().next_call()
+        heard, known_from, current = self.heard, self.known_from, self.current
         for call in self.plan.calls:
-            if self.current[call.id] is None and self.deps_returned(call) and self.known(call):
+            if (current[call.id] is None and heard >= known_from[call.id]
+                    and self.deps_returned(call)):
                 return call
         for call_id in self.early:
             call = self.calls[call_id]

@@ -154,23 +154,21 @@ def _speak(turn: Turn, wpm: float, scenario: Scenario, rng,
         gaps = [(k + 1, end - start, nxt - end) for k, ((_, end), (nxt, _)) in enumerate(pairs)]
         return ends, tuple(Pause(k, at, gap) for k, at, gap in gaps if gap > 0)
     marks = [w.endswith(PAUSE_MARKS) for w in turn.words[:-1]]
-    pauses = scenario.speech.pause.sample(rng, sum(marks)).tolist()
+    pauses = iter(scenario.speech.pause.sample(rng, sum(marks)).tolist())
     hesitations = _hesitations(len(marks), scenario, hesitation_rng)
-    per_word, t, ends, silences, k = 60.0 / wpm, 0.0, [], [], 0
-    for i in range(len(turn.words)):
+    per_word, t, ends, silences = 60.0 / wpm, 0.0, [], []
+    for i, mark in enumerate(marks):  # every word but the last, and the silence after it
         t += per_word
         ends.append(t)
-        if i == len(marks):
-            break
-        silence = pauses[k] if marks[i] else 0.0
-        k += marks[i]
-        if i in hesitations:
+        silence = next(pauses) if mark else 0.0
+        if hesitations and i in hesitations:
             length, filler = hesitations[i]
             t += per_word * filler
             silence += length
         if silence > 0:
             silences.append(Pause(i + 1, t, silence))
             t += silence
+    ends.append(t + per_word)
     return tuple(ends), tuple(silences)
 
 

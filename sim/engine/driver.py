@@ -33,6 +33,7 @@ from rtsim.policies.events import (
 from rtsim.scenario.schema import Scenario
 
 EPS = 1e-9
+_new = tuple.__new__  # builds a named tuple without its Python-level constructor
 
 
 class ToolRun:
@@ -158,7 +159,7 @@ class EpisodeDriver:
     def _hear(self, i: int, words: int) -> None:
         if i == self.turn:
             self.rec.put(self.now(), i, "transcript", 0, "", 0, words, 0.0, "")
-            self._deliver(TranscriptUpdated(words))
+            self._deliver(_new(TranscriptUpdated, (words,)))
 
     def _pause(self, i: int, words: int, spoken: float) -> None:
         self.rec.add(self.now(), i, "pause", tokens=words)
@@ -254,11 +255,15 @@ class EpisodeDriver:
 
     def _carry_out(self, actions: list) -> None:
         """Carry out the policy's actions, then tell it the events they raised, in turn."""
+        if not actions:
+            return
         self._dispatching = True
-        inbox = self.inbox
-        self._dispatch(actions)
+        handlers, inbox = self._handlers, self.inbox
+        for action in actions:
+            handlers[type(action)](self, action)
         while inbox:
-            self._dispatch(self.policy.on_event(inbox.popleft()))
+            for action in self.policy.on_event(inbox.popleft()):
+                handlers[type(action)](self, action)
         self._dispatching = False
 
     def _dispatch(self, actions: list) -> None:

@@ -48,24 +48,34 @@ class EpisodeSeed(ISeedSequence):
 
     def __init__(self, root: int, replication: int, episode: int, component: int):
         pool, h = _episode_pool(root, replication, episode)
-        for word in _words(component):
-            pool, h = _mix_in(pool, h, word)
+        if component <= MASK:  # one word (every component): no loop
+            pool, h = _mix_in(pool, h, component)
+        else:
+            for word in _words(component):
+                pool, h = _mix_in(pool, h, word)
         self.pool = pool
 
     def generate_state(self, n_words: int, dtype=np.uint32) -> np.ndarray:
-        dtype = np.dtype(dtype)
-        wide = dtype == _U64
-        if not wide and dtype != _U32:
+        if dtype is np.uint64 or np.dtype(dtype) == _U64:  # little-endian pairs of words
+            pool = self.pool
+            return np.array([(a := (pool[i] ^ h) * nxt & MASK) ^ a >> 16
+                             | ((b := (pool[j] ^ g) * nxt2 & MASK) ^ b >> 16) << 32
+                             for i, h, nxt, j, g, nxt2 in _pair_constants(n_words)], _U64)
+        if np.dtype(dtype) != _U32:
             raise ValueError("only uint32 and uint64 are supported")
         pool = self.pool
-        out = [(v := (pool[i] ^ h) * nxt & MASK) ^ v >> 16
-               for i, h, nxt in _hash_constants(n_words * 2 if wide else n_words)]
-        if wide:  # little-endian pairs
-            out = [lo | hi << 32 for lo, hi in zip(out[::2], out[1::2], strict=True)]
-        return np.array(out, dtype=dtype)
+        return np.array([(v := (pool[i] ^ h) * nxt & MASK) ^ v >> 16
+                         for i, h, nxt in _hash_constants(n_words)], _U32)
 
 
 _U32, _U64 = np.dtype(np.uint32), np.dtype(np.uint64)
+
+
+@lru_cache(maxsize=8)
+def _pair_constants(n: int) -> tuple[tuple[int, ...], ...]:
+    """`_hash_constants` of 2n words, as the pairs of each 64-bit word."""
+    words = _hash_constants(2 * n)
+    return tuple(words[k] + words[k + 1] for k in range(0, 2 * n, 2))
 
 
 @lru_cache(maxsize=8)

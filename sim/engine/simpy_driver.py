@@ -23,6 +23,8 @@ from rtsim.engine.eventlog import EventLog, EventRow
 from rtsim.policies.events import GenerationFinished, StartGeneration
 from rtsim.scenario.schema import Model, Scenario
 
+_new = tuple.__new__  # builds a named tuple without its Python-level constructor
+
 
 def template_tokens(model: Model, prefill: int, wrote: bool) -> tuple[int, int]:
     """Chat-template tokens a request reads beyond its `prefill` input, and those of them
@@ -74,6 +76,7 @@ class EpisodeSim(EpisodeDriver):
                  scenario: Scenario, log: EventLog):
         super().__init__(draws, policy_cls, scenario, log)
         self.env, self.model = env, scenario.model
+        self.templated = bool(self.model.template_tokens or self.model.message_tokens)
         self.wrote = False  # the model wrote since the last request began
         self.launched: Request | None = None  # started; its timeout not yet scheduled
 
@@ -105,22 +108,23 @@ class EpisodeSim(EpisodeDriver):
 
     def _run(self, req: Request) -> None:
         """Start `req` on the idle model: its phases' times, its row, its timeout."""
-        spec, d, m = req.spec, self.draws.turns[req.turn], self.model
-        ctx, decode = self.context, spec.decode
+        gen, prefill, decode, purpose, call, attempt, _, continues = req.spec
+        d, m, ctx = self.draws.turns[req.turn], self.model, self.context
         req.begin = now = self.env.now
-        new_request = not m.incremental or (decode and not spec.continues)
+        new_request = not m.incremental or (decode and not continues)
         req.overhead = overhead = d.rtt + d.request_overhead if new_request else 0.0
-        template, kept = template_tokens(m, spec.prefill, self.wrote)
-        cost = (spec.prefill if m.prompt_cache or not decode else ctx + spec.prefill) + template
+        template, kept = (template_tokens(m, prefill, self.wrote) if self.templated
+                          else (0, 0))
+        cost = (prefill if m.prompt_cache or not decode else ctx + prefill) + template
         req.prefill_s = cost / d.prefill_rate * (1 + m.prefill_slowdown_per_1k * ctx / 1000)
         req.per_token = (1 + m.decode_slowdown_per_1k * ctx / 1000) / d.decode_rate
         if not (m.incremental or decode):
             req.prefill_s += req.per_token  # a request-per-call API writes at least a token
-        self.context = ctx + spec.prefill + kept
+        self.context = ctx + prefill + kept
         self.wrote = False
         self.active = req
-        self.rec.put(now, req.turn, "gen_start", spec.gen, spec.call or "", spec.attempt,
-                     spec.prefill, overhead, spec.purpose)
+        self.rec.put(now, req.turn, "gen_start", gen, call or "", attempt, prefill, overhead,
+                     purpose)
         self._launch(req)
 
     def _launch(self, req: Request) -> None:
@@ -138,15 +142,16 @@ class EpisodeSim(EpisodeDriver):
     def _settle(self) -> None:
         """At the end of a callback: end the request launched last at once if nothing is due
         before its end and nothing waits for the model, else schedule its timeout."""
-        req = self.launched
+        req, env = self.launched, self.env
+        spec = req.spec
         duration = _duration(req)
-        end = self.env.now + duration
-        if self.active is not req or self.queue or self.env.peek() <= end:
+        end = env.now + duration
+        if self.active is not req or self.queue or env.peek() <= end:
             self._schedule_end()
             return
         self.launched = None
-        self._close(req, req.spec.decode, "gen_end", end)
-        actions = self.policy.on_event(GenerationFinished(req.spec.gen))
+        self._close(req, spec.decode, "gen_end", end)
+        actions = self.policy.on_event(_new(GenerationFinished, (spec.gen,)))
         if actions:
             Phase(self.env, duration, self._fire, self._carry_out, (actions,))
 
@@ -154,7 +159,7 @@ class EpisodeSim(EpisodeDriver):
         if self.active is not req:
             return
         self._close(req, req.spec.decode, "gen_end", self.env.now)
-        self._deliver(GenerationFinished(req.spec.gen))
+        self._deliver(_new(GenerationFinished, (req.spec.gen,)))
 
     def _stop_active(self, req: Request) -> int:
         done = self._stop(req)
@@ -164,16 +169,17 @@ class EpisodeSim(EpisodeDriver):
     def _close(self, req: Request, tokens: int, event: str, now: float) -> None:
         """End the running request at `now` with `tokens` decoded; start the next queued
         one."""
-        spec, prefill_s = req.spec, req.prefill_s
+        gen, _, _, purpose, call, attempt, answer_from, _ = req.spec
+        prefill_s = req.prefill_s
         spent = now - req.begin - req.overhead
         spent = spent if spent > 0.0 else 0.0
         prefill_spent = spent if spent < prefill_s else prefill_s
         self.context += tokens
         self.wrote = self.wrote or tokens > 0
-        self.rec.put(now, req.turn, event, spec.gen, spec.call or "", spec.attempt, tokens,
-                     prefill_spent, spec.purpose)
-        if spec.purpose == "answer" and self.first_token is None and tokens > spec.answer_from:
-            self._first_token_at(self._first_token_time(req), req.turn, spec.gen)
+        self.rec.put(now, req.turn, event, gen, call or "", attempt, tokens, prefill_spent,
+                     purpose)
+        if purpose == "answer" and self.first_token is None and tokens > answer_from:
+            self._first_token_at(self._first_token_time(req), req.turn, gen)
         self.active = None
         if self.queue:
             self._run(self.queue.popleft())

@@ -53,14 +53,12 @@ class TokenBudget:
     takes prefill_s + one decode step and the decoders each write a token meanwhile.
     Alone, a prompt has the whole server."""
 
-    together = True  # the prompts waiting when a step starts are read in it together
-
     def __init__(self, budget: int, step_base: float, per_prefill_token: float,
                  slowdown: float, steps: tuple[float, ...] | None = None,
                  together: bool = True):
         self.budget, self.step_base = budget, step_base
         self.per_prefill_token, self.slowdown, self.steps = per_prefill_token, slowdown, steps
-        self.together = together
+        self.together = together  # the prompts waiting when a step starts are read together
 
     def __call__(self, decoders: int, prefill_s: float = math.inf) -> float:
         if not decoders:

@@ -32,10 +32,10 @@ from rtsim.real import calibrate_sessions as sessions_fit
 from rtsim.real import profile as profiles
 from rtsim.real.check import CheckOptions, prepare
 from rtsim.real.connect import run_against
-from rtsim.real.driver import EpisodeFailed, first_prompt, play_episode
+from rtsim.real.driver import EpisodeFailed, new_conversation, play_episode
 from rtsim.real.episodes import EPISODE_TIMEOUT
 from rtsim.real.loop_lag import LoopLag
-from rtsim.real.request_figures import compare_kinds, kind_figures, measured_requests
+from rtsim.real.request_figures import compare_kinds, kind_figures, measured_requests, pair
 from rtsim.real.sessions_meter import MeteredBackend, load_figures
 from rtsim.scenario.load import load_scenario, read_scenario_yaml
 from rtsim.text import count
@@ -149,7 +149,7 @@ async def play_population(backend, scenario, episodes, policy: str, n: int,
         client = meter.pinned(i) if pin else meter
         for k, unit, episode in todo:
             draws = realize(scenario, episode, k, 0)
-            prompt = first_prompt(draws, scenario)
+            prompt = new_conversation(episode, scenario).prompt()
             try:
                 rows = await play_episode(draws, POLICIES[policy], scenario, client,
                                           EPISODE_TIMEOUT, forced_calls,
@@ -177,8 +177,8 @@ async def _warm(backend, scenario, first: list, pin: bool) -> dict:
     work-list entry i first), one at a time; {conversation: the prompt its slot holds}.
     Without pinned slots the server's cache is shared: every prompt is read, none held."""
     held = {}
-    for i, (k, _, episode) in enumerate(first):
-        prompt = first_prompt(realize(scenario, episode, k, 0), scenario)
+    for i, (_, _, episode) in enumerate(first):
+        prompt = new_conversation(episode, scenario).prompt()
         await MeteredBackend(backend, [], i if pin else None).prefill(prompt)
         if pin:
             held[i] = prompt
@@ -200,14 +200,6 @@ def simulated(profile: Path, opts: CheckOptions, n: int, policy: str, units: set
     return turns, {k: stats[k] for k in LOAD}, kind_figures(requests)
 
 
-def _rel(sim: float, real: float) -> float | None:
-    return (sim - real) / real if real else None
-
-
-def _pair(measured: float, sim: float) -> dict:
-    return {"measured": measured, "simulated": sim, "relative_error": _rel(sim, measured)}
-
-
 def compare_at(real: pd.DataFrame, sim: pd.DataFrame, loads: dict, names: list[str]) -> dict:
     """Per policy at one N: latency figures, speedup vs sync and load, measured and
     simulated, with relative errors (simulated - measured) / measured."""
@@ -220,14 +212,14 @@ def compare_at(real: pd.DataFrame, sim: pd.DataFrame, loads: dict, names: list[s
         entry = {"turns": int(len(r))}
         for key in FIGURES:
             pick = np.mean if key == "mean" else (lambda v: np.percentile(v, 90))
-            entry[f"{key}_latency"] = _pair(float(pick(r)), float(pick(s)))
+            entry[f"{key}_latency"] = pair(float(pick(r)), float(pick(s)))
         sync_r = real[real.policy == "sync"].turn_latency.sum()
         sync_s = sim[sim.policy == "sync"].turn_latency.sum()
         if sync_r and sync_s:
-            entry["speedup_vs_sync"] = _pair(float(sync_r / r.sum()), float(sync_s / s.sum()))
+            entry["speedup_vs_sync"] = pair(float(sync_r / r.sum()), float(sync_s / s.sum()))
         measured, simulated_load = loads[name]
         for key in LOAD:
-            entry[key] = _pair(float(measured[key]), float(simulated_load[key]))
+            entry[key] = pair(float(measured[key]), float(simulated_load[key]))
         out[name] = entry
     return out
 

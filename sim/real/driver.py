@@ -206,10 +206,11 @@ class RealEpisode(EpisodeDriver):
             self._run_next()
 
 
-def first_prompt(draws: EpisodeDraws, scenario: Scenario) -> list[dict]:
-    """The messages an episode starts from: its system prompt."""
-    system = draws.episode.system_tokens
-    return Conversation(scenario.model.system_tokens if system is None else system).prompt()
+def new_conversation(episode, scenario: Scenario) -> Conversation:
+    """The chat an episode starts from: its system prompt (the scenario's size unless the
+    episode gives one)."""
+    system = episode.system_tokens
+    return Conversation(scenario.model.system_tokens if system is None else system)
 
 
 async def play_episode(draws: EpisodeDraws, policy_cls, scenario: Scenario, backend,
@@ -218,8 +219,7 @@ async def play_episode(draws: EpisodeDraws, policy_cls, scenario: Scenario, back
     """Warm the server with the system prompt (unless `warm` is false: it holds it
     already), then play one episode; its event rows. `references` ({(turn, call id):
     arguments}) judge the forced calls' guesses."""
-    system = draws.episode.system_tokens
-    chat = Conversation(scenario.model.system_tokens if system is None else system)
+    chat = new_conversation(draws.episode, scenario)
     if warm:
         try:
             await backend.prefill(chat.prompt())

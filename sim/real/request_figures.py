@@ -46,12 +46,15 @@ def kind_figures(requests) -> dict:
     return out
 
 
+def pair(measured, simulated) -> dict:
+    """A figure measured and simulated, with the relative error (simulated - measured) /
+    measured (None when either is missing or the measured one is 0)."""
+    error = (simulated - measured) / measured if measured and simulated is not None else None
+    return {"measured": measured, "simulated": simulated, "relative_error": error}
+
+
 def compare_kinds(measured: dict, simulated: dict) -> dict:
     """{kind: {figure: {measured, simulated, relative_error}}} of two kind_figures."""
-    def pair(real, sim):
-        error = (sim - real) / real if real and sim is not None else None
-        return {"measured": real, "simulated": sim, "relative_error": error}
-
     return {kind: {f: pair(measured[kind][f], simulated[kind][f]) for f in FIGURES}
             for kind in KINDS}
 
